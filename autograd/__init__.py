@@ -1,0 +1,16 @@
+"""tracegrad's engine: scalar Values that record a graph and back-propagate through it."""
+
+from .check import GradcheckError, gradcheck
+from .engine import backward, grad, topological_order
+from .value import Value, is_grad_enabled, no_grad
+
+__all__ = [
+    "Value",
+    "backward",
+    "grad",
+    "topological_order",
+    "no_grad",
+    "is_grad_enabled",
+    "gradcheck",
+    "GradcheckError",
+]

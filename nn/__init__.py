@@ -1,0 +1,3 @@
+"""tracegrad's neural networks, built on autograd (placeholder until nn lands)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""tracegrad's views: graphs, traces, plots and the command line."""
+
+__all__ = []
