@@ -1,3 +1,13 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
-__all__ = []
+from .dot import Drawing, draw
+from .format import format_number
+from .render import RenderError, render
+
+__all__ = [
+    "draw",
+    "Drawing",
+    "render",
+    "RenderError",
+    "format_number",
+]

@@ -1,0 +1,98 @@
+"""How viz writes numbers and names nodes: shared by the drawing, the text view and the trace."""
+
+from autograd import topological_order
+
+__all__ = ["DEFAULT_DIGITS", "format_number", "GraphNodes"]
+
+# Six significant digits write every number of the seeds exactly (0.32, -0.408,
+# -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
+DEFAULT_DIGITS = 6
+
+
+def format_number(x, digits=DEFAULT_DIGITS):
+    """x in at most ``digits`` significant digits: 0.32, -0.408, 36, 1e-05 (never 0.0000)."""
+    check_digits(digits)
+    text = format(x, f".{digits}g")
+    # -0.0 appears when a zero gradient is multiplied by a negative number;
+    # "-0" next to a gradient would look like a sign that means something.
+    return "0" if text == "-0" else text
+
+
+def check_digits(digits):
+    """Raise a clear error unless digits is a whole number from 1 to 17."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be a whole number from 1 to 17, got {digits!r}")
+
+
+# How tightly each kind of expression binds, to put parentheses only where needed.
+_ATOM, _SUM, _PRODUCT, _UNARY, _POWER = 5, 1, 2, 3, 4
+_INFIX = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
+_FUNCTIONS = ("relu", "tanh", "sigmoid", "exp", "log")
+# Longer expressions are hard to read in a table; such nodes are named by number.
+_MAX_NAME = 32
+
+
+class GraphNodes:
+    """The nodes of root's graph in topological order, each with a stable id and a readable name.
+
+    The id of a node is its position in ``autograd.topological_order(root)``
+    (``n0``, ``n1``, ...), never ``id()``, so the same graph always gets the
+    same ids. The name is the node's label; for an unlabelled constant, its
+    value; for another unlabelled node, the expression that made it from its
+    inputs' names (``w*x + b``), or ``#7`` when that expression is long.
+    """
+
+    def __init__(self, root, digits=DEFAULT_DIGITS):
+        self.order = topological_order(root)
+        self.index = {node: i for i, node in enumerate(self.order)}
+        self.consumers = {node: [] for node in self.order}
+        for node in self.order:
+            for inp in node.inputs:
+                self.consumers[inp].append(node)
+        self.names = {}
+        self._binding = {}
+        for node in self.order:
+            self.names[node], self._binding[node] = self._make_name(node, digits)
+
+    def id(self, node):
+        """The DOT id of node's value box: ``n<position>``."""
+        return f"n{self.index[node]}"
+
+    def op_id(self, node):
+        """The DOT id of the small operation node that produced node."""
+        return f"op{self.index[node]}"
+
+    def name(self, node):
+        return self.names[node]
+
+    def _make_name(self, node, digits):
+        if node.label:
+            return node.label, _ATOM
+        if not node.inputs:
+            text = format_number(node.data, digits)
+            return text, (_UNARY if text.startswith("-") else _ATOM)
+        op = node.op
+        if op in _INFIX or op.startswith("**"):
+            binding = _POWER if op.startswith("**") else _INFIX[op]
+            left = self._operand(node.inputs[0], binding, strict=binding == _POWER)
+            if op.startswith("**") and op != "**":
+                text = f"{left}{op}"
+            else:
+                right = self._operand(node.inputs[1], binding, strict=op in ("-", "/", "**"))
+                text = f"{left} {op} {right}" if binding == _SUM else f"{left}{op}{right}"
+        elif op == "sum":
+            text, binding = " + ".join(self._operand(i, _SUM) for i in node.inputs), _SUM
+        elif op == "neg":
+            text, binding = "-" + self._operand(node.inputs[0], _UNARY, strict=True), _UNARY
+        else:  # relu(x), tanh(x), ...: a function call needs no parentheses around it
+            text, binding = f"{op}({self.names[node.inputs[0]]})", _ATOM
+        if len(text) > _MAX_NAME:
+            return f"#{self.index[node]}", _ATOM
+        return text, binding
+
+    def _operand(self, inp, binding, strict=False):
+        """inp's name, in parentheses when it binds less tightly than the operation around it."""
+        inner = self._binding[inp]
+        if inner < binding or (strict and inner == binding):
+            return f"({self.names[inp]})"
+        return self.names[inp]
