@@ -3,6 +3,7 @@
 from .dot import Drawing, draw
 from .format import format_number
 from .render import RenderError, render
+from .trace import BackwardStep, Contribution, ForwardStep, Trace, trace
 
 __all__ = [
     "draw",
@@ -10,4 +11,9 @@ __all__ = [
     "render",
     "RenderError",
     "format_number",
+    "trace",
+    "Trace",
+    "ForwardStep",
+    "BackwardStep",
+    "Contribution",
 ]

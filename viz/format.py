@@ -27,7 +27,6 @@ def check_digits(digits):
 # How tightly each kind of expression binds, to put parentheses only where needed.
 _ATOM, _SUM, _PRODUCT, _UNARY, _POWER = 5, 1, 2, 3, 4
 _INFIX = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
-_FUNCTIONS = ("relu", "tanh", "sigmoid", "exp", "log")
 # Longer expressions are hard to read in a table; such nodes are named by number.
 _MAX_NAME = 32
 
@@ -65,34 +64,63 @@ class GraphNodes:
     def name(self, node):
         return self.names[node]
 
+    def expression(self, node, operands=None):
+        """How node is computed, written with its inputs' names: "w*x + b", "relu(n)".
+
+        operands: other texts for the inputs (for instance their values), each
+        a name-like word or a number; parentheses are added where needed.
+        """
+        if operands is None:
+            pairs = [(self.names[inp], self._binding[inp]) for inp in node.inputs]
+        else:
+            pairs = [(text, _UNARY if text.startswith("-") else _ATOM) for text in operands]
+        return _combine(node.op, pairs)[0]
+
+    def term(self, node, tight=False):
+        """node's name as a factor in a product, in parentheses if needed: "(z - y)", "w*x".
+
+        tight: for a base of a power or a denominator, where "w*x" needs them too.
+        """
+        if self._binding[node] < (_ATOM if tight else _PRODUCT):
+            return f"({self.names[node]})"
+        return self.names[node]
+
     def _make_name(self, node, digits):
         if node.label:
             return node.label, _ATOM
         if not node.inputs:
             text = format_number(node.data, digits)
             return text, (_UNARY if text.startswith("-") else _ATOM)
-        op = node.op
-        if op in _INFIX or op.startswith("**"):
-            binding = _POWER if op.startswith("**") else _INFIX[op]
-            left = self._operand(node.inputs[0], binding, strict=binding == _POWER)
-            if op.startswith("**") and op != "**":
-                text = f"{left}{op}"
-            else:
-                right = self._operand(node.inputs[1], binding, strict=op in ("-", "/", "**"))
-                text = f"{left} {op} {right}" if binding == _SUM else f"{left}{op}{right}"
-        elif op == "sum":
-            text, binding = " + ".join(self._operand(i, _SUM) for i in node.inputs), _SUM
-        elif op == "neg":
-            text, binding = "-" + self._operand(node.inputs[0], _UNARY, strict=True), _UNARY
-        else:  # relu(x), tanh(x), ...: a function call needs no parentheses around it
-            text, binding = f"{op}({self.names[node.inputs[0]]})", _ATOM
+        text, binding = _combine(node.op, [(self.names[i], self._binding[i]) for i in node.inputs])
         if len(text) > _MAX_NAME:
             return f"#{self.index[node]}", _ATOM
         return text, binding
 
-    def _operand(self, inp, binding, strict=False):
-        """inp's name, in parentheses when it binds less tightly than the operation around it."""
-        inner = self._binding[inp]
-        if inner < binding or (strict and inner == binding):
-            return f"({self.names[inp]})"
-        return self.names[inp]
+
+def _combine(op, operands):
+    """An operation applied to operands given as (text, binding); returns (text, binding)."""
+
+    def wrap(operand, binding, strict=False, first=True):
+        text, inner = operand
+        # a negative operand after an operator is always wrapped: "a + (-0.3)", "0.9*(-0.4)"
+        needed = inner < binding or (strict and inner == binding) or (not first and text[0] == "-")
+        return f"({text})" if needed else text
+
+    if op in _INFIX or op.startswith("**"):
+        binding = _POWER if op.startswith("**") else _INFIX[op]
+        left = wrap(operands[0], binding, strict=binding == _POWER)
+        if op.startswith("**") and op != "**":
+            return f"{left}{op}", binding
+        # a - (b - c) and a / (b * c) need their parentheses; a + (b + c) does not
+        right = wrap(operands[1], binding, strict=op in ("-", "/", "**"), first=False)
+        if binding == _SUM:
+            return f"{left} {op} {right}", binding
+        return f"{left}{op}{right}", binding
+    if op == "sum":
+        first, *rest = operands
+        parts = [wrap(first, _SUM)] + [wrap(o, _SUM, first=False) for o in rest]
+        return " + ".join(parts), _SUM
+    if op == "neg":
+        return "-" + wrap(operands[0], _UNARY, strict=True), _UNARY
+    # relu(x), tanh(x), ...: a function call needs no parentheses around it
+    return f"{op}({operands[0][0]})", _ATOM

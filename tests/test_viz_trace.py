@@ -1,0 +1,147 @@
+"""viz.trace: the recorded passes carry the seeds' numbers and agree with the engine."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value
+from viz import trace
+from viz_seeds import seed_000, seed_001
+
+
+def contribution_texts(recorded):
+    return [c.text for step in recorded.backward_steps for c in step.contributions]
+
+
+def test_seed_000_trace_shows_the_worked_gradients():
+    loss, w, b = seed_000()
+    recorded = trace(loss)
+    assert recorded.grad(w) == 36.0 and recorded.grad(b) == 18.0
+    texts = contribution_texts(recorded)
+    assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in texts
+    assert "grad(b) += 1 · grad(n) = 1 · 18 = 18" in texts
+    printed = str(recorded)
+    assert "L = (z - y)**2 = 9**2 = 81" in printed
+    assert "grad(z - y) += 2·(z - y) · grad(L) = 18 · 1 = 18" in printed
+
+
+def test_seed_000_gated_relu_is_marked():
+    # after seed 000's update (w = -9, b = -7) the neuron's input is -25: the ReLU is off
+    loss, w, b = seed_000(w=-9.0, b=-7.0)
+    recorded = trace(loss)
+    relu_steps = [step for step in recorded.backward_steps if step.op == "relu"]
+    assert [step.relu_off for step in relu_steps] == [True]
+    assert recorded.grad(w) == 0.0 and recorded.grad(b) == 0.0
+    assert "grad(n) += 0 (ReLU off: n ≤ 0) · grad(z) = 0 · (-8) = 0" in str(recorded)
+    assert "ReLU off: its input is ≤ 0, so nothing flows back" in str(recorded)
+
+
+def test_seed_001_trace_carries_the_hand_computation():
+    cost, params = seed_001()
+    printed = str(trace(cost))
+    for line in (
+        "L1.N0.z = L1.N0.w0*x0 + L1.N0.w1*x1 + L1.N0.b = 0.2 + 0.02 + 0.1 = 0.32",
+        "L1.N1.z = L1.N1.w0*x0 + L1.N1.w1*x1 + L1.N1.b = 0.15 + 0.07 + (-0.3) = -0.08",
+        "L2.N0.z = L2.N0.w0*L1.N0.a + L2.N0.w1*L1.N1.a + L2.N0.b = 0.192 + 0 + 0.2 = 0.392",
+        "C = 0.5*(L2.N0.z - y)**2 = 0.5*0.166464 = 0.083232",
+        "grad(L2.N0.b) += 1 · grad(L2.N0.z) = 1 · (-0.408) = -0.408",
+        "grad(L2.N0.w0) += L1.N0.a · grad(L2.N0.w0*L1.N0.a) = 0.32 · (-0.408) = -0.13056",
+        "grad(L1.N0.a) += L2.N0.w0 · grad(L2.N0.w0*L1.N0.a) = 0.6 · (-0.408) = -0.2448",
+        "grad(L1.N0.w0) += x0 · grad(L1.N0.w0*x0) = 0.5 · (-0.2448) = -0.1224",
+        "grad(L1.N0.w1) += x1 · grad(L1.N0.w1*x1) = 0.1 · (-0.2448) = -0.02448",
+        "L1.N1.b   0",
+        "L2.N0.w1  0",
+    ):
+        assert line in printed, line
+
+
+def test_seed_001_leaf_gradients():
+    cost, params = seed_001()
+    recorded = trace(cost)
+    expected = {"L2.N0.b": -0.408, "L2.N0.w0": -0.13056, "L2.N0.w1": 0.0, "L1.N0.b": -0.2448,
+                "L1.N1.b": 0.0, "L1.N0.w0": -0.1224, "L1.N0.w1": -0.02448,
+                "L1.N1.w0": 0.0, "L1.N1.w1": 0.0}
+    for label, value in expected.items():
+        assert recorded.grad(params[label]) == pytest.approx(value, abs=1e-15), label
+
+
+def test_running_sum_at_a_node_used_more_than_once():
+    x = Value(2.0, label="x")
+    y = x * x + x
+    y.label = "y"
+    texts = contribution_texts(trace(y))
+    assert texts == [
+        "grad(x*x) += 1 · grad(y) = 1 · 1 = 1",
+        "grad(x) += 1 · grad(y) = 1 · 1 = 1",
+        "grad(x) += x · grad(x*x) = 2 · 1 = 2;  grad(x) = 1 + 2 = 3",
+        "grad(x) += x · grad(x*x) = 2 · 1 = 2;  grad(x) = 3 + 2 = 5",
+    ]
+
+
+def test_forward_steps_are_inputs_first_with_the_drawing_ids():
+    loss, _, _ = seed_000()
+    recorded = trace(loss)
+    order = autograd.topological_order(loss)
+    assert [step.node_id for step in recorded.forward_steps] == [f"n{i}" for i in range(len(order))]
+    assert [step.value for step in recorded.forward_steps] == [node.data for node in order]
+    assert recorded.forward_steps[2].input_names == ("w", "x")
+    assert [step.index for step in recorded.backward_steps] == [8, 7, 5, 4, 2]  # leaves send nothing
+
+
+def test_trace_runs_backward_unless_told_not_to():
+    loss, w, _ = seed_000()
+    trace(loss, backward=False)
+    assert w.grad == 0.0
+    trace(loss)
+    assert w.grad == 36.0 and loss.grad == 1.0
+
+
+def test_trace_rejects_what_is_not_a_value():
+    with pytest.raises(TypeError, match=r"trace\(\) needs a Value, got 3"):
+        trace(3)
+    with pytest.raises(ValueError, match="digits must be a whole number"):
+        trace(Value(1.0), digits=0)
+
+
+def test_every_operation_is_written_out():
+    x = Value(2.0, label="x")
+    k = Value(2.0, label="k")
+    out = (x - 0.5) / x ** k + (-x).tanh() + x.sigmoid().log() * x.exp() + x ** 3
+    printed = str(trace(out))
+    for piece in ("1/(x**k)", "-(x - 0.5)/(x**k)²", "k·x**(k - 1)", "(x**k)·ln x", "(1 - tanh(-x)²)",
+                  "sigmoid(x)·(1 - sigmoid(x))", "exp(x) · grad", "1/sigmoid(x)", "3·x**2", "-1 · grad(-x)"):
+        assert piece in printed, piece
+
+
+# Random graphs over a few leaves: the trace's gradients are exactly the engine's.
+_UNARY = [lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v.relu(), lambda v: -v,
+          lambda v: v ** 2, lambda v: (v * v + 1.0).log(), lambda v: (v * 0.1).exp()]
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+           lambda a, b: a / (b * b + 1.0), lambda a, b: Value.sum([a, b, a])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    leaves=st.lists(st.floats(-2, 2, allow_nan=False), min_size=1, max_size=4),
+    program=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99),
+                               st.integers(0, 99)), min_size=1, max_size=12),
+)
+def test_trace_gradients_equal_the_engine(leaves, program):
+    inputs = [Value(v, label=f"x{i}") for i, v in enumerate(leaves)]
+    made = list(inputs)
+    for binary, op, i, j in program:
+        a, b = made[i % len(made)], made[j % len(made)]
+        made.append(_BINARY[op % len(_BINARY)](a, b) if binary else _UNARY[op % len(_UNARY)](a))
+    root = made[-1]
+    if not all(math.isfinite(node.data) for node in made):
+        return
+    expected = autograd.grad(root, inputs, allow_unused=True)
+    recorded = trace(root)  # also runs backward on fresh leaves
+    # the same order of additions as the engine, so equal to the last bit
+    for node, value in zip(inputs, expected):
+        if node in recorded.nodes.index:
+            assert recorded.grad(node) == value
+            assert node.grad == value

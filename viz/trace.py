@@ -1,0 +1,246 @@
+"""trace(): the forward and the backward pass of a graph, node by node, with the numbers.
+
+The backward pass is recomputed here from the numbers every node stores
+(``local_grads``), in the same order as ``autograd.backward``, so the trace
+shows each chain-rule step the engine takes:
+
+    grad(w) += x · grad(w*x) = 2 · 18 = 36
+
+When a node is used more than once, its gradient is the sum of what each use
+sends, and the trace writes out the running sum.
+"""
+
+from dataclasses import dataclass
+
+from autograd import Value
+
+from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number
+
+__all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution"]
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of the forward pass: what it is computed from and its value."""
+
+    index: int  # position in the topological order, as in the drawing's id n<index>
+    node_id: str
+    name: str
+    op: str  # "" for a leaf
+    input_ids: tuple
+    input_names: tuple
+    value: float
+    formula: str  # "n = w*x + b = 6 + 7 = 13"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one node sends back to one of its inputs: local gradient × its own gradient."""
+
+    input_id: str
+    input_name: str
+    local_rule: str  # d node / d input as a formula: "x", "1", "2·(z - y)"
+    local_grad: float
+    upstream: float  # the sending node's gradient
+    amount: float  # local_grad * upstream
+    grad_before: float  # the input's gradient before this contribution
+    grad_after: float
+    use: int  # 1 for the input's first contribution, 2 for its second, ...
+    text: str  # "grad(w) += x · grad(w*x) = 2 · 18 = 36"
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node of the backward pass: its gradient, sent on to each of its inputs."""
+
+    index: int  # the node's position in the topological order
+    node_id: str
+    name: str
+    op: str
+    grad: float  # d root / d this node, complete when the node is reached
+    contributions: tuple
+    relu_off: bool  # a ReLU whose input is <= 0: it sends 0 back whatever its gradient
+
+
+def trace(root, *, digits=DEFAULT_DIGITS, backward=True):
+    """Record root's forward pass and backward pass node by node, as a Trace.
+
+    With backward=True (the default) it then calls ``root.backward()``, so
+    every ``.grad`` is filled as after backward() (leaves accumulate, as always)
+    and a drawing made afterwards shows the gradients. The trace's own numbers
+    are d root / d node from zero, whatever the ``.grad`` fields held before.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"trace() needs a Value, got {root!r} ({type(root).__name__})")
+    check_digits(digits)
+    nodes = GraphNodes(root, digits)
+    number = lambda x: format_number(x, digits)  # noqa: E731
+
+    forward = tuple(_forward_step(nodes, node, number) for node in nodes.order)
+
+    # The chain rule over the reversed topological order, exactly as
+    # autograd.backward does it: every user of a node is done before the node.
+    grads = {root: 1.0}
+    uses = {}
+    steps = []
+    for node in reversed(nodes.order):
+        if not node.inputs:
+            continue
+        upstream = grads.get(node, 0.0)
+        contributions = []
+        for position, (inp, local) in enumerate(zip(node.inputs, node.local_grads)):
+            before = grads.get(inp, 0.0)
+            amount = local * upstream
+            grads[inp] = after = before + amount
+            uses[inp] = use = uses.get(inp, 0) + 1
+            rule = _local_rule(nodes, node, position)
+            text = (f"grad({nodes.name(inp)}) += {rule} · grad({nodes.name(node)}) = "
+                    f"{_factor(number(local))} · {_factor(number(upstream))} = {number(amount)}")
+            if use > 1:  # a node used more than once: its gradient is the running sum
+                text += (f";  grad({nodes.name(inp)}) = {number(before)} + "
+                         f"{_factor(number(amount))} = {number(after)}")
+            contributions.append(Contribution(
+                nodes.id(inp), nodes.name(inp), rule, local, upstream, amount, before, after,
+                use, text))
+        steps.append(BackwardStep(
+            nodes.index[node], nodes.id(node), nodes.name(node), node.op, upstream,
+            tuple(contributions), node.op == "relu" and node.local_grads[0] == 0.0))
+
+    if backward:
+        root.backward()
+    return Trace(root, nodes, forward, tuple(steps),
+                 {node: grads.get(node, 0.0) for node in nodes.order}, digits)
+
+
+class Trace:
+    """A recorded forward and backward pass; ``str(trace)`` is a readable table.
+
+    ``forward_steps``: a ForwardStep per node, inputs first. ``backward_steps``:
+    a BackwardStep per operation node, output first. ``grad(value)``: the
+    traced d root / d value. ``to_html()`` / ``save_html(path)``: a
+    self-contained page stepping through both passes on the drawn graph.
+    """
+
+    def __init__(self, root, nodes, forward_steps, backward_steps, grads, digits):
+        self.root = root
+        self.nodes = nodes
+        self.forward_steps = forward_steps
+        self.backward_steps = backward_steps
+        self.digits = digits
+        self._grads = grads
+
+    def grad(self, value):
+        """d root / d value, as the trace computed it."""
+        if value not in self._grads:
+            raise ValueError(f"{value!r} is not part of the traced graph")
+        return self._grads[value]
+
+    def __str__(self):
+        number = lambda x: format_number(x, self.digits)  # noqa: E731
+        width = len(str(len(self.forward_steps) - 1))
+        lines = ["Forward pass (each node from its inputs, inputs first)"]
+        for step in self.forward_steps:
+            lines.append(f"  {step.index:>{width}}  {step.formula}")
+        lines.append("")
+        lines.append(f"Backward pass (output first; grad({self.nodes.name(self.root)}) = 1;"
+                     " each node sends local gradient × its grad to its inputs)")
+        for step in self.backward_steps:
+            note = "  ReLU off: its input is ≤ 0, so nothing flows back" if step.relu_off else ""
+            lines.append(f"  {step.index:>{width}}  {step.name}  (op {step.op}, "
+                         f"grad {number(step.grad)}){note}")
+            for contribution in step.contributions:
+                lines.append(f"  {'':>{width}}      {contribution.text}")
+        leaves = [node for node in self.nodes.order if not node.inputs and node.label]
+        if leaves:
+            lines.append("")
+            lines.append(f"Gradients of the leaves (d {self.nodes.term(self.root, tight=True)} / d leaf)")
+            name_width = max(len(node.label) for node in leaves)
+            for node in leaves:
+                lines.append(f"  {node.label:<{name_width}}  {number(self._grads[node])}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (f"<Trace of {self.nodes.name(self.root)!r}: {len(self.forward_steps)} forward "
+                f"steps, {len(self.backward_steps)} backward steps; print() it>")
+
+    def to_html(self, **draw_options):
+        """One self-contained HTML page: the graph, Previous / Next and arrow keys through both passes."""
+        from .html import stepper_html  # html draws the graph, which this module need not load
+
+        return stepper_html(self, **draw_options)
+
+    def save_html(self, path, **draw_options):
+        """Write to_html() to path (UTF-8); returns the path."""
+        from pathlib import Path
+
+        path = Path(path)
+        path.write_text(self.to_html(**draw_options), encoding="utf-8")
+        return path
+
+
+# --- how each step is written ----------------------------------------------
+
+def _factor(text):
+    """A number after an operator: negative numbers in parentheses, "3 · (-2)"."""
+    return f"({text})" if text.startswith("-") else text
+
+
+
+def _forward_step(nodes, node, number):
+    name = nodes.name(node)
+    input_names = tuple(nodes.name(inp) for inp in node.inputs)
+    if not node.inputs:
+        formula = f"{name} = {number(node.data)}  (leaf)" if node.label else f"{name}  (constant)"
+    else:
+        symbolic = nodes.expression(node)
+        numeric = nodes.expression(node, [number(inp.data) for inp in node.inputs])
+        parts = []
+        for part in (name, symbolic, numeric, number(node.data)):
+            if not parts or part != parts[-1]:  # "-x = -2", not "-x = -x = -2 = -2"
+                parts.append(part)
+        formula = " = ".join(parts)
+    return ForwardStep(nodes.index[node], nodes.id(node), name, node.op,
+                       tuple(nodes.id(inp) for inp in node.inputs), input_names,
+                       node.data, formula)
+
+
+def _local_rule(nodes, node, position):
+    """d node / d input number ``position``, as a formula in the nodes' names."""
+    op = node.op
+    inputs = node.inputs
+    a = nodes.term(inputs[0], tight=True)
+    out = nodes.term(node, tight=True)
+    if op in ("+", "sum"):
+        return "1"
+    if op == "-":
+        return "1" if position == 0 else "-1"
+    if op == "*":
+        return nodes.term(inputs[1 - position])
+    if op == "/":
+        b = nodes.term(inputs[1], tight=True)
+        return f"1/{b}" if position == 0 else f"-{a}/{b}²"
+    if op == "neg":
+        return "-1"
+    if op == "**":
+        b = nodes.term(inputs[1], tight=True)
+        return f"{b}·{a}**({nodes.name(inputs[1])} - 1)" if position == 0 else f"{out}·ln {a}"
+    if op.startswith("**"):
+        n = float(op[2:])
+        if n == 0.0:
+            return "0"
+        if n == 2.0:
+            return f"2·{a}"
+        return f"{format_number(n)}·{a}**{_factor(format_number(n - 1.0))}"
+    if op == "relu":
+        if node.local_grads[0] == 0.0:
+            return f"0 (ReLU off: {nodes.name(inputs[0])} ≤ 0)"
+        return f"1 (ReLU on: {nodes.name(inputs[0])} > 0)"
+    if op == "tanh":
+        return f"(1 - {out}²)"
+    if op == "sigmoid":
+        return f"{out}·(1 - {nodes.name(node)})"
+    if op == "exp":
+        return nodes.name(node)
+    if op == "log":
+        return f"1/{a}"
+    return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"  # an op added later
