@@ -3,6 +3,7 @@
 from .dot import Drawing, draw
 from .format import format_number
 from .render import RenderError, render
+from .text import text_tree
 from .trace import BackwardStep, Contribution, ForwardStep, Trace, trace
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "render",
     "RenderError",
     "format_number",
+    "text_tree",
     "trace",
     "Trace",
     "ForwardStep",

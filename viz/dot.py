@@ -25,9 +25,9 @@ import graphviz
 from autograd import Value
 
 from . import render as _render
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number
+from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
 
-__all__ = ["draw", "Drawing", "gated_nodes", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
+__all__ = ["draw", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 
 DEFAULT_MAX_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
@@ -94,25 +94,6 @@ def draw(
     return Drawing(_digraph(nodes, grads, digits, highlight_gated, color, group_neurons))
 
 
-def gated_nodes(nodes):
-    """The nodes whose gradient is blocked by a switched-off ReLU, given a GraphNodes.
-
-    Walking from the root towards the leaves, a node is gated when each node
-    that uses it is either a ReLU that is off (input <= 0, derivative 0) or is
-    itself gated. The root is never gated.
-    """
-    gated = set()
-    for node in reversed(nodes.order):
-        users = nodes.consumers[node]
-        if users and all(_is_off_relu(user) or user in gated for user in users):
-            gated.add(node)
-    return gated
-
-
-def _is_off_relu(node):
-    return node.op == "relu" and node.local_grads[0] == 0.0
-
-
 class Drawing:
     """A drawn graph: ``.source`` is the DOT text; ``save(path)`` writes .svg, .png or .dot.
 
@@ -158,7 +139,7 @@ class Drawing:
 
 
 def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
-    gated = gated_nodes(nodes) if highlight_gated else set()
+    gated = nodes.gated() if highlight_gated else set()
     largest = max((abs(node.grad) for node in nodes.order), default=0.0)
     graph = graphviz.Digraph(
         "tracegrad",
@@ -271,7 +252,7 @@ def _op_attrs(node, highlight_gated):
     attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
              "fontsize": "10", "width": "0.3", "height": "0.3", "margin": "0.02",
              "style": "filled", "fillcolor": "#eeeeee", "color": "#777777"}
-    if highlight_gated and _is_off_relu(node):
+    if highlight_gated and is_off_relu(node):
         attrs.update(label="<relu<br/><font point-size=\"8\">off</font>>", fillcolor=_OFF_RELU_FILL,
                      color="#c0392b")
     return attrs

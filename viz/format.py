@@ -2,7 +2,7 @@
 
 from autograd import topological_order
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "GraphNodes"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "is_off_relu", "GraphNodes"]
 
 # Six significant digits write every number of the seeds exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -16,6 +16,11 @@ def format_number(x, digits=DEFAULT_DIGITS):
     # -0.0 appears when a zero gradient is multiplied by a negative number;
     # "-0" next to a gradient would look like a sign that means something.
     return "0" if text == "-0" else text
+
+
+def is_off_relu(node):
+    """True for a ReLU node whose input was <= 0: it passes no gradient back."""
+    return node.op == "relu" and node.local_grads[0] == 0.0
 
 
 def check_digits(digits):
@@ -75,6 +80,21 @@ class GraphNodes:
         else:
             pairs = [(text, _UNARY if text.startswith("-") else _ATOM) for text in operands]
         return _combine(node.op, pairs)[0]
+
+    def gated(self):
+        """The nodes whose gradient a switched-off ReLU blocks (a set).
+
+        Walking from the root towards the leaves, a node is gated when each node
+        that uses it is either a ReLU that is off (input <= 0, so derivative 0)
+        or is itself gated: every path to the root then carries 0. The root is
+        never gated. This needs only the forward pass, not backward().
+        """
+        gated = set()
+        for node in reversed(self.order):
+            users = self.consumers[node]
+            if users and all(is_off_relu(user) or user in gated for user in users):
+                gated.add(node)
+        return gated
 
     def term(self, node, tight=False):
         """node's name as a factor in a product, in parentheses if needed: "(z - y)", "w*x".

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from autograd import Value
 
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number
+from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
 
 __all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution"]
 
@@ -104,7 +104,7 @@ def trace(root, *, digits=DEFAULT_DIGITS, backward=True):
                 use, text))
         steps.append(BackwardStep(
             nodes.index[node], nodes.id(node), nodes.name(node), node.op, upstream,
-            tuple(contributions), node.op == "relu" and node.local_grads[0] == 0.0))
+            tuple(contributions), is_off_relu(node)))
 
     if backward:
         root.backward()
