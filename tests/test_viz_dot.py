@@ -1,5 +1,8 @@
 """viz.dot: the DOT text of a drawing, its rules, and its options."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from autograd import Value
@@ -44,3 +47,107 @@ def test_format_number_significant_digits():
     assert format_number(0.32000000000000006) == "0.32"
     assert format_number(0.083232, digits=4) == "0.08323"
     assert format_number(-0.0) == "0"
+
+
+# --- golden files: the exact DOT text, so any change to a drawing shows up in a diff.
+# After an intended change, rewrite them with: TRACEGRAD_UPDATE_GOLDEN=1 pytest tests/test_viz_dot.py
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden_cases():
+    def seed_000_before():
+        return draw(seed_000()[0])
+
+    def seed_000_after():
+        loss = seed_000()[0]
+        loss.backward()
+        return draw(loss)
+
+    def seed_000_gated():
+        loss = seed_000(w=-9.0, b=-7.0)[0]
+        loss.backward()
+        return draw(loss)
+
+    def seed_001_after():
+        cost = seed_001()[0]
+        cost.backward()
+        return draw(cost)
+
+    return {"seed_000_before_backward.dot": seed_000_before,
+            "seed_000.dot": seed_000_after,
+            "seed_000_gated.dot": seed_000_gated,
+            "seed_001.dot": seed_001_after}
+
+
+@pytest.mark.parametrize("name", sorted(golden_cases()))
+def test_golden_dot(name):
+    source = golden_cases()[name]().source
+    path = GOLDEN / name
+    if os.environ.get("TRACEGRAD_UPDATE_GOLDEN"):
+        path.write_text(source, encoding="utf-8", newline="\n")
+    assert path.read_text(encoding="utf-8") == source
+
+
+def node_line(source, node_id):
+    return next(line for line in source.splitlines() if line.strip().startswith(node_id + " ["))
+
+
+def test_seed_000_gated_relu_is_highlighted():
+    loss, _, _ = seed_000(w=-9.0, b=-7.0)
+    loss.backward()
+    source = draw(loss).source
+    assert 'relu<br/><font point-size="8">off</font>' in source
+    for node_id in ("n0", "n2", "n3", "n4"):  # w, w*x, b, n: all behind the switched-off ReLU
+        assert "dashed" in node_line(source, node_id)
+    for node_id in ("n5", "n6", "n7", "n8"):  # z, y, z - y, L: gradients flow
+        assert "dashed" not in node_line(source, node_id)
+    assert "blocked by a ReLU that is off" in source
+    assert "dashed" not in draw(loss, highlight_gated=False).source
+
+
+def test_seed_001_neurons_are_clusters_with_short_labels():
+    cost, _ = seed_001()
+    cost.backward()
+    source = draw(cost).source
+    for neuron in ("L1.N0", "L1.N1", "L2.N0"):
+        assert f'subgraph "cluster_{neuron}"' in source
+    assert "<b>w0</b><br/>data 0.4<br/>grad -0.1224" in source  # L1.N0.w0 inside box L1.N0
+    assert 'tooltip="L1.N0.w0"' in source
+    assert "subgraph" not in draw(cost, group_neurons=False).source
+
+
+def test_show_grads_options():
+    loss, _, _ = seed_000()
+    assert "<br/>grad" not in draw(loss, show_grads=False).source
+    assert "not computed" not in draw(loss, show_grads=False).source
+    assert "grad 0<" in draw(loss, show_grads=True).source  # forced: the raw zeros
+    with pytest.raises(ValueError, match="show_grads must be 'auto', True or False"):
+        draw(loss, show_grads="yes")
+
+
+def test_colour_by_gradient():
+    loss, _, _ = seed_000()
+    with pytest.raises(ValueError, match="call backward\\(\\) first"):
+        draw(loss, color="sign")
+    loss.backward()
+    sign = draw(loss, color="sign").source
+    assert '#cfe0f5' in node_line(sign, "n0") and '#fbd9b8' in node_line(sign, "n6")  # w > 0, y < 0
+    magnitude = draw(loss, color="magnitude").source
+    assert "darkest: |grad| = 54" in magnitude
+    with pytest.raises(ValueError, match="color must be None, 'sign' or 'magnitude'"):
+        draw(loss, color="red")
+
+
+def test_constants_are_small_and_numbers_use_digits():
+    x = Value(0.123456789, label="x")
+    y = 2 * x
+    source = draw(y, digits=3).source
+    assert 'label=2 ' in node_line(source, "n0") and "fontsize=9" in node_line(source, "n0")
+    assert "data 0.123<" in source
+    assert "data 1e-05<" in draw(Value(1e-05, label="tiny")).source
+
+
+def test_draw_rejects_what_is_not_a_value():
+    with pytest.raises(TypeError, match=r"draw\(\) needs a Value, got 3.0 \(float\)"):
+        draw(3.0)

@@ -2,15 +2,16 @@
 
 from .dot import Drawing, draw
 from .format import format_number
-from .render import RenderError, render
+# viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
+from .render import RenderError, find_renderer
 from .text import text_tree
 from .trace import BackwardStep, Contribution, ForwardStep, Trace, trace
 
 __all__ = [
     "draw",
     "Drawing",
-    "render",
     "RenderError",
+    "find_renderer",
     "format_number",
     "text_tree",
     "trace",

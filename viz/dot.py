@@ -169,8 +169,9 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
                                                     node in gated, color, largest))
         if node.inputs:
             target.node(nodes.op_id(node), **_op_attrs(node, highlight_gated))
-    for body in bodies.values():
-        graph.subgraph(body)
+    # neurons in network order (layer, then neuron), whatever order the graph reached them in
+    for cluster in sorted(bodies, key=lambda name: tuple(map(int, re.findall(r"\d+", name)))):
+        graph.subgraph(bodies[cluster])
 
     for node in nodes.order:
         if not node.inputs:
@@ -185,7 +186,9 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
             graph.edge(nodes.id(inp), nodes.op_id(node), **attrs)
         graph.edge(nodes.op_id(node), nodes.id(node))
 
-    caption = _caption(grads, bool(gated), color, largest, digits)
+    # a backslash would start a DOT escape such as \l inside the caption
+    root_name = nodes.name(nodes.order[-1]).replace("\\", "\\\\")
+    caption = _caption(grads, bool(gated), color, largest, digits, root_name)
     if caption:
         graph.attr(label=caption, labelloc="b", labeljust="l")
     return graph
@@ -230,7 +233,8 @@ def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
     elif grads == "pending":
         lines.append('<font color="#888888">grad —</font>')
 
-    fill = _LEAF_FILL if not node.inputs else "#ffffff"
+    # leaves stand out in plain drawings; when colour means gradient, white means grad 0
+    fill = _LEAF_FILL if not node.inputs and color is None else "#ffffff"
     style = "rounded,filled"
     if gated:
         fill, style = _GATED_FILL, "rounded,filled,dashed"
@@ -258,14 +262,15 @@ def _op_attrs(node, highlight_gated):
     return attrs
 
 
-def _caption(grads, any_gated, color, largest, digits):
+def _caption(grads, any_gated, color, largest, digits, root_name):
     notes = []
     if grads == "pending":
         notes.append("grad —: not computed yet (call backward() on the output)")
     if any_gated:
         notes.append("grey, dashed: gradient 0, blocked by a ReLU that is off (input ≤ 0)")
     if color == "sign":
-        notes.append("blue: grad > 0 (raising it raises the output); orange: grad < 0")
+        notes.append(f"blue: grad > 0 (raising the value raises {root_name}); "
+                     "orange: grad < 0; white: grad 0")
     elif color == "magnitude":
         notes.append(f"darker: larger |grad| (darkest: |grad| = {format_number(largest, digits)})")
     # "\l" ends a left-justified line in a DOT label

@@ -1,0 +1,107 @@
+"""viz.render and Drawing.save: SVG and PNG without a system Graphviz, and clear errors."""
+
+import html
+import os
+import sys
+
+import pytest
+
+import viz.render as render_module
+from viz import RenderError, draw
+from viz.render import render
+from viz_seeds import seed_000, seed_001
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def no_system_dot(monkeypatch, tmp_path):
+    """PATH holds nothing: no `dot`; graphviz-pure is found beside the running Python."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    return empty
+
+
+def test_graphviz_pure_is_found_without_dot_on_path(no_system_dot):
+    found = render_module.find_renderer()
+    assert os.path.basename(found).startswith("graphviz-pure")
+    assert os.path.dirname(found) == os.path.dirname(sys.executable)
+
+
+def test_seed_001_saved_as_svg_png_and_dot_without_system_dot(no_system_dot, tmp_path):
+    cost, _ = seed_001()
+    cost.backward()
+    drawing = draw(cost)
+    svg = drawing.save(tmp_path / "seed001.svg").read_text(encoding="utf-8")
+    # SVG writes "-" as "&#45;"; compare the text a reader sees
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for number in ("0.32", "-0.08", "0.392", "-0.408", "-0.2448", "-0.1224", "0.083232"):
+        assert f"data {number}<" in html.unescape(svg) or f"grad {number}<" in html.unescape(svg), number
+    png = drawing.save(tmp_path / "seed001.PNG").read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+    assert drawing.save(tmp_path / "seed001.dot").read_text(encoding="utf-8") == drawing.source
+
+
+def test_seed_000_png_without_system_dot(no_system_dot, tmp_path):
+    loss, _, _ = seed_000()
+    loss.backward()
+    assert draw(loss).save(tmp_path / "seed000.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_jupyter_display_is_svg(no_system_dot):
+    loss, _, _ = seed_000()
+    bundle = draw(loss)._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "grad —" in bundle["image/svg+xml"]
+
+
+def test_unknown_suffix_names_the_choices(tmp_path):
+    loss, _, _ = seed_000()
+    with pytest.raises(ValueError, match=r"'graph\.pdf'.*\.svg, \.png, \.dot"):
+        draw(loss).save(tmp_path / "graph.pdf")
+
+
+def test_no_renderer_at_all_is_a_clear_error(no_system_dot, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nowhere" / "python"))
+    with pytest.raises(RenderError, match="neither Graphviz's `dot` nor `graphviz-pure`"):
+        render("digraph { a -> b }", "svg")
+
+
+def test_renderer_failure_is_reported_with_its_message():
+    with pytest.raises(RenderError, match=r"-Tsvg failed \(exit \d+\)"):
+        render("digraph { a -> ", "svg")
+
+
+def test_unknown_format():
+    with pytest.raises(ValueError, match="choose one of svg, png"):
+        render("digraph { a }", "gif")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in renderer is a shell script")
+def test_a_renderer_that_hangs_is_stopped(monkeypatch, tmp_path):
+    slow = tmp_path / "slow-dot"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(render_module, "find_renderer", lambda: str(slow))
+    with pytest.raises(RenderError, match="took longer than 0.5 s"):
+        render("digraph { a }", "svg", timeout=0.5)
+
+
+def test_a_graph_too_large_to_draw_is_refused():
+    from autograd import Value
+
+    total = Value(0.0, label="x")
+    for i in range(300):
+        total = total + i
+    with pytest.raises(ValueError, match=r"this graph has 601 nodes, too many .*max_nodes=500.*text_tree"):
+        draw(total)
+    assert draw(total, max_nodes=None).source.count(" -> ") == 900
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in `dot` is a shell script")
+def test_system_dot_is_preferred_when_installed(no_system_dot):
+    fake = no_system_dot / "dot"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    assert render_module.find_renderer() == str(fake)
