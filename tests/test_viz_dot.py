@@ -121,7 +121,7 @@ def test_show_grads_options():
     loss, _, _ = seed_000()
     assert "<br/>grad" not in draw(loss, show_grads=False).source
     assert "not computed" not in draw(loss, show_grads=False).source
-    assert "grad 0<" in draw(loss, show_grads=True).source  # forced: the raw zeros
+    assert "<br/>grad 0>" in draw(loss, show_grads=True).source  # forced: the raw zeros
     with pytest.raises(ValueError, match="show_grads must be 'auto', True or False"):
         draw(loss, show_grads="yes")
 
