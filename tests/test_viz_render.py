@@ -105,3 +105,11 @@ def test_system_dot_is_preferred_when_installed(no_system_dot):
     fake.write_text("#!/bin/sh\nexit 0\n")
     fake.chmod(0o755)
     assert render_module.find_renderer() == str(fake)
+
+
+def test_labels_with_markup_characters_still_render():
+    from autograd import Value
+
+    for label in ("</script>", "a\"b", "back\\slash", "<b>", "x & y"):
+        node = Value(1.0, label=label).relu()
+        assert "<svg" in draw(node).pipe("svg").decode("utf-8"), label

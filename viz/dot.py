@@ -214,7 +214,8 @@ def _neuron_clusters(nodes):
 
 def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
     number = lambda x: html.escape(format_number(x, digits))  # noqa: E731
-    attrs = {"tooltip": nodes.name(node)}
+    # escape(): a name like "<a>" must not be read as an HTML-like label, nor "\\" as an escape
+    attrs = {"tooltip": graphviz.escape(nodes.name(node))}
     if not node.inputs and not node.label:
         # an unlabelled constant, like the 2 in 2*x: its value is all there is to say
         attrs.update(label=format_number(node.data, digits), shape="ellipse", fontsize="9",
