@@ -17,7 +17,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     numbers or Values. On a mismatch it raises GradcheckError listing every
     input that disagrees, or returns False with ``raise_exception=False``.
     """
+    inputs = list(inputs)
     points = [v.data if isinstance(v, Value) else v for v in inputs]
+    labels = [f" {v.label!r}" if isinstance(v, Value) and v.label else "" for v in inputs]
     leaves = [Value(x) for x in points]
     output = f(*leaves)
     if not isinstance(output, Value):
@@ -37,7 +39,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         numeric = (evaluate(above) - evaluate(below)) / (2 * eps)
         if abs(analytic[i] - numeric) > atol + rtol * abs(numeric):
             mismatches.append(
-                f"input {i} (= {x!r}): backward gave {analytic[i]!r}, "
+                f"input {i}{labels[i]} (= {x!r}): backward gave {analytic[i]!r}, "
                 f"central difference gave {numeric!r}"
             )
     if mismatches and raise_exception:

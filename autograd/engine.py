@@ -15,6 +15,7 @@ def topological_order(root):
     Depth-first post-order with an explicit stack: a node is pushed once to be
     expanded and once more, beneath its inputs, to be emitted after them.
     """
+    _check_value(root, "topological_order()")
     order, seen = [], set()
     stack = [(root, False)]
     while stack:
@@ -43,12 +44,14 @@ def backward(root, gradient=1.0):
 
     Interior gradients are recomputed from zero on every call; leaves (nodes
     with no inputs: data and parameters) accumulate across calls until zeroed,
-    as in PyTorch. So calling this twice doubles leaf grads, nothing more.
+    as in PyTorch. Each call adds its whole gradient to a leaf in one addition,
+    so calling this twice exactly doubles leaf grads, nothing more.
     """
-    # The same walk as topological_order, fused with zeroing interior grads
-    # and restricted to interior nodes: this loop is the hot path of training.
-    # None on the stack marks "the node below me has all its inputs done".
-    interior, seen = [], set()
+    _check_value(root, "backward()")
+    # The same walk as topological_order, fused with zeroing every grad in the
+    # graph: this loop is the hot path of training. None on the stack marks
+    # "the node below me has all its inputs done".
+    interior, leaves, seen = [], [], set()
     stack = [root]
     while stack:
         node = stack.pop()
@@ -65,12 +68,21 @@ def backward(root, gradient=1.0):
             for inp in reversed(node.inputs):
                 if inp not in seen:
                     stack.append(inp)
+        else:
+            # A leaf gathers this call's gradient from zero and gets its earlier
+            # grad added back at the end: summing the contributions straight
+            # onto the old grad would round differently, and a second call
+            # would not give exactly twice the first.
+            leaves.append((node, node.grad))
+            node.grad = 0.0
     root.grad += gradient
     for node in reversed(interior):
         upstream = node.grad
         # chain rule: d root / d input += (d node / d input) * (d root / d node)
         for inp, local in zip(node.inputs, node.local_grads):
             inp.grad += local * upstream
+    for leaf, earlier in leaves:
+        leaf.grad += earlier
 
 
 def grad(output, inputs, allow_unused=False):
@@ -84,11 +96,8 @@ def grad(output, inputs, allow_unused=False):
     single = isinstance(inputs, Value)
     wanted = (inputs,) if single else tuple(inputs)
     for position, node in enumerate((output, *wanted)):
-        if not isinstance(node, Value):
-            what = "output" if position == 0 else f"inputs[{position - 1}]"
-            raise TypeError(
-                f"grad() needs Values, got {node!r} ({type(node).__name__}) as {what}"
-            )
+        what = "output" if position == 0 else f"inputs[{position - 1}]"
+        _check_value(node, f"grad() {what}")
 
     grads = {output: 1.0}
     for node in reversed(topological_order(output)):
@@ -105,3 +114,11 @@ def grad(output, inputs, allow_unused=False):
             )
         result.append(grads.get(node, 0.0))
     return tuple(result)
+
+
+def _check_value(node, where):
+    """A TypeError naming what was passed, unless node is a Value."""
+    from .value import Value  # local import: value.py imports this module
+
+    if not isinstance(node, Value):
+        raise TypeError(f"{where} needs a Value, got {node!r} ({type(node).__name__})")

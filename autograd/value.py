@@ -22,15 +22,21 @@ _grad_enabled = True
 class no_grad(ContextDecorator):
     """Inside ``with no_grad():`` (or a function decorated with it) results record no graph."""
 
+    def __init__(self):
+        # A stack, not one saved flag: one decorator instance is re-entered
+        # when the decorated function calls itself, and each exit must
+        # restore what its own enter saw.
+        self._previous = []
+
     def __enter__(self):
         global _grad_enabled
-        self._previous = _grad_enabled
+        self._previous.append(_grad_enabled)
         _grad_enabled = False
         return self
 
     def __exit__(self, *exc_info):
         global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_enabled = self._previous.pop()
         return False
 
 
@@ -99,7 +105,16 @@ class Value:
         x, y = self.data, other.data
         if y == 0.0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)}")
-        return _result(x / y, (self, other), (1.0 / y, -x / (y * y)), "/")
+        q = x / y
+        local_x = 1.0 / y
+        local_y = -q / y  # = -x/y², without y*y underflowing to 0 for tiny y
+        # float division gives inf instead of raising; say so instead
+        if not (math.isfinite(q) and math.isfinite(local_x) and math.isfinite(local_y)):
+            raise OverflowError(
+                f"{_name(self)} / {_name(other)}: the result or its derivative "
+                "is too large for a float"
+            )
+        return _result(q, (self, other), (local_x, local_y), "/")
 
     def __neg__(self):
         """-x;  d/dx = -1"""
@@ -127,6 +142,8 @@ class Value:
             local = n * x ** (n - 1.0) if n != 0.0 else 0.0
         except OverflowError:
             raise OverflowError(f"{_name(self)} ** {n:g} is too large for a float") from None
+        if not math.isfinite(local):  # the product n·x^(n-1) overflows without raising
+            raise OverflowError(f"{_name(self)} ** {n:g}: its derivative is too large for a float")
         return _result(out, (self,), (local,), f"**{exponent}")
 
     @staticmethod
@@ -195,7 +212,10 @@ class Value:
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log is undefined for {_name(self)}: it needs a number > 0")
-        return _result(math.log(x), (self,), (1.0 / x,), "log")
+        local = 1.0 / x
+        if local == math.inf:  # x is so close to 0 (subnormal) that 1/x overflows
+            raise OverflowError(f"log({_name(self)}): its derivative 1/x is too large for a float")
+        return _result(math.log(x), (self,), (local,), "log")
 
     # --- micrograd's internal names, so code written against it runs unchanged
 
@@ -230,6 +250,10 @@ def _power(base, exponent):
             local_x, local_y = y * x ** (y - 1.0), out * math.log(x)
     except OverflowError:
         raise OverflowError(f"{_name(base)} ** {_name(exponent)} is too large for a float") from None
+    if not (math.isfinite(local_x) and math.isfinite(local_y)):  # products overflow silently
+        raise OverflowError(
+            f"{_name(base)} ** {_name(exponent)}: its derivative is too large for a float"
+        )
     return _result(out, (base, exponent), (local_x, local_y), "**")
 
 
