@@ -1,0 +1,377 @@
+"""Value and its operations (autograd/value.py).
+
+One table of operations drives every derivative check: sympy's symbolic
+derivative (evaluated with 30 significant digits), central differences of a
+plain-float version of the function, and PyTorch in float64. None of these
+references uses tracegrad, so a wrong local derivative cannot hide.
+"""
+
+import gc
+import math
+import random
+import weakref
+from typing import Callable, NamedTuple
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd import Value, grad
+
+
+class Op(NamedTuple):
+    name: str
+    fn: Callable  # applied to Values, and to torch tensors unless torch_fn is given
+    float_fn: Callable  # the same function on plain floats, for central differences
+    sympy_fn: Callable  # the same function on sympy symbols
+    domain: tuple  # (low, high) for each input: where the function is smooth
+    edges: tuple = ()  # extra points (tuples of inputs) worth checking on their own
+    kinks: tuple = ()  # points where a two-sided central difference is meaningless
+    torch_fn: Callable = None
+
+
+def _relu_sympy(x):
+    # Piecewise, not Max or Heaviside: sympy's Heaviside(0) is 1/2, while
+    # relu'(0) is 0 here and in PyTorch. The derivative of this is 1 if x > 0 else 0.
+    return sympy.Piecewise((x, x > 0), (0, True))
+
+
+def _sigmoid_float(x):
+    # an identity, not our formula: σ(x) = (1 + tanh(x/2)) / 2, stable for any x
+    return 0.5 * (1.0 + math.tanh(x / 2.0))
+
+
+OPS = [
+    # + - * / with Values and numbers on either side
+    Op("x + y", lambda x, y: x + y, lambda x, y: x + y, lambda x, y: x + y, ((-5, 5), (-5, 5))),
+    Op("x + 2", lambda x: x + 2, lambda x: x + 2, lambda x: x + 2, ((-5, 5),)),
+    Op("2.5 + x", lambda x: 2.5 + x, lambda x: 2.5 + x, lambda x: 2.5 + x, ((-5, 5),)),
+    Op("x - y", lambda x, y: x - y, lambda x, y: x - y, lambda x, y: x - y, ((-5, 5), (-5, 5))),
+    Op("x - 3", lambda x: x - 3, lambda x: x - 3, lambda x: x - 3, ((-5, 5),)),
+    Op("1 - x", lambda x: 1 - x, lambda x: 1 - x, lambda x: 1 - x, ((-5, 5),)),
+    Op("x * y", lambda x, y: x * y, lambda x, y: x * y, lambda x, y: x * y, ((-5, 5), (-5, 5))),
+    Op("x * 3", lambda x: x * 3, lambda x: x * 3, lambda x: x * 3, ((-5, 5),)),
+    Op("2 * x", lambda x: 2 * x, lambda x: 2 * x, lambda x: 2 * x, ((-5, 5),)),
+    Op("x / y", lambda x, y: x / y, lambda x, y: x / y, lambda x, y: x / y,
+       ((-5, 5), (0.5, 4)), edges=((1.5, -0.75), (-2.0, -3.0))),
+    Op("x / 2", lambda x: x / 2, lambda x: x / 2, lambda x: x / 2, ((-5, 5),)),
+    Op("1 / x", lambda x: 1 / x, lambda x: 1 / x, lambda x: 1 / x, ((0.2, 5),), edges=((-0.3,),)),
+    Op("-x", lambda x: -x, lambda x: -x, lambda x: -x, ((-5, 5),)),
+    # ** with a number exponent: whole, negative and fractional
+    Op("x ** 0", lambda x: x**0, lambda x: x**0, lambda x: x**0, ((-3, 3),)),
+    Op("x ** 1", lambda x: x**1, lambda x: x**1, lambda x: x**1, ((-3, 3),)),
+    Op("x ** 2", lambda x: x**2, lambda x: x**2, lambda x: x**2, ((-3, 3),), edges=((0.0,),)),
+    Op("x ** 3", lambda x: x**3, lambda x: x**3, lambda x: x**3, ((-3, 3),), edges=((0.0,),)),
+    Op("x ** -1", lambda x: x**-1, lambda x: x**-1, lambda x: x**-1, ((0.2, 4),), edges=((-2.0,),)),
+    Op("x ** -2", lambda x: x**-2, lambda x: x**-2, lambda x: x**-2, ((0.2, 4),), edges=((-1.5,),)),
+    Op("x ** 0.5", lambda x: x**0.5, lambda x: x**0.5, lambda x: x**sympy.Rational(1, 2), ((0.05, 9),)),
+    Op("x ** 1.5", lambda x: x**1.5, lambda x: x**1.5, lambda x: x**sympy.Rational(3, 2), ((0.05, 9),),
+       edges=((0.0,),), kinks=((0.0,),)),  # 0 is the edge of the domain: no left side
+    Op("x ** -0.5", lambda x: x**-0.5, lambda x: x**-0.5, lambda x: x**sympy.Rational(-1, 2), ((0.05, 9),)),
+    # ** with a Value exponent, and a number to a Value power
+    Op("x ** y", lambda x, y: x**y, lambda x, y: x**y, lambda x, y: x**y, ((0.1, 4), (-3, 3))),
+    Op("2 ** x", lambda x: 2**x, lambda x: 2**x, lambda x: 2**x, ((-4, 4),)),
+    Op("0.5 ** x", lambda x: 0.5**x, lambda x: 0.5**x, lambda x: sympy.Rational(1, 2) ** x, ((-4, 4),)),
+    # functions
+    Op("relu", lambda x: x.relu(), lambda x: max(0.0, x), _relu_sympy, ((-3, 3),),
+       edges=((0.0,), (-800.0,), (800.0,)), kinks=((0.0,),)),
+    Op("tanh", lambda x: x.tanh(), math.tanh, sympy.tanh, ((-4, 4),),
+       edges=((0.0,), (50.0,), (-50.0,), (800.0,), (-800.0,))),
+    Op("sigmoid", lambda x: x.sigmoid(), _sigmoid_float, lambda x: 1 / (1 + sympy.exp(-x)), ((-6, 6),),
+       edges=((0.0,), (40.0,), (-40.0,), (800.0,), (-800.0,))),
+    Op("exp", lambda x: x.exp(), math.exp, sympy.exp, ((-5, 5),), edges=((-800.0,), (700.0,))),
+    Op("log", lambda x: x.log(), math.log, sympy.log, ((0.01, 10),), edges=((1e-8,), (1e8,))),
+    # the n-ary sum node, with a plain number among its terms
+    Op("Value.sum", lambda x, y, z: Value.sum([x, y, 2.0, z]), lambda x, y, z: x + y + 2.0 + z,
+       lambda x, y, z: x + y + 2 + z, ((-5, 5), (-5, 5), (-5, 5)),
+       torch_fn=lambda x, y, z: x + y + 2.0 + z),
+    # combinations a learner writes
+    Op("x * x", lambda x: x * x, lambda x: x * x, lambda x: x * x, ((-3, 3),)),
+    Op("(x * y + x) / y", lambda x, y: (x * y + x) / y, lambda x, y: (x * y + x) / y,
+       lambda x, y: (x * y + x) / y, ((-3, 3), (0.5, 3))),
+]
+
+
+def _points(op):
+    """A few points drawn from the op's domain (seeded: the same every run), plus its edges."""
+    rng = random.Random(op.name)
+    drawn = [tuple(rng.uniform(low, high) for low, high in op.domain) for _ in range(3)]
+    return drawn + list(op.edges)
+
+
+CASES = [pytest.param(op, point, id=f"{op.name} at {point}") for op in OPS for point in _points(op)]
+# a central difference needs the function smooth on both sides of the point
+SMOOTH_CASES = [case for case in CASES if case.values[1] not in case.values[0].kinks]
+
+
+def _ours(op, point):
+    """(value, gradient w.r.t. each input) from tracegrad's backward."""
+    leaves = [Value(v) for v in point]
+    out = op.fn(*leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def _sympy_reference(op, point):
+    """(value, gradient) from sympy's symbolic derivative, evaluated to 30 digits."""
+    symbols = sympy.symbols(f"x0:{len(point)}", real=True)
+    expr = op.sympy_fn(*symbols)
+    mpmath.mp.dps = 30
+    at = [mpmath.mpf(v) for v in point]
+    value = float(sympy.lambdify(symbols, expr, modules="mpmath")(*at))
+    grads = [float(sympy.lambdify(symbols, sympy.diff(expr, s), modules="mpmath")(*at)) for s in symbols]
+    return value, grads
+
+
+def _close(got, want, rel=1e-9, abs_=1e-12):
+    return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
+
+
+@pytest.mark.parametrize("op, point", CASES)
+def test_value_and_derivatives_match_sympy(op, point):
+    value, grads = _ours(op, point)
+    want_value, want_grads = _sympy_reference(op, point)
+    assert _close(value, want_value), (value, want_value)
+    for i, (got, want) in enumerate(zip(grads, want_grads)):
+        assert _close(got, want), f"d/dx{i}: ours {got!r}, sympy {want!r}"
+
+
+@pytest.mark.parametrize("op, point", SMOOTH_CASES)
+def test_derivatives_match_central_differences(op, point):
+    _, grads = _ours(op, point)
+    for i, got in enumerate(grads):
+        h = 1e-6 * abs(point[i]) or 1e-6  # relative steps stay inside domains like x > 0
+        above, below = list(point), list(point)
+        above[i] += h
+        below[i] -= h
+        numeric = (op.float_fn(*above) - op.float_fn(*below)) / (2 * h)
+        assert math.isclose(got, numeric, rel_tol=1e-5, abs_tol=1e-6), (i, got, numeric)
+
+
+@pytest.mark.parametrize("op, point", CASES)
+def test_value_and_derivatives_match_torch_float64(op, point):
+    torch = pytest.importorskip("torch")
+    value, grads = _ours(op, point)
+    leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point]
+    out = (op.torch_fn or op.fn)(*leaves)
+    out.backward()
+    assert _close(value, out.item()), (value, out.item())
+    for i, (got, leaf) in enumerate(zip(grads, leaves)):
+        want = 0.0 if leaf.grad is None else leaf.grad.item()
+        assert _close(got, want), f"d/dx{i}: ours {got!r}, torch {want!r}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_derivatives_match_sympy_anywhere_in_the_domain(data):
+    op = data.draw(st.sampled_from(OPS), label="op")
+    point = tuple(
+        data.draw(st.floats(low, high, allow_nan=False, allow_infinity=False), label=f"x{i}")
+        for i, (low, high) in enumerate(op.domain)
+    )
+    value, grads = _ours(op, point)
+    want_value, want_grads = _sympy_reference(op, point)
+    assert _close(value, want_value)
+    for got, want in zip(grads, want_grads):
+        assert _close(got, want, rel=1e-8, abs_=1e-10), (op.name, point, got, want)
+
+
+# --- the points learners trip over --------------------------------------------
+
+
+def test_relu_derivative_at_zero_is_zero_as_in_pytorch():
+    x = Value(0.0)
+    y = x.relu()
+    y.backward()
+    assert (y.data, x.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("x", [50.0, -50.0, 800.0, -800.0, 1e300, -1e300])
+def test_tanh_and_sigmoid_saturate_without_overflow(x):
+    t, s = Value(x), Value(x)
+    tanh, sigmoid = t.tanh(), s.sigmoid()
+    tanh.backward()
+    sigmoid.backward()
+    assert tanh.data == math.copysign(1.0, x)
+    assert sigmoid.data == (1.0 if x > 0 else pytest.approx(0.0, abs=1e-21))
+    # the true derivatives are below 1e-21 here: nothing overflowed into inf or nan
+    assert 0.0 <= t.grad < 1e-21 and 0.0 <= s.grad < 1e-21
+
+
+def test_sum_is_one_node_with_a_unit_derivative_per_term():
+    xs = [Value(float(i)) for i in range(5)]
+    total = Value.sum(xs)
+    assert total.data == 10.0
+    assert total.op == "sum" and total.inputs == tuple(xs) and total.local_grads == (1.0,) * 5
+    total.backward()
+    assert [x.grad for x in xs] == [1.0] * 5
+
+
+def test_sum_accepts_any_iterable_and_counts_a_repeated_term_twice():
+    x = Value(3.0)
+    total = Value.sum(v for v in (x, x, 1))
+    total.backward()
+    assert (total.data, x.grad) == (7.0, 2.0)
+
+
+def test_reflected_operations_keep_the_written_order_of_operands():
+    x = Value(5.0)
+    for node, first in ((2 - x, 2.0), (2 / x, 2.0), (2 * x, 2.0), (2 + x, 2.0), (2**x, 2.0)):
+        assert node.inputs[0].data == first and node.inputs[1] is x
+
+
+def test_integer_data_becomes_float():
+    v = Value(3)
+    assert type(v.data) is float and v.data == 3.0
+    assert type(v.grad) is float and v.grad == 0.0
+
+
+def test_item_returns_the_plain_float():
+    assert Value(2.5).item() == 2.5
+
+
+# --- seeds' worked numbers --------------------------------------------------
+
+
+def test_seed_000_single_neuron():
+    # z = relu(w·x + b), L = (z - y)² with w=3, b=7, x=2, y=4 (seed 000).
+    w, b = Value(3.0, label="w"), Value(7.0, label="b")
+    x, y = 2.0, 4.0
+    z = (w * x + b).relu()
+    loss = (z - y) ** 2
+    loss.backward()
+    assert z.data == 13.0
+    assert loss.data == 81.0
+    # The seed writes dL/dw = 2wx = 12 and dL/db = 2b = 14: that differentiates
+    # (wx + b)² and drops y. By the chain rule, with wx + b > 0 so relu passes
+    # its input through, dL/dw = 2(z - y)·x = 2·9·2 = 36 and dL/db = 2(z - y) = 18.
+    assert w.grad == 36.0
+    assert b.grad == 18.0
+
+
+# --- bad input: a specific error naming the value and the operation ----------
+
+_ERRORS = [
+    ("Value('abc')", lambda: Value("abc"), TypeError, r"Value\(\) needs a real number, got 'abc' \(str\)"),
+    ("Value(None)", lambda: Value(None), TypeError, r"Value\(\) needs a real number, got None \(NoneType\)"),
+    ("Value(Value(1))", lambda: Value(Value(1)), TypeError, r"Value\(\) needs a real number, got Value\(data=1.0"),
+    ("Value(nan)", lambda: Value(float("nan")), ValueError, r"Value\(\) needs a finite number, got nan"),
+    ("Value(inf)", lambda: Value(math.inf), ValueError, r"Value\(\) needs a finite number, got inf"),
+    ("Value(-inf)", lambda: Value(-math.inf), ValueError, r"Value\(\) needs a finite number, got -inf"),
+    ("Value(10**400)", lambda: Value(10**400), OverflowError, r"Value\(\) got an integer too large"),
+    ("Value(2) + 'x'", lambda: Value(2) + "x", TypeError, r"unsupported operand for \+: 'x' \(str\)"),
+    ("'x' + Value(2)", lambda: "x" + Value(2), TypeError, r"unsupported operand for \+: 'x' \(str\)"),
+    ("Value('ab') * 2", lambda: Value("ab") * 2, TypeError, r"Value\(\) needs a real number, got 'ab'"),
+    ("'ab' * Value(2)", lambda: "ab" * Value(2), TypeError, r"unsupported operand for \*: 'ab' \(str\)"),
+    ("Value(2) * None", lambda: Value(2) * None, TypeError, r"unsupported operand for \*: None \(NoneType\)"),
+    ("Value(2) - [1]", lambda: Value(2) - [1], TypeError, r"unsupported operand for -: \[1\] \(list\)"),
+    ("Value(2) * nan", lambda: Value(2) * math.nan, ValueError, r"needs a finite number, got nan"),
+    ("Value(2) / 'x'", lambda: Value(2) / "x", TypeError, r"unsupported operand for /: 'x' \(str\)"),
+    ("Value(-1).log()", lambda: Value(-1).log(), ValueError, r"log is undefined for -1: it needs a number > 0"),
+    ("Value(0).log()", lambda: Value(0).log(), ValueError, r"log is undefined for 0"),
+    ("labelled log", lambda: Value(-2, label="x").log(), ValueError, r"log is undefined for -2 \(node 'x'\)"),
+    ("Value(1) / 0", lambda: Value(1) / 0, ZeroDivisionError, r"division by zero: 1 / 0"),
+    ("Value(1) / Value(0)", lambda: Value(1) / Value(0), ZeroDivisionError, r"division by zero: 1 / 0"),
+    ("3 / Value(0)", lambda: 3 / Value(0), ZeroDivisionError, r"division by zero: 3 / 0"),
+    ("1 / Value(1e-200)", lambda: 1 / Value(1e-200), OverflowError, r"1 / 1e-200: .* too large for a float"),
+    ("Value(-1) ** 0.5", lambda: Value(-1) ** 0.5, ValueError, r"-1 \*\* 0.5: a negative base needs a whole-number"),
+    ("Value(0) ** -1", lambda: Value(0) ** -1, ZeroDivisionError, r"0 \*\* -1: zero to a negative power"),
+    ("Value(0) ** 0.5", lambda: Value(0) ** 0.5, ValueError, r"0 \*\* 0.5: the derivative .* infinite at 0"),
+    ("Value(2) ** 'x'", lambda: Value(2) ** "x", TypeError, r"\*\* \(exponent\) needs a real number, got 'x'"),
+    ("Value(2) ** None", lambda: Value(2) ** None, TypeError, r"\*\* \(exponent\) needs a real number, got None"),
+    ("Value(2) ** nan", lambda: Value(2) ** math.nan, ValueError, r"\*\* \(exponent\) needs a finite number"),
+    ("Value(-2) ** Value(2)", lambda: Value(-2) ** Value(2), ValueError, r"-2 \*\* 2: with a Value exponent the base must be > 0"),
+    ("(-2) ** Value(0.5)", lambda: (-2) ** Value(0.5), ValueError, r"-2 \*\* 0.5: with a Value exponent"),
+    ("'x' ** Value(2)", lambda: "x" ** Value(2), TypeError, r"unsupported operand for \*\*: 'x' \(str\)"),
+    ("Value(1000).exp()", lambda: Value(1000).exp(), OverflowError, r"exp\(1000\) is too large for a float"),
+    ("Value(10) ** 1000", lambda: Value(10) ** 1000, OverflowError, r"10 \*\* 1000 is too large for a float"),
+    ("Value(10) ** 308", lambda: Value(10) ** 308, OverflowError, r"10 \*\* 308: its derivative is too large"),
+    ("Value(10) ** Value(400)", lambda: Value(10) ** Value(400), OverflowError, r"10 \*\* 400 is too large"),
+    ("label=3", lambda: Value(1, label=3), TypeError, r"label must be a str, got 3 \(int\)"),
+    ("label=None", lambda: Value(1, label=None), TypeError, r"label must be a str, got None"),
+    ("Value.sum([])", lambda: Value.sum([]), ValueError, r"Value.sum\(\) needs at least one value"),
+    ("Value.sum(['a'])", lambda: Value.sum([Value(1), "a"]), TypeError, r"unsupported operand for sum: 'a'"),
+    ("backward('x')", lambda: Value(1).backward("x"), TypeError, r"backward\(\) needs a real number, got 'x'"),
+    ("backward(nan)", lambda: Value(1).backward(math.nan), ValueError, r"backward\(\) needs a finite number"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(*e[1:], id=e[0]) for e in _ERRORS])
+def test_bad_input_raises_a_specific_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+_UNARY = {
+    "log": lambda v: v.log(),
+    "exp": lambda v: v.exp(),
+    "tanh": lambda v: v.tanh(),
+    "sigmoid": lambda v: v.sigmoid(),
+    "relu": lambda v: v.relu(),
+    "1/x": lambda v: 1 / v,
+    "x**0.5": lambda v: v**0.5,
+    "x**-1": lambda v: v**-1,
+    "x**-2.5": lambda v: v**-2.5,
+    "x**3": lambda v: v**3,
+    "x**400": lambda v: v**400,
+    "2**x": lambda v: 2**v,
+    "x**x": lambda v: v**v,
+}
+_EDGY = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, 1e-200, 1e308, -1e308, 709.8, 710.0, -745.0]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from(sorted(_UNARY)), x=_EDGY)
+def test_no_operation_silently_returns_nan_or_inf(name, x):
+    try:
+        out = _UNARY[name](Value(x))
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        assert f"{x:g}" in str(error)  # the message names the offending value
+        return
+    assert math.isfinite(out.data), (name, x, out.data)
+    assert all(math.isfinite(g) for g in out.local_grads), (name, x, out.local_grads)
+
+
+# --- repr, slots, lifetime ------------------------------------------------------
+
+
+def test_repr_reads_data_and_grad():
+    x = Value(2.0)
+    y = x * 3
+    y.backward()
+    assert repr(y) == "Value(data=6.0, grad=1.0)"
+    assert repr(x) == "Value(data=2.0, grad=3.0)"
+    assert repr(Value(1, label="w")) == "Value(data=1.0, grad=0.0, label='w')"
+
+
+def test_nodes_have_no_instance_dict():
+    node = Value(1.0) * 2
+    assert not hasattr(node, "__dict__")
+    with pytest.raises(AttributeError):
+        node.colour = "red"
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone():
+    # With the cyclic collector off, only reference counting can free the
+    # graph; if any node took part in a reference cycle it would stay alive.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = Value(1.5)
+        a = x * x
+        b = (a + 1).tanh() * a
+        loss = Value.sum([b, a.relu(), b**2]) / 3
+        loss.backward()
+        grad(loss, [x])
+        refs = [weakref.ref(node) for node in (a, b, loss)]
+        del a, b, loss
+        assert all(ref() is None for ref in refs)
+        assert x.grad != 0.0  # the leaf we still hold keeps its gradient
+    finally:
+        if was_enabled:
+            gc.enable()
