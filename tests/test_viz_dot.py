@@ -135,6 +135,8 @@ def test_colour_by_gradient():
     assert '#cfe0f5' in node_line(sign, "n0") and '#fbd9b8' in node_line(sign, "n6")  # w > 0, y < 0
     magnitude = draw(loss, color="magnitude").source
     assert "darkest: |grad| = 54" in magnitude
+    with pytest.raises(ValueError, match="needs show_grads 'auto' or True"):
+        draw(loss, color="sign", show_grads=False)
     with pytest.raises(ValueError, match="color must be None, 'sign' or 'magnitude'"):
         draw(loss, color="red")
 

@@ -79,7 +79,9 @@ def draw(
         raise ValueError(f"show_grads must be 'auto', True or False, got {show_grads!r}")
     if color not in (None, "sign", "magnitude"):
         raise ValueError(f"color must be None, 'sign' or 'magnitude', got {color!r}")
-    if color is not None and grads != "numbers":
+    if color is not None and grads == "hidden":
+        raise ValueError(f"color={color!r} colours by gradient: it needs show_grads 'auto' or True")
+    if color is not None and grads == "pending":
         raise ValueError(
             f"color={color!r} colours by gradient, but the gradients are not computed: "
             "call backward() first (or pass show_grads=True)"
@@ -149,7 +151,7 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
         edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "8"},
     )
     clusters = _neuron_clusters(nodes) if group_neurons else {}
-    bodies = {}  # cluster name -> its subgraph, in order of first appearance
+    bodies = {}  # neuron name ("L1.N0") -> its cluster subgraph
 
     for node in nodes.order:
         cluster = clusters.get(node)
@@ -157,7 +159,7 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
             target = graph
         else:
             if cluster not in bodies:
-                layer, neuron = _NEURON_LABEL.match(cluster + ".x").group(1, 2)
+                layer, neuron = _neuron_number(cluster)
                 bodies[cluster] = graphviz.Digraph(
                     name=f"cluster_{cluster}",
                     graph_attr={"label": f"{cluster}  (layer {layer}, neuron {neuron})",
@@ -170,13 +172,13 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
         if node.inputs:
             target.node(nodes.op_id(node), **_op_attrs(node, highlight_gated))
     # neurons in network order (layer, then neuron), whatever order the graph reached them in
-    for cluster in sorted(bodies, key=lambda name: tuple(map(int, re.findall(r"\d+", name)))):
+    for cluster in sorted(bodies, key=_neuron_number):
         graph.subgraph(bodies[cluster])
 
     for node in nodes.order:
         if not node.inputs:
             continue
-        roles = _OPERAND_ROLES.get("**" if node.op == "**" else node.op, ())
+        roles = _OPERAND_ROLES.get(node.op, ())
         for position, inp in enumerate(node.inputs):
             attrs = {}
             if position < len(roles) and roles[position]:
@@ -192,6 +194,12 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
     if caption:
         graph.attr(label=caption, labelloc="b", labeljust="l")
     return graph
+
+
+def _neuron_number(neuron):
+    """(layer, neuron) as numbers, from a neuron name like "L1.N0"."""
+    layer, index = re.match(r"L(\d+)\.N(\d+)$", neuron).groups()
+    return int(layer), int(index)
 
 
 def _neuron_clusters(nodes):
