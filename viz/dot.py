@@ -262,8 +262,10 @@ def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
 
 def _op_attrs(node, highlight_gated):
     text = _OP_TEXT.get(node.op, node.op)
+    # one-character operators (+ − × ÷) get a larger font: they must read at a glance
     attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
-             "fontsize": "10", "width": "0.3", "height": "0.3", "margin": "0.02",
+             "fontsize": "13" if len(text) == 1 else "10", "width": "0.3", "height": "0.3",
+             "margin": "0.02",
              "style": "filled", "fillcolor": "#eeeeee", "color": "#777777"}
     if highlight_gated and is_off_relu(node):
         attrs.update(label="<relu<br/><font point-size=\"8\">off</font>>", fillcolor=_OFF_RELU_FILL,
