@@ -1,3 +1,37 @@
-"""tracegrad's neural networks, built on autograd (placeholder until nn lands)."""
+"""tracegrad's neural networks, built on autograd: models, losses, optimizers, data, training.
 
-__all__ = []
+micrograd's classes (Module, Neuron, Layer, MLP) with its public shape, so
+code written for micrograd's nn runs unchanged with ``from nn import MLP``.
+"""
+
+from .export import to_torch
+from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .optim import SGD, Adam, Optimizer
+from .state import load, load_state_dict, save, state_dict
+
+__all__ = [
+    # models
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "ACTIVATIONS",
+    # saving, loading, PyTorch
+    "state_dict",
+    "load_state_dict",
+    "save",
+    "load",
+    "to_torch",
+    # losses
+    "mse",
+    "half_squared_error",
+    "hinge",
+    "bce_with_logits",
+    "cross_entropy",
+    "LOSSES",
+    # optimizers
+    "Optimizer",
+    "SGD",
+    "Adam",
+]

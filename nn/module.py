@@ -1,0 +1,435 @@
+"""Module, Neuron, Layer, MLP: micrograd's model classes, plus what a learner needs next.
+
+The public shape is micrograd's (``mlp.layers[i].neurons[j].w[k]``, ``.b``,
+``parameters()``, ``zero_grad()``), so code written for micrograd's nn runs
+unchanged. Added here: an activation per model or layer, seeded initialisation,
+models built from explicit weights, and labels on every parameter and neuron
+output, so a drawn graph reads like a textbook figure:
+
+    mlp.layers[0].neurons[1].w[0]   is labelled  "L1.N1.w0"   (layers from 1, like W1, b1)
+    mlp.layers[0].neurons[1].b      is labelled  "L1.N1.b"
+    that neuron's weighted sum      is labelled  "L1.N1.z"    (set on every call)
+    its activated output            is labelled  "L1.N1.a"    (only when it has an activation)
+
+Saving and loading are in state.py, conversion to PyTorch in export.py.
+"""
+
+import math
+import random
+from numbers import Real
+
+from autograd import Value
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+
+# name -> the Value method that applies it; "linear" applies nothing.
+_ACTIVATION_FUNCTIONS = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
+
+# How repr names a neuron; "ReLUNeuron(2)" and "LinearNeuron(2)" are micrograd's.
+_REPR_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+
+
+class Module:
+    """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` resets their grads."""
+
+    __slots__ = ()
+
+    def zero_grad(self):
+        """Set every parameter's grad to 0.0 (gradients accumulate until you do)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self):
+        """Every trainable Value of this module, in a fixed order."""
+        return []
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w · x + b)`` for an input x of ``nin`` numbers or Values.
+
+    ``nonlin=True`` (micrograd's switch) means ReLU, ``False`` linear; ``activation``
+    names one of ACTIVATIONS instead. Weights start uniform in [-1, 1) drawn from
+    ``random.Random(seed)`` (or ``rng``), bias 0; ``weights``/``bias`` set them
+    explicitly. ``name`` prefixes the labels ("N.w0", "N.b", "N.z", "N.a").
+    """
+
+    __slots__ = ("w", "b", "name", "_activation", "_apply", "_z_label", "_a_label")
+
+    def __init__(self, nin, nonlin=True, *, activation=None, seed=None, rng=None,
+                 weights=None, bias=None, name="N"):
+        nin = _size(nin, "Neuron: nin")
+        if activation is None:
+            activation = "relu" if nonlin else "linear"
+        elif not nonlin and activation != "linear":
+            raise ValueError(
+                f"Neuron: nonlin=False means a linear neuron, but activation={activation!r}; "
+                "give only one of them"
+            )
+        self._activation = _check_activation(activation, "Neuron")
+        self._apply = _ACTIVATION_FUNCTIONS[activation]
+        self.name = name
+        if weights is None:
+            rng = _rng(seed, rng, "Neuron")
+            weights = [rng.uniform(-1.0, 1.0) for _ in range(nin)]
+        else:
+            weights = _numbers(weights, nin, f"Neuron {name}: weights")
+        bias = 0.0 if bias is None else _number(bias, f"Neuron {name}: bias")
+        # Labels are formatted once here, never in the forward pass (the hot path).
+        self.w = [Value(wk, label=f"{name}.w{k}") for k, wk in enumerate(weights)]
+        self.b = Value(bias, label=f"{name}.b")
+        self._z_label = f"{name}.z"
+        self._a_label = f"{name}.a"
+
+    @classmethod
+    def from_weights(cls, weights, bias, *, activation="relu", name="N"):
+        """A neuron with the given weights (a list of numbers) and bias."""
+        if not isinstance(weights, (list, tuple)) or not weights:
+            raise ValueError(f"Neuron.from_weights: weights must be a non-empty list, got {weights!r}")
+        return cls(len(weights), activation=activation, weights=weights, bias=bias, name=name)
+
+    def __call__(self, x):
+        w = self.w
+        try:
+            n = len(x)
+        except TypeError:
+            raise TypeError(
+                f"neuron {self.name} takes a list of {len(w)} inputs, got {x!r} ({type(x).__name__})"
+            ) from None
+        if n != len(w):
+            raise ValueError(f"neuron {self.name} takes {len(w)} inputs, got {n}")
+        # One n-ary sum node for w·x + b: as seed 001's z, and faster than chained +.
+        terms = [wk * xk for wk, xk in zip(w, x)]
+        terms.append(self.b)
+        z = Value.sum(terms)
+        z.label = self._z_label
+        if self._apply is None:
+            return z
+        a = self._apply(z)
+        a.label = self._a_label
+        return a
+
+    @property
+    def activation(self):
+        """The activation's name: one of ACTIVATIONS."""
+        return self._activation
+
+    @property
+    def nonlin(self):
+        """micrograd's flag: True unless the neuron is linear."""
+        return self._activation != "linear"
+
+    def parameters(self):
+        return self.w + [self.b]
+
+    def weights(self):
+        """The weights as plain floats."""
+        return [wk.data for wk in self.w]
+
+    def bias(self):
+        """The bias as a plain float."""
+        return self.b.data
+
+    def __repr__(self):
+        return f"{_REPR_NAMES[self._activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; extra keywords go to each Neuron.
+
+    Called on an input, it returns one Value when ``nout == 1``, a list otherwise
+    (as micrograd). ``weights`` (one row of ``nin`` numbers per neuron) and
+    ``biases`` set the parameters explicitly. Neuron j is named ``f"{name}.N{j}"``.
+    """
+
+    __slots__ = ("neurons",)
+
+    def __init__(self, nin, nout, *, seed=None, rng=None, weights=None, biases=None,
+                 name="L", **kwargs):
+        nin = _size(nin, "Layer: nin")
+        nout = _size(nout, "Layer: nout")
+        if weights is None:
+            rng = _rng(seed, rng, "Layer")
+            weights = [None] * nout
+        else:
+            weights = _rows(weights, nout, nin, f"Layer {name}: weights")
+        biases = [None] * nout if biases is None else _numbers(biases, nout, f"Layer {name}: biases")
+        self.neurons = [
+            Neuron(nin, rng=rng, weights=weights[j], bias=biases[j], name=f"{name}.N{j}", **kwargs)
+            for j in range(nout)
+        ]
+
+    @classmethod
+    def from_weights(cls, weights, biases, *, activation="relu", name="L"):
+        """A layer with weight rows ``weights`` (one per neuron) and ``biases``."""
+        if not isinstance(weights, (list, tuple)) or not weights or not isinstance(weights[0], (list, tuple)):
+            raise ValueError(
+                f"Layer.from_weights: weights must be a non-empty list of rows, got {weights!r}"
+            )
+        return cls(len(weights[0]), len(weights), weights=weights, biases=biases,
+                   activation=activation, name=name)
+
+    def __call__(self, x):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    @property
+    def nin(self):
+        return len(self.neurons[0].w)
+
+    @property
+    def nout(self):
+        return len(self.neurons)
+
+    @property
+    def activation(self):
+        """The activation shared by all neurons (ValueError if they were mixed by hand)."""
+        names = {n.activation for n in self.neurons}
+        if len(names) != 1:
+            raise ValueError(f"this layer's neurons have different activations: {sorted(names)}")
+        return names.pop()
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def weights(self):
+        """The weights as plain floats: one row per neuron."""
+        return [n.weights() for n in self.neurons]
+
+    def biases(self):
+        """The biases as plain floats: one per neuron."""
+        return [n.b.data for n in self.neurons]
+
+    def __repr__(self):
+        names = sorted({n.activation for n in self.neurons})
+        activation = names[0] if len(names) == 1 else names
+        return f"Layer({self.nin}, {self.nout}, activation={activation!r})"
+
+
+class MLP(Module):
+    """Layers of neurons, each layer reading the previous one's outputs.
+
+    ``MLP(2, [16, 16, 1])`` has layers 2→16, 16→16, 16→1. Hidden layers use
+    ``activation`` (default ReLU), the last ``output_activation`` (default
+    linear), as micrograd; or ``activation`` may list one name per layer.
+    Called on ``nin`` numbers or Values it returns a Value when the last layer
+    has one neuron, a list otherwise. Layer i (from 0) is named ``f"L{i + 1}"``.
+    """
+
+    __slots__ = ("layers",)
+
+    def __init__(self, nin, nouts, *, activation="relu", output_activation="linear", seed=None,
+                 weights=None, biases=None):
+        nin = _size(nin, "MLP: nin")
+        if not isinstance(nouts, (list, tuple)) or not nouts:
+            raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        nouts = [_size(n, f"MLP: nouts[{i}]") for i, n in enumerate(nouts)]
+        activations = _layer_activations(activation, output_activation, len(nouts))
+        sizes = [nin] + nouts
+        if weights is None:
+            rng = _rng(seed, None, "MLP")
+            weights = biases_ = [None] * len(nouts)
+        else:
+            rng = None
+            _check_shapes(weights, biases, sizes, "MLP")
+            biases_ = biases
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], rng=rng, weights=weights[i], biases=biases_[i],
+                  activation=activations[i], name=f"L{i + 1}")
+            for i in range(len(nouts))
+        ]
+
+    @classmethod
+    def from_weights(cls, weights, biases, *, activation="relu", output_activation="linear"):
+        """An MLP with explicit parameters: ``weights[i][j][k]`` is layer i, neuron j, input k.
+
+        ``biases[i][j]`` is neuron j's bias in layer i. Layer sizes are read off
+        the shapes, e.g. seed 001's 2-2-1 network:
+        ``MLP.from_weights([[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]], [[0.1, -0.3], [0.2]])``.
+        """
+        sizes = _sizes_from_weights(weights, "MLP.from_weights")
+        return cls(sizes[0], sizes[1:], activation=activation,
+                   output_activation=output_activation, weights=weights, biases=biases)
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = [n(x) for n in layer.neurons]
+        return x[0] if len(x) == 1 else x
+
+    @property
+    def nin(self):
+        return self.layers[0].nin
+
+    @property
+    def nouts(self):
+        """The layer sizes, as given to the constructor."""
+        return [layer.nout for layer in self.layers]
+
+    @property
+    def activations(self):
+        """One activation name per layer."""
+        return [layer.activation for layer in self.layers]
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def weights(self):
+        """The weights as plain floats: ``weights()[i][j][k]`` as in from_weights."""
+        return [layer.weights() for layer in self.layers]
+
+    def biases(self):
+        """The biases as plain floats: ``biases()[i][j]`` as in from_weights."""
+        return [layer.biases() for layer in self.layers]
+
+    def __repr__(self):
+        sizes = " -> ".join(str(n) for n in [self.nin] + self.nouts)
+        lines = [f"MLP({sizes}, {len(self.parameters())} parameters)"]
+        lines += [f"  L{i + 1}: {layer!r}" for i, layer in enumerate(self.layers)]
+        return "\n".join(lines)
+
+    # Saving, loading and PyTorch export live in their own modules; these
+    # methods are the short way to reach them from a model.
+
+    def state_dict(self):
+        """Architecture and parameters as plain JSON-serialisable data."""
+        from .state import state_dict
+        return state_dict(self)
+
+    def load_state_dict(self, state):
+        """Copy parameters from ``state``; checks everything first, so it never half-loads."""
+        from .state import load_state_dict
+        load_state_dict(self, state)
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """A new MLP built from a state_dict()."""
+        from .state import mlp_from_state_dict
+        return mlp_from_state_dict(state)
+
+    def save(self, path):
+        """Write state_dict() to ``path`` as JSON."""
+        from .state import save
+        save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """A new MLP read from a file written by save()."""
+        from .state import load
+        return load(path)
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` in float64 (needs PyTorch)."""
+        from .export import to_torch
+        return to_torch(self)
+
+
+# --- argument checks ----------------------------------------------------------
+
+
+def _size(n, where):
+    """n as a positive int, else a clear error."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{where} must be a positive int, got {n!r} ({type(n).__name__})")
+    if n < 1:
+        raise ValueError(f"{where} must be a positive int, got {n}")
+    return n
+
+
+def _check_activation(name, where):
+    if name not in _ACTIVATION_FUNCTIONS:
+        raise ValueError(
+            f"{where}: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r}"
+        )
+    return name
+
+
+def _layer_activations(activation, output_activation, nlayers):
+    """One activation name per layer from MLP's two arguments."""
+    if isinstance(activation, (list, tuple)):
+        if output_activation != "linear":
+            raise ValueError(
+                "MLP: give either a list with one activation per layer or output_activation, not both"
+            )
+        if len(activation) != nlayers:
+            raise ValueError(
+                f"MLP: activation lists {len(activation)} names for {nlayers} layers"
+            )
+        names = list(activation)
+    else:
+        _check_activation(activation, "MLP")  # even when there is no hidden layer to use it
+        names = [activation] * (nlayers - 1) + [output_activation]
+    return [_check_activation(a, "MLP") for a in names]
+
+
+def _rng(seed, rng, where):
+    """The generator to draw initial weights from; never the global random module."""
+    if rng is not None:
+        if seed is not None:
+            raise ValueError(f"{where}: give seed or rng, not both")
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"{where}: seed must be an int or None, got {seed!r} ({type(seed).__name__})")
+    return random.Random(seed)  # seed None: seeded from the OS, still not the global generator
+
+
+def _number(x, where):
+    """x as a finite float; bools and non-numbers are TypeErrors."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{where} must be a number, got {x!r} ({type(x).__name__})")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{where} must be finite, got {x}")
+    return x
+
+
+def _numbers(xs, n, where):
+    """xs as a list of exactly n finite floats."""
+    if not isinstance(xs, (list, tuple)):
+        raise TypeError(f"{where} must be a list of {n} numbers, got {xs!r} ({type(xs).__name__})")
+    if len(xs) != n:
+        raise ValueError(f"{where} must have {n} numbers, got {len(xs)}")
+    return [_number(x, f"{where}[{k}]") for k, x in enumerate(xs)]
+
+
+def _rows(rows, nrows, ncols, where):
+    """rows as nrows lists of ncols finite floats."""
+    if not isinstance(rows, (list, tuple)):
+        raise TypeError(f"{where} must be a list of {nrows} rows, got {rows!r} ({type(rows).__name__})")
+    if len(rows) != nrows:
+        raise ValueError(f"{where} must have {nrows} rows (one per neuron), got {len(rows)}")
+    return [_numbers(row, ncols, f"{where}[{j}]") for j, row in enumerate(rows)]
+
+
+def _sizes_from_weights(weights, where):
+    """[nin, nout_1, ..., nout_L] read off nested weights, before their numbers are checked."""
+    if not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError(f"{where}: weights must be a non-empty list with one entry per layer, got {weights!r}")
+    for i, layer in enumerate(weights):
+        if not isinstance(layer, (list, tuple)) or not layer:
+            raise ValueError(
+                f"{where}: weights[{i}] must be a non-empty list of rows (one per neuron), got {layer!r}"
+            )
+    first_row = weights[0][0]
+    if not isinstance(first_row, (list, tuple)) or not first_row:
+        raise ValueError(
+            f"{where}: weights[0][0] must be a non-empty list of input weights, got {first_row!r}"
+        )
+    return [len(first_row)] + [len(layer) for layer in weights]
+
+
+def _check_shapes(weights, biases, sizes, where):
+    """Check weights[i][j][k] and biases[i][j] against layer sizes; raise naming the first misfit."""
+    nlayers = len(sizes) - 1
+    for name, value in (("weights", weights), ("biases", biases)):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{where}: {name} must be a list with one entry per layer, got {value!r}")
+        if len(value) != nlayers:
+            raise ValueError(f"{where}: {name} has {len(value)} layers, expected {nlayers}")
+    for i in range(nlayers):
+        _rows(weights[i], sizes[i + 1], sizes[i], f"{where}: weights[{i}]")
+        _numbers(biases[i], sizes[i + 1], f"{where}: biases[{i}]")

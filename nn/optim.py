@@ -1,0 +1,123 @@
+"""Optimizers: SGD (with momentum and weight decay) and Adam, following torch.optim.
+
+Each takes the parameter list, ``step()`` moves every parameter using its
+``grad``, ``zero_grad()`` sets every grad to 0.0. A step changes ``p.data``
+(plain floats) directly, so it records no graph. The updates are PyTorch's,
+term for term, so the first steps match ``torch.optim.SGD``/``Adam`` in float64.
+``lr`` is a plain attribute: set ``optimizer.lr`` between steps for a schedule.
+"""
+
+import math
+from numbers import Real
+
+from autograd import Value
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+
+class Optimizer:
+    """What SGD and Adam share: the parameter list and zero_grad()."""
+
+    def __init__(self, params, lr):
+        where = type(self).__name__
+        params = list(params)
+        if not params:
+            raise ValueError(f"{where} got an empty parameter list; pass model.parameters()")
+        seen = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{where}: parameters[{i}] must be a Value, got {p!r} ({type(p).__name__})")
+            if id(p) in seen:
+                raise ValueError(f"{where}: parameters[{i}] {p!r} is listed twice; it would be updated twice")
+            seen.add(id(p))
+        self.params = params
+        self.lr = _hyper(lr, "lr", where)
+
+    def zero_grad(self):
+        """Set every parameter's grad to 0.0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``p -= lr * g``, optionally with momentum and weight decay.
+
+    With weight decay g = grad + weight_decay·p; with momentum, a velocity
+    v = momentum·v + g (v = g on the first step) replaces g (Nesterov:
+    g + momentum·v). As ``torch.optim.SGD`` with dampening 0.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, lr)
+        self.momentum = _hyper(momentum, "momentum", "SGD")
+        self.weight_decay = _hyper(weight_decay, "weight_decay", "SGD")
+        if nesterov and self.momentum == 0.0:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+        self.nesterov = bool(nesterov)
+        self.velocities = [None] * len(self.params)  # None until a parameter's first step
+
+    def step(self):
+        """Update every parameter once from its current grad."""
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if weight_decay:
+                g = g + weight_decay * p.data
+            if momentum:
+                v = self.velocities[i]
+                v = g if v is None else momentum * v + g
+                self.velocities[i] = v
+                g = g + momentum * v if self.nesterov else v
+            p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam: a step of about lr in the direction of a running mean of gradients.
+
+    With t the step count: m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g²
+    (both start at 0), then p -= lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + eps): the
+    divisions undo the zero start. Weight decay adds weight_decay·p to g, as
+    ``torch.optim.Adam``.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(_hyper(b, f"betas[{i}]", "Adam") for i, b in enumerate(betas))
+        if not all(b < 1.0 for b in self.betas):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
+        self.eps = _hyper(eps, "eps", "Adam")
+        self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam")
+        self.t = 0
+        self.m = [0.0] * len(self.params)  # running mean of gradients
+        self.v = [0.0] * len(self.params)  # running mean of squared gradients
+
+    def step(self):
+        """Update every parameter once from its current grad."""
+        self.t += 1
+        beta1, beta2 = self.betas
+        step_size = self.lr / (1.0 - beta1**self.t)
+        correction2 = math.sqrt(1.0 - beta2**self.t)
+        eps, weight_decay = self.eps, self.weight_decay
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if weight_decay:
+                g = g + weight_decay * p.data
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+            p.data -= step_size * (m[i] / (math.sqrt(v[i]) / correction2 + eps))
+
+
+def _hyper(x, name, where):
+    """A hyperparameter as a finite float >= 0."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{where}: {name} must be a number, got {x!r} ({type(x).__name__})")
+    x = float(x)
+    if not (math.isfinite(x) and x >= 0.0):
+        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x}")
+    return x

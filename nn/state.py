@@ -1,0 +1,132 @@
+"""Saving and loading MLPs as plain JSON data.
+
+A state dict holds the architecture and every parameter, as data JSON can
+write and read back exactly (Python writes each float with enough digits to
+round-trip):
+
+    {"format": "tracegrad.MLP", "version": 1,
+     "nin": 2, "nouts": [2, 1], "activations": ["relu", "linear"],
+     "weights": [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]],
+     "biases": [[0.1, -0.3], [0.2]]}
+
+Loading checks the whole thing (keys, types, shapes, finiteness, and for
+load_state_dict that it fits the model) before it assigns a single parameter,
+so a bad file is an error, never a half-loaded model.
+"""
+
+import json
+import math
+import os
+
+from .module import ACTIVATIONS, MLP, _check_shapes, _size
+
+__all__ = ["state_dict", "load_state_dict", "mlp_from_state_dict", "save", "load"]
+
+FORMAT = "tracegrad.MLP"
+VERSION = 1
+_KEYS = ("format", "version", "nin", "nouts", "activations", "weights", "biases")
+
+
+def state_dict(model):
+    """The model's architecture and parameters as plain JSON-serialisable data."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "nin": model.nin,
+        "nouts": model.nouts,
+        "activations": model.activations,
+        "weights": model.weights(),
+        "biases": model.biases(),
+    }
+
+
+def load_state_dict(model, state):
+    """Copy the parameters in ``state`` into ``model``, whose architecture must match."""
+    _check_state(state)
+    for key in ("nin", "nouts", "activations"):
+        ours, theirs = getattr(model, key), state[key]
+        if ours != theirs:
+            raise ValueError(
+                f"state_dict does not fit this model: {key} is {theirs!r} in the state dict, "
+                f"{ours!r} in the model"
+            )
+    # Everything is checked: only now touch the model.
+    for layer, layer_weights, layer_biases in zip(model.layers, state["weights"], state["biases"]):
+        for neuron, row, bias in zip(layer.neurons, layer_weights, layer_biases):
+            for w, x in zip(neuron.w, row):
+                w.data = float(x)
+            neuron.b.data = float(bias)
+
+
+def mlp_from_state_dict(state):
+    """A new MLP with the architecture and parameters in ``state``."""
+    _check_state(state)
+    return MLP(state["nin"], state["nouts"], activation=state["activations"],
+               weights=state["weights"], biases=state["biases"])
+
+
+def save(model, path):
+    """Write the model's state dict to ``path`` as JSON (replacing the file in one step)."""
+    for p in model.parameters():
+        if not math.isfinite(p.data):
+            raise ValueError(f"cannot save a model with a non-finite parameter: {p.label or p} is {p.data}")
+    text = json.dumps(state_dict(model), indent=1, allow_nan=False)
+    # Write beside the target, then rename: a crash mid-write leaves the old file whole.
+    temporary = f"{os.fspath(path)}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    os.replace(temporary, path)
+
+
+def load(path):
+    """A new MLP read from a JSON file written by save()."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{os.fspath(path)} is not a saved model: invalid JSON at line {error.lineno}, "
+            f"column {error.colno} ({error.msg})"
+        ) from None
+    try:
+        return mlp_from_state_dict(state)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{os.fspath(path)}: {error}") from None
+
+
+def _check_state(state):
+    """Raise TypeError/ValueError naming the first key or index of ``state`` that does not fit."""
+    if not isinstance(state, dict):
+        raise TypeError(f"a state_dict must be a dict, got {type(state).__name__}")
+    missing = [key for key in _KEYS if key not in state]
+    if missing:
+        raise ValueError(f"state_dict is missing key {missing[0]!r} (expected keys: {', '.join(_KEYS)})")
+    unexpected = [key for key in state if key not in _KEYS]
+    if unexpected:
+        raise ValueError(f"state_dict has unexpected key {unexpected[0]!r}")
+    if state["format"] != FORMAT:
+        raise ValueError(f"state_dict['format'] must be {FORMAT!r}, got {state['format']!r}")
+    if state["version"] != VERSION or isinstance(state["version"], bool):
+        raise ValueError(
+            f"state_dict['version'] is {state['version']!r}; this tracegrad reads version {VERSION}"
+        )
+    nin = _size(state["nin"], "state_dict['nin']")
+    nouts = state["nouts"]
+    if not isinstance(nouts, list) or not nouts:
+        raise TypeError(f"state_dict['nouts'] must be a non-empty list of layer sizes, got {nouts!r}")
+    for i, n in enumerate(nouts):
+        _size(n, f"state_dict['nouts'][{i}]")
+    activations = state["activations"]
+    if not isinstance(activations, list) or len(activations) != len(nouts):
+        raise ValueError(
+            f"state_dict['activations'] must be a list of {len(nouts)} names (one per layer), "
+            f"got {activations!r}"
+        )
+    for i, name in enumerate(activations):
+        if name not in ACTIVATIONS:
+            raise ValueError(
+                f"state_dict['activations'][{i}] must be one of {', '.join(map(repr, ACTIVATIONS))}, "
+                f"got {name!r}"
+            )
+    _check_shapes(state["weights"], state["biases"], [nin] + nouts, "state_dict")

@@ -1,0 +1,140 @@
+"""nn.state: state dicts as plain JSON data, save/load, and loading that never half-loads."""
+
+import copy
+import json
+import math
+
+import pytest
+
+import nn
+from nn import MLP
+
+SEED_001_STATE = {
+    "format": "tracegrad.MLP",
+    "version": 1,
+    "nin": 2,
+    "nouts": [2, 1],
+    "activations": ["relu", "linear"],
+    "weights": [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]],
+    "biases": [[0.1, -0.3], [0.2]],
+}
+
+
+def seed_001_network():
+    return MLP.from_weights(SEED_001_STATE["weights"], SEED_001_STATE["biases"])
+
+
+def test_state_dict_is_plain_json_data_with_the_architecture():
+    state = seed_001_network().state_dict()
+    assert state == SEED_001_STATE
+    assert json.loads(json.dumps(state)) == state
+    assert nn.state_dict(seed_001_network()) == state
+
+
+def test_a_saved_model_loads_back_to_identical_predictions(tmp_path):
+    model = MLP(2, [8, 8, 3], activation="tanh", output_activation="sigmoid", seed=4)
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = MLP.load(path)
+    assert loaded.weights() == model.weights()  # exactly: JSON keeps every digit
+    assert loaded.biases() == model.biases()
+    assert repr(loaded) == repr(model)
+    for x in ([0.1, -0.2], [3.0, 1.5], [-7.25, 0.0]):
+        assert [v.data for v in loaded(x)] == [v.data for v in model(x)]
+    assert [p.label for p in loaded.parameters()] == [p.label for p in model.parameters()]
+    assert nn.load(str(path)).weights() == model.weights()
+
+
+def test_load_state_dict_copies_parameters_into_a_model_of_the_same_shape():
+    model = MLP(2, [2, 1], seed=0)
+    model.load_state_dict(SEED_001_STATE)
+    assert model([0.5, 0.1]).data == pytest.approx(0.392, rel=1e-12)
+    assert MLP.from_state_dict(SEED_001_STATE).weights() == SEED_001_STATE["weights"]
+
+
+def broken(path, value):
+    """SEED_001_STATE with the entry at ``path`` (a tuple of keys/indexes) replaced, or deleted."""
+    state = copy.deepcopy(SEED_001_STATE)
+    *parents, last = path
+    target = state
+    for key in parents:
+        target = target[key]
+    if value is DELETE:
+        del target[last]
+    else:
+        target[last] = value
+    return state
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize("path, value, error, message", [
+    (("weights", 1, 0, 1), "0.9", TypeError, r"weights\[1\]\[0\]\[1\] must be a number, got '0.9' \(str\)"),
+    (("weights", 1, 0, 1), None, TypeError, r"weights\[1\]\[0\]\[1\] must be a number, got None"),
+    (("weights", 0, 1), [0.3], ValueError, r"weights\[0\]\[1\] must have 2 numbers, got 1"),
+    (("weights", 1), [[0.6, 0.9], [1.0, 1.0]], ValueError, r"weights\[1\] must have 1 rows"),
+    (("biases", 0, 0), True, TypeError, r"biases\[0\]\[0\] must be a number, got True \(bool\)"),
+    (("biases", 1, 0), math.inf, ValueError, r"biases\[1\]\[0\] must be finite"),
+    (("biases",), DELETE, ValueError, "missing key 'biases'"),
+    (("extra",), 1, ValueError, "unexpected key 'extra'"),
+    (("format",), "pytorch", ValueError, r"state_dict\['format'\] must be 'tracegrad.MLP'"),
+    (("version",), 2, ValueError, "this tracegrad reads version 1"),
+    (("nin",), "2", TypeError, r"state_dict\['nin'\] must be a positive int"),
+    (("nouts", 0), 0, ValueError, r"state_dict\['nouts'\]\[0\] must be a positive int, got 0"),
+    (("activations", 1), "softmax", ValueError, r"state_dict\['activations'\]\[1\] must be one of"),
+    (("activations",), ["relu"], ValueError, r"state_dict\['activations'\] must be a list of 2 names"),
+])
+def test_malformed_state_dicts_are_rejected_with_the_offending_key(path, value, error, message):
+    with pytest.raises(error, match=message):
+        MLP.from_state_dict(broken(path, value))
+    model = seed_001_network()
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        model.load_state_dict(broken(path, value))
+    assert model.state_dict() == before
+
+
+def test_loading_never_half_loads():
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    # the first layer is fine; only the last number of the last layer is wrong
+    with pytest.raises(TypeError, match=r"biases\[1\]\[0\]"):
+        model.load_state_dict(broken(("biases", 1, 0), "oops"))
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("model, message", [
+    (MLP(2, [3, 1], seed=0), r"nouts is \[2, 1\] in the state dict, \[3, 1\] in the model"),
+    (MLP(3, [2, 1], seed=0), "nin is 2 in the state dict, 3 in the model"),
+    (MLP(2, [2, 1], activation="tanh", seed=0), r"activations is \['relu', 'linear'\] in the state dict"),
+])
+def test_a_state_dict_for_another_architecture_does_not_fit(model, message):
+    with pytest.raises(ValueError, match=message):
+        model.load_state_dict(SEED_001_STATE)
+
+
+def test_load_errors_name_the_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "tracegrad.MLP", "nin": 2,', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken.json is not a saved model: invalid JSON at line 1"):
+        MLP.load(path)
+    path.write_text("[1, 2, 3]", encoding="utf-8")
+    with pytest.raises(TypeError, match="broken.json: a state_dict must be a dict, got list"):
+        MLP.load(path)
+    path.write_text(json.dumps(broken(("weights", 0, 0, 0), "x")), encoding="utf-8")
+    with pytest.raises(TypeError, match=r"broken.json: state_dict: weights\[0\]\[0\]\[0\] must be a number"):
+        MLP.load(path)
+    with pytest.raises(FileNotFoundError):
+        MLP.load(tmp_path / "missing.json")
+
+
+def test_save_refuses_a_diverged_model_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "model.json"
+    model = seed_001_network()
+    model.save(path)
+    saved = path.read_text(encoding="utf-8")
+    model.layers[1].neurons[0].b.data = math.nan
+    with pytest.raises(ValueError, match="non-finite parameter: L2.N0.b is nan"):
+        model.save(path)
+    assert path.read_text(encoding="utf-8") == saved
