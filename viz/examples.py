@@ -1,0 +1,62 @@
+"""The two worked examples of the seeds, as graphs: build them, then call backward() and look.
+
+``square_neuron()`` is seed 000: one ReLU neuron learning y = x², at w = 3, b = 7,
+x = 2, y = 4, with the loss L = (z - y)².  ``network_221()`` is seed 001: a
+2-2-1 network (ReLU hidden layer, linear output) with the seed's weights, on
+x = [0.5, 0.1], y = 0.8, with the cost C = ½(ŷ - y)².
+
+Each builder runs the forward pass only and returns ``(loss, nodes)``: the loss
+Value and a dict from label to every labelled node of its graph, so a test or
+the command line can read ``nodes["w"].grad`` after ``loss.backward()``.
+"""
+
+from autograd import Value, topological_order
+from nn import MLP
+
+__all__ = ["EXAMPLES", "square_neuron", "network_221", "SEED_001_WEIGHTS", "SEED_001_BIASES"]
+
+# Seed 001's parameters as MLP.from_weights reads them: weights[layer][neuron][input].
+SEED_001_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
+SEED_001_BIASES = [[0.1, -0.3], [0.2]]
+
+
+def square_neuron(w=3.0, b=7.0, x=2.0, y=4.0):
+    """Seed 000: L = (relu(w·x + b) - y)²; at the seed's w = 3, b = 7, x = 2, y = 4, L = 81."""
+    w, b = Value(w, label="w"), Value(b, label="b")
+    x, y = Value(x, label="x"), Value(y, label="y")
+    z = (w * x + b).relu()
+    z.label = "z"
+    loss = (z - y) ** 2
+    loss.label = "L"
+    return loss, _labelled(loss)
+
+
+def network_221(weights=SEED_001_WEIGHTS, biases=SEED_001_BIASES, x=(0.5, 0.1), y=0.8):
+    """Seed 001: C = ½(ŷ - y)² for a 2-2-1 network; with the seed's numbers C = 0.083232.
+
+    ReLU hidden layer, linear output. ``weights[layer][neuron][input]`` and
+    ``biases[layer][neuron]`` as ``nn.MLP.from_weights`` reads them. Parameters
+    are labelled as nn labels them (``L1.N0.w0`` multiplies ``x0``); the
+    network's output is ``yhat``.
+    """
+    model = MLP.from_weights(weights, biases, activation="relu")
+    x = [Value(xk, label=f"x{k}") for k, xk in enumerate(x)]
+    y = Value(y, label="y")
+    yhat = model(x)
+    yhat.label = "yhat"  # the output neuron's z: linear, so it is the prediction itself
+    # ½(ŷ - y)² written as a division so the constant comes last in a trace, after the square
+    cost = (yhat - y) ** 2 / 2
+    cost.label = "C"
+    return cost, _labelled(cost)
+
+
+def _labelled(root):
+    """label -> node for every labelled node of root's graph."""
+    return {node.label: node for node in topological_order(root) if node.label}
+
+
+# The command line's names for the examples: name -> (builder, one-line title).
+EXAMPLES = {
+    "square": (square_neuron, "seed 000: one ReLU neuron learning y = x², L = (z − y)²"),
+    "221": (network_221, "seed 001: a 2-2-1 network, C = ½(ŷ − y)²"),
+}
