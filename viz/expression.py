@@ -186,8 +186,8 @@ def _check_call(node, text):
         raise ExpressionError(f"{func.id}() takes exactly one argument, like {func.id}(x)")
 
 
-def _literal_exponent(node):
-    """The exponent as a plain number if it is a (signed) number literal, else None."""
+def _signed_number(node):
+    """node's value if it is a number literal with any signs in front (-3, +-2.5), else None."""
     sign = 1
     while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         sign = -sign if isinstance(node.op, ast.USub) else sign
@@ -199,7 +199,7 @@ def _literal_exponent(node):
 
 def _check_exponent(node, text):
     """Refuse power towers and literal exponents beyond ±MAX_EXPONENT, before computing anything."""
-    n = _literal_exponent(node)
+    n = _signed_number(node)
     if n is not None:
         if not abs(n) <= MAX_EXPONENT:  # also refuses nan/inf
             raise ExpressionError(f"the exponent {_fragment(node, text)} is too large; the limit is ±{MAX_EXPONENT}")
@@ -291,11 +291,11 @@ def _build(tree, leaves):
 def _children(node):
     """The subtrees whose Values node needs, in order."""
     if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow) and _literal_exponent(node.right) is not None:
+        if isinstance(node.op, ast.Pow) and _signed_number(node.right) is not None:
             return [node.left]
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
-        return [] if _literal_exponent(node) is not None else [node.operand]
+        return [] if _signed_number(node) is not None else [node.operand]
     if isinstance(node, ast.Call):
         return [node.args[0]]
     return []
@@ -306,9 +306,9 @@ def _apply(node, operands, leaves):
     try:
         if isinstance(node, ast.Name):
             return leaves[node.id]
-        if isinstance(node, (ast.Constant, ast.UnaryOp)) and _literal_exponent(node) is not None:
+        if isinstance(node, (ast.Constant, ast.UnaryOp)) and _signed_number(node) is not None:
             # a signed number: one constant leaf, not a leaf plus a "neg" node
-            return Value(_literal_exponent(node))
+            return Value(_signed_number(node))
         if isinstance(node, ast.UnaryOp):
             (x,) = operands
             return -x if isinstance(node.op, ast.USub) else x
@@ -316,7 +316,7 @@ def _apply(node, operands, leaves):
             (x,) = operands
             result = getattr(x, node.func.id)()
         elif isinstance(node.op, ast.Pow) and len(operands) == 1:
-            result = operands[0] ** _literal_exponent(node.right)
+            result = operands[0] ** _signed_number(node.right)
         else:
             x, y = operands
             if isinstance(node.op, ast.Pow) and not abs(y.data) <= MAX_EXPONENT:
