@@ -4,11 +4,13 @@ micrograd's classes (Module, Neuron, Layer, MLP) with its public shape, so
 code written for micrograd's nn runs unchanged with ``from nn import MLP``.
 """
 
+from .data import make_circles, make_moons, make_spiral, make_squares, make_xor
 from .export import to_torch
 from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer
 from .state import load, load_state_dict, save, state_dict
+from .train import accuracy, fit, predict
 
 __all__ = [
     # models
@@ -34,4 +36,14 @@ __all__ = [
     "Optimizer",
     "SGD",
     "Adam",
+    # data
+    "make_moons",
+    "make_circles",
+    "make_xor",
+    "make_spiral",
+    "make_squares",
+    # training
+    "fit",
+    "predict",
+    "accuracy",
 ]

@@ -1,0 +1,117 @@
+"""Small toy data sets in plain Python: two moons, circles, XOR, spirals, y = x².
+
+Each generator returns ``(X, y)`` as plain lists: X holds one list of input
+numbers per sample, y one target per sample, shuffled. ``noise`` is the
+standard deviation of Gaussian noise added to each coordinate (to y for
+make_squares); ``seed`` makes the draw repeatable, using its own
+``random.Random`` (the global generator is never touched).
+
+Binary labels are 0 and 1; ``signed=True`` gives −1 and +1 instead, as the
+hinge loss wants (or convert: ``[2 * t - 1 for t in y]``).
+"""
+
+import math
+import random
+from numbers import Real
+
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_squares"]
+
+
+def make_moons(n=100, *, noise=0.1, seed=None, signed=False):
+    """Two interleaving half circles: class 0 the upper arc, class 1 the lower, shifted right."""
+    n, noise, rng = _check(n, noise, seed, "make_moons")
+    upper = n // 2
+    lower = n - upper
+    samples = []
+    for i in range(upper):
+        t = math.pi * _fraction(i, upper)
+        samples.append(([math.cos(t), math.sin(t)], 0))
+    for i in range(lower):
+        t = math.pi * _fraction(i, lower)
+        samples.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], 1))
+    return _finish(samples, noise, rng, signed)
+
+
+def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False):
+    """Two rings around the origin: class 0 of radius 1, class 1 of radius ``factor``."""
+    n, noise, rng = _check(n, noise, seed, "make_circles")
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not 0.0 < factor < 1.0:
+        raise ValueError(f"make_circles: factor must be a number in (0, 1), got {factor!r}")
+    outer = n // 2
+    inner = n - outer
+    samples = []
+    for count, radius, label in ((outer, 1.0, 0), (inner, float(factor), 1)):
+        for i in range(count):
+            t = 2.0 * math.pi * i / count
+            samples.append(([radius * math.cos(t), radius * math.sin(t)], label))
+    return _finish(samples, noise, rng, signed)
+
+
+def make_xor(n=100, *, noise=0.1, seed=None, signed=False):
+    """Points uniform in the square [−1, 1]²: class 1 where the two coordinates' signs differ."""
+    n, noise, rng = _check(n, noise, seed, "make_xor")
+    samples = []
+    for _ in range(n):
+        a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
+        samples.append(([a, b], int((a > 0.0) != (b > 0.0))))
+    return _finish(samples, noise, rng, signed)
+
+
+def make_spiral(n=90, *, classes=3, noise=0.1, seed=None):
+    """``classes`` spiral arms from the centre outwards, labelled 0..classes−1."""
+    n, noise, rng = _check(n, noise, seed, "make_spiral")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"make_spiral: classes must be an int >= 2, got {classes!r}")
+    if n < classes:
+        raise ValueError(f"make_spiral: n = {n} is fewer than one sample per class ({classes})")
+    samples = []
+    for label in range(classes):
+        count = n // classes + (1 if label < n % classes else 0)
+        for i in range(count):
+            r = (i + 1) / count  # radius from near the centre to 1
+            # arms start evenly spaced round the circle and each turns 4 radians
+            t = 2.0 * math.pi * label / classes + 4.0 * r
+            samples.append(([r * math.sin(t), r * math.cos(t)], label))
+    return _finish(samples, noise, rng, False)
+
+
+def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0):
+    """Samples of y = x² (plus noise) for x uniform in [low, high]; X rows are ``[x]``."""
+    n, noise, rng = _check(n, noise, seed, "make_squares")
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, Real) or not math.isfinite(bound):
+            raise TypeError(f"make_squares: {name} must be a finite number, got {bound!r}")
+    if not low < high:
+        raise ValueError(f"make_squares: low must be below high, got low={low}, high={high}")
+    # all x first, then the noise: the same seed gives the same x at any noise level
+    xs = [rng.uniform(low, high) for _ in range(n)]
+    y = [x * x + rng.gauss(0.0, noise) if noise else x * x for x in xs]
+    return [[x] for x in xs], y
+
+
+def _check(n, noise, seed, where):
+    """Checked (n, noise, generator) for a generator called ``where``."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where}: n must be a positive int, got {n!r}")
+    if isinstance(noise, bool) or not isinstance(noise, Real) or not (noise >= 0.0 and math.isfinite(noise)):
+        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"{where}: seed must be an int or None, got {seed!r} ({type(seed).__name__})")
+    return n, float(noise), random.Random(seed)
+
+
+def _fraction(i, count):
+    """i / (count − 1): evenly spaced from 0 to 1 inclusive (0 when there is one point)."""
+    return i / (count - 1) if count > 1 else 0.0
+
+
+def _finish(samples, noise, rng, signed):
+    """Add noise, shuffle, and split into (X, y)."""
+    if noise:
+        for x, _ in samples:
+            x[0] += rng.gauss(0.0, noise)
+            x[1] += rng.gauss(0.0, noise)
+    rng.shuffle(samples)
+    X = [x for x, _ in samples]
+    y = [2 * label - 1 if signed else label for _, label in samples]
+    return X, y

@@ -1,0 +1,138 @@
+"""fit(): the training loop written once, with a progress bar; predict() and accuracy().
+
+The loop is the one a learner writes by hand (forward, loss, zero_grad,
+backward, step) and remains the way to do anything fit() does not.
+"""
+
+import random
+
+from tqdm import tqdm
+
+from autograd import no_grad
+
+from .losses import LOSSES
+from .optim import Adam, Optimizer
+
+__all__ = ["fit", "predict", "accuracy"]
+
+_CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
+
+
+def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
+        progress=True, seed=None, accuracy=None):
+    """Train ``model`` on inputs X and targets y; return the per-epoch history.
+
+    ``loss`` is a name from nn.LOSSES or a function ``loss(predictions, targets)
+    -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
+    ``batch_size=None`` takes one step per epoch on all of X; otherwise each
+    epoch visits X in batches, reshuffled with ``random.Random(seed)``.
+    ``progress=False`` hides the tqdm bar.
+
+    Returns ``{"loss": [...], "accuracy": [...]}``, one entry per epoch: the
+    mean loss over the epoch's batches, each measured just before its step.
+    "accuracy" (see accuracy()) is there for the classification losses hinge,
+    bce_with_logits and cross_entropy, or when ``accuracy=True``.
+    """
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit(): unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
+                             "or pass a function loss(predictions, targets)")
+        loss_fn = LOSSES[loss]
+        track_accuracy = loss in _CLASSIFICATION if accuracy is None else bool(accuracy)
+    elif callable(loss):
+        loss_fn = loss
+        track_accuracy = bool(accuracy)
+    else:
+        raise TypeError(f"fit(): loss must be a name or a function, got {loss!r}")
+    n = _check_data(X, y, "fit")
+    _positive_int(epochs, "epochs")
+    if batch_size is not None:
+        _positive_int(batch_size, "batch_size")
+    parameters = model.parameters()
+    if optimizer is None:
+        optimizer = Adam(parameters, lr=0.01)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit(): optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
+    held = {id(p) for p in optimizer.params}
+    if not any(id(p) in held for p in parameters):
+        raise ValueError(
+            "fit(): the optimizer holds none of this model's parameters; "
+            "make it with SGD(model.parameters(), ...) for this model"
+        )
+
+    rng = random.Random(seed)
+    order = list(range(n))
+    size = n if batch_size is None else batch_size
+    history = {"loss": []}
+    if track_accuracy:
+        history["accuracy"] = []
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
+    for _ in bar:
+        if size < n:
+            rng.shuffle(order)
+        total_loss, correct = 0.0, 0
+        for start in range(0, n, size):
+            batch = order[start:start + size]
+            targets = [y[i] for i in batch]
+            predictions = [model(X[i]) for i in batch]
+            batch_loss = loss_fn(predictions, targets)
+            model.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            total_loss += batch_loss.data * len(batch)
+            if track_accuracy:
+                correct += sum(_is_correct(_floats(p), t) for p, t in zip(predictions, targets))
+        history["loss"].append(total_loss / n)
+        postfix = {"loss": f"{total_loss / n:.4g}"}
+        if track_accuracy:
+            history["accuracy"].append(correct / n)
+            postfix["accuracy"] = f"{correct / n:.1%}"
+        bar.set_postfix(postfix, refresh=False)
+    bar.close()
+    return history
+
+
+def predict(model, X):
+    """The model's outputs for each input row, as plain floats (a list of floats per row
+    for a model with several outputs), computed without recording a graph."""
+    with no_grad():
+        return [_floats(model(x)) for x in X]
+
+
+def accuracy(model, X, y):
+    """The fraction of samples the model classifies right.
+
+    One output: class positive when the output (a score or logit) is > 0,
+    compared with label > 0 (so 0/1 and −1/+1 labels both work). Several
+    outputs: the class is the index of the largest.
+    """
+    n = _check_data(X, y, "accuracy")
+    return sum(_is_correct(p, t) for p, t in zip(predict(model, X), y)) / n
+
+
+def _floats(output):
+    """A model output (Value or list of Values) as plain floats."""
+    if isinstance(output, list):
+        return [v.data for v in output]
+    return output.data
+
+
+def _is_correct(output, target):
+    if isinstance(output, list):
+        return max(range(len(output)), key=output.__getitem__) == target
+    return (output > 0.0) == (target > 0)
+
+
+def _check_data(X, y, where):
+    if not isinstance(X, (list, tuple)) or not isinstance(y, (list, tuple)):
+        raise TypeError(f"{where}(): X and y must be lists, one entry per sample")
+    if len(X) != len(y):
+        raise ValueError(f"{where}(): X has {len(X)} samples but y has {len(y)}")
+    if not X:
+        raise ValueError(f"{where}(): no samples")
+    return len(X)
+
+
+def _positive_int(n, name):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"fit(): {name} must be a positive int, got {n!r}")

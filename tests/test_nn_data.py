@@ -1,0 +1,83 @@
+"""nn.data: shapes, labels, geometry without noise, seeds, and the global random state."""
+
+import math
+import random
+
+import pytest
+
+from nn import make_circles, make_moons, make_spiral, make_squares, make_xor
+
+BINARY = [make_moons, make_circles, make_xor]
+
+
+@pytest.mark.parametrize("make", BINARY)
+def test_binary_sets_are_lists_of_pairs_with_0_1_or_signed_labels(make):
+    X, y = make(31, noise=0.1, seed=0)
+    assert len(X) == len(y) == 31
+    assert all(isinstance(x, list) and len(x) == 2 and all(type(v) is float for v in x) for x in X)
+    assert set(y) == {0, 1}
+    X_signed, y_signed = make(31, noise=0.1, seed=0, signed=True)
+    assert X_signed == X
+    assert y_signed == [2 * t - 1 for t in y]
+
+
+@pytest.mark.parametrize("make", BINARY + [make_spiral, make_squares])
+def test_a_seed_repeats_the_draw_without_touching_global_random(make):
+    state = random.getstate()
+    assert make(30, noise=0.2, seed=5) == make(30, noise=0.2, seed=5)
+    assert make(30, noise=0.2, seed=5) != make(30, noise=0.2, seed=6)
+    make(30, noise=0.2)
+    assert random.getstate() == state
+
+
+def test_moons_without_noise_lie_on_their_arcs():
+    X, y = make_moons(40, noise=0.0, seed=0)
+    assert y.count(0) == y.count(1) == 20
+    for (a, b), label in zip(X, y):
+        if label == 0:  # upper arc: unit circle round (0, 0), y >= 0
+            assert math.hypot(a, b) == pytest.approx(1.0) and b >= -1e-12
+        else:  # lower arc: unit circle round (1, 0.5), y <= 0.5
+            assert math.hypot(a - 1.0, b - 0.5) == pytest.approx(1.0) and b <= 0.5 + 1e-12
+
+
+def test_circles_without_noise_have_radius_1_and_factor():
+    X, y = make_circles(20, noise=0.0, factor=0.3, seed=0)
+    for (a, b), label in zip(X, y):
+        assert math.hypot(a, b) == pytest.approx(1.0 if label == 0 else 0.3)
+
+
+def test_xor_labels_are_one_where_signs_differ():
+    X, y = make_xor(50, noise=0.0, seed=0)
+    assert all(label == int((a > 0) != (b > 0)) for (a, b), label in zip(X, y))
+    assert all(-1.0 <= v <= 1.0 for x in X for v in x)
+
+
+def test_spiral_has_every_class_with_radius_up_to_1():
+    X, y = make_spiral(100, classes=3, noise=0.0, seed=0)
+    assert [y.count(k) for k in range(3)] == [34, 33, 33]
+    assert all(0.0 < math.hypot(a, b) <= 1.0 + 1e-12 for a, b in X)
+    assert set(make_spiral(20, classes=5, seed=0)[1]) == set(range(5))
+
+
+def test_squares_are_samples_of_x_squared():
+    X, y = make_squares(25, seed=0, low=0.0, high=2.0)
+    assert all(len(x) == 1 and 0.0 <= x[0] <= 2.0 for x in X)
+    assert y == [x[0] ** 2 for x in X]
+    X_noisy, y_noisy = make_squares(25, noise=0.1, seed=0, low=0.0, high=2.0)
+    assert X_noisy == X
+    assert y_noisy != y and max(abs(a - b) for a, b in zip(y_noisy, y)) < 0.5
+
+
+def test_data_errors():
+    with pytest.raises(ValueError, match="make_moons: n must be a positive int, got 0"):
+        make_moons(0)
+    with pytest.raises(ValueError, match="make_xor: noise must be a finite number >= 0, got -0.1"):
+        make_xor(10, noise=-0.1)
+    with pytest.raises(TypeError, match="make_circles: seed must be an int or None, got '1'"):
+        make_circles(10, seed="1")
+    with pytest.raises(ValueError, match=r"factor must be a number in \(0, 1\), got 1.5"):
+        make_circles(10, factor=1.5)
+    with pytest.raises(ValueError, match="classes must be an int >= 2, got 1"):
+        make_spiral(10, classes=1)
+    with pytest.raises(ValueError, match="low must be below high"):
+        make_squares(10, low=1.0, high=1.0)

@@ -1,0 +1,144 @@
+"""nn.train: seed 000's neuron, moons to 100%, spirals, fit's batches, history, progress bar, errors."""
+
+import pytest
+
+from autograd import Value
+from nn import (MLP, SGD, Adam, Neuron, accuracy, fit, hinge, make_moons, make_spiral, make_squares,
+                make_xor, mse, predict)
+
+
+# --- seed 000: one ReLU neuron learning y = x² ---------------------------------------
+
+
+def test_seed_000_first_prediction_gradient_and_step():
+    neuron = Neuron.from_weights([3.0], 7.0, activation="relu")  # the seed's w1 = 3, b1 = 7
+    loss = mse(neuron([2.0]), 4.0)
+    assert loss.data == 81.0  # z = max(0, 3·2 + 7) = 13, (13 − 4)² = 81
+    loss.backward()
+    # dL/dw = 2(z − y)·x = 36 and dL/db = 2(z − y) = 18. (The seed writes 2wx and 2b
+    # and so gets w2 = −9, b2 = −7; its conclusion, a prediction of 0, still holds.)
+    assert (neuron.w[0].grad, neuron.b.grad) == (36.0, 18.0)
+    SGD(neuron.parameters(), lr=1.0).step()  # γ = 1
+    assert (neuron.weights(), neuron.bias()) == ([-33.0], -11.0)
+    assert neuron([2.0]).data == 0.0  # ReLU gates the now-negative sum
+
+
+def test_seed_000_neuron_learns_squares_with_the_loss_falling_every_epoch():
+    X, y = make_squares(20, seed=0, low=0.0, high=2.0)
+    neuron = Neuron.from_weights([3.0], 7.0, activation="relu")
+    history = fit(neuron, X, y, loss="mse", optimizer=SGD(neuron.parameters(), lr=0.1),
+                  epochs=200, progress=False)
+    losses = history["loss"]
+    assert len(losses) == 200 and "accuracy" not in history
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert losses[0] > 50.0 and losses[-1] < 0.05
+    assert mse([Value(p) for p in predict(neuron, X)], y).data < 0.05
+
+
+# --- real toy problems ------------------------------------------------------------------
+
+
+def test_a_2_16_16_1_mlp_learns_100_noisy_moons_to_100_percent():
+    X, y = make_moons(100, noise=0.1, seed=1, signed=True)
+    model = MLP(2, [16, 16, 1], seed=1)
+    history = fit(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1),
+                  epochs=40, progress=False)
+    assert history["accuracy"][0] < 0.9
+    assert history["accuracy"][-1] == 1.0
+    assert accuracy(model, X, y) == 1.0
+    assert history["loss"][-1] < history["loss"][0] / 10
+
+
+def test_three_spirals_are_learned_well_above_chance():
+    X, y = make_spiral(60, classes=3, noise=0.05, seed=0)
+    model = MLP(2, [16, 16, 3], seed=0)
+    history = fit(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.05),
+                  epochs=30, progress=False)
+    assert history["accuracy"][0] < 0.5  # about chance, 1/3, before training
+    assert accuracy(model, X, y) >= 0.9
+
+
+# --- fit's mechanics ---------------------------------------------------------------------
+
+
+class CountingSGD(SGD):
+    steps = 0
+
+    def step(self):
+        self.steps += 1
+        super().step()
+
+
+def test_minibatches_are_shuffled_reproducibly_with_one_step_per_batch():
+    X, y = make_xor(25, seed=0)
+
+    def run():
+        model = MLP(2, [4, 1], seed=0)
+        optimizer = CountingSGD(model.parameters(), lr=0.05)
+        history = fit(model, X, y, loss="bce_with_logits", optimizer=optimizer, epochs=3,
+                      batch_size=10, seed=7, progress=False)
+        return history, model.weights(), optimizer.steps
+
+    first, second = run(), run()
+    assert first == second
+    assert first[2] == 3 * 3  # batches of 10, 10 and 5 in each of 3 epochs
+
+
+def test_default_optimizer_and_full_batch():
+    X, y = make_xor(20, seed=1, signed=True)
+    model = MLP(2, [8, 1], seed=0)
+    history = fit(model, X, y, loss="hinge", epochs=5, progress=False)
+    assert sorted(history) == ["accuracy", "loss"]
+    assert len(history["loss"]) == len(history["accuracy"]) == 5
+    assert history["loss"][-1] < history["loss"][0]
+
+
+def test_a_loss_function_of_your_own():
+    X, y = make_moons(20, seed=0, signed=True)
+    model = MLP(2, [4, 1], seed=0)
+
+    def hinge_with_l2(predictions, targets):
+        return hinge(predictions, targets) + 1e-4 * Value.sum([p * p for p in model.parameters()])
+
+    history = fit(model, X, y, loss=hinge_with_l2, epochs=2, progress=False, accuracy=True)
+    assert len(history["accuracy"]) == 2
+    assert "accuracy" not in fit(model, X, y, loss=hinge_with_l2, epochs=1, progress=False)
+
+
+def test_progress_bar_on_stderr_unless_switched_off(capsys):
+    X, y = make_xor(10, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    fit(model, X, y, loss="bce_with_logits", epochs=2, progress=False)
+    assert capsys.readouterr() == ("", "")
+    fit(model, X, y, loss="bce_with_logits", epochs=2)
+    out, err = capsys.readouterr()
+    assert out == "" and "fit" in err and "2/2" in err and "accuracy" in err
+
+
+def test_predict_and_accuracy():
+    model = MLP.from_weights([[[1.0, 0.0]]], [[0.0]])  # one linear neuron: the output is x[0]
+    X = [[2.0, 5.0], [-1.0, 0.0], [0.5, 1.0]]
+    assert predict(model, X) == [2.0, -1.0, 0.5]
+    assert accuracy(model, X, [1, 0, 0]) == pytest.approx(2 / 3)
+    assert accuracy(model, X, [1, -1, 1]) == 1.0
+    several = MLP.from_weights([[[1.0, 0.0], [0.0, 1.0]]], [[0.0, 0.0]])  # outputs x itself
+    assert predict(several, X) == X
+    assert accuracy(several, X, [1, 1, 0]) == pytest.approx(2 / 3)  # argmax is 1, 1, 1
+
+
+def test_fit_errors():
+    X, y = make_xor(10, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="unknown loss 'mae'; choose one of 'mse'"):
+        fit(model, X, y, loss="mae")
+    with pytest.raises(ValueError, match="X has 10 samples but y has 9"):
+        fit(model, X, y[:-1])
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        fit(model, X, y, epochs=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 2.5"):
+        fit(model, X, y, batch_size=2.5)
+    other = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="the optimizer holds none of this model's parameters"):
+        fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match="optimizer must be an nn optimizer"):
+        fit(model, X, y, optimizer="adam")
