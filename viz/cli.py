@@ -1,16 +1,497 @@
-"""The tracegrad command line (placeholder until the viz commands land)."""
+"""The ``tracegrad`` command: the walkthrough, ``trace`` and ``train``.
+
+    tracegrad                                   the seeds' two examples, traced; graphs to files
+    tracegrad trace square | 221                an example's forward and backward pass, as a table
+    tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1
+    tracegrad train moons                       train an MLP, plot loss and decision boundary
+
+Every mistake a user can make (an unknown command, a bad expression, a missing
+variable, an output path that cannot be written) is reported as one line on
+stderr with exit status 2. Anything else that goes wrong is a bug in
+tracegrad, and shows its traceback.
+"""
 
 import argparse
+import math
+import os
 import sys
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
+
+from .examples import EXAMPLES, SEED_001_BIASES, SEED_001_WEIGHTS, network_221, square_neuron
+from .expression import ExpressionError, parse
+from .format import format_number
+from .render import RenderError
+
+__all__ = ["main", "UsageError"]
+
+DEFAULT_OUT = "tracegrad-out"
+DATASETS = ("moons", "circles", "xor", "spiral", "squares")
+_OUTPUT_SUFFIXES = {"svg": ".svg", "png": ".png", "html": ".html", "dot": ".dot"}
+
+
+class UsageError(Exception):
+    """A mistake in how tracegrad was called; main() prints it as one line and exits with 2."""
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="tracegrad", description="Watch backpropagation.")
-    parser.add_argument("--version", action="version", version=f"tracegrad {version('tracegrad')}")
-    parser.parse_args(argv)
-    print(f"tracegrad {version('tracegrad')}")
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = _parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as done:  # --help and --version print and exit 0
+            return done.code
+        if args.command is not None and args.out is not None:
+            where = "tracegrad train DATASET --out DIR" if args.command == "train" else "--svg/--png/--html/--dot"
+            raise UsageError(f"--out before a command is the walkthrough's; for {args.command} use {where}")
+        return args.run(args)
+    except (UsageError, ExpressionError, RenderError) as error:
+        _print_error(error)
+        return 2
+    except KeyboardInterrupt:
+        print("tracegrad: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `tracegrad trace 221 | head`: the reader has gone; stop quietly, as other tools do
+        sys.stdout = open(os.devnull, "w")
+        return 0
+
+
+def _print_error(error):
+    message = " ".join(str(error).split())  # one line, whatever the message held
+    print(f"tracegrad: error: {message}", file=sys.stderr)
+
+
+# --- the parser --------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors become a UsageError (one line) instead of usage + exit."""
+
+    def error(self, message):
+        hint = ""
+        if "unrecognized arguments: -" in message and "unrecognized arguments: --" not in message:
+            hint = ("; an expression that starts with '-' goes after '--', "
+                    "like: tracegrad trace -- \"-x*y\" x=2 y=3")
+        raise UsageError(f"{message}{hint} (see {self.prog} --help)")
+
+
+def _parser():
+    parser = _Parser(
+        prog="tracegrad",
+        description="Watch backpropagation: trace a graph node by node, draw it, train small networks. "
+        "Without a command, runs the walkthrough of the two seed examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracegrad {_version()}")
+    parser.add_argument(
+        "--out", metavar="DIR",
+        help=f"where the walkthrough writes its graphs (default: {DEFAULT_OUT})",
+    )
+    parser.set_defaults(run=_walkthrough, command=None)
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+
+    trace = commands.add_parser(
+        "trace",
+        help="trace an example or an expression, node by node",
+        description="Print the forward and backward pass of an example (square: seed 000's neuron; "
+        "221: seed 001's network) or of an expression over named variables, like "
+        "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use numbers, "
+        "variables, + - * / **, parentheses and relu, tanh, sigmoid, exp, log.",
+    )
+    trace.add_argument("target", nargs="?", metavar="EXAMPLE_OR_EXPRESSION",
+                       help=f"{' or '.join(EXAMPLES)}, or an expression in quotes; one that starts "
+                       "with '-' goes after '--': tracegrad trace -- \"-x*y\" x=2 y=3")
+    trace.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
+                       help="a value for each variable of the expression, like x=2 y=-3")
+    for kind, suffix in _OUTPUT_SUFFIXES.items():
+        what = "the stepper page" if kind == "html" else f"the graph as {kind.upper()}"
+        trace.add_argument(f"--{kind}", metavar=f"PATH{suffix}", help=f"also write {what}")
+    trace.add_argument("--digits", type=_digits, default=6, metavar="N",
+                       help="significant digits for numbers (1 to 17, default 6)")
+    trace.set_defaults(run=_trace)
+
+    train = commands.add_parser(
+        "train",
+        help="train a small network on a toy data set and plot it",
+        description="Train an MLP on a toy data set with a progress bar, print the final loss "
+        "and accuracy, and write a plot of the loss curve and the decision boundary "
+        "(needs matplotlib: pip install 'tracegrad[plot]').",
+    )
+    train.add_argument("dataset", nargs="?", metavar="DATASET", help=", ".join(DATASETS))
+    train.add_argument("--epochs", type=_positive_int, default=40, metavar="N",
+                       help="passes over the data, one Adam step each (default 40)")
+    train.add_argument("--lr", type=_positive_float, default=0.1, metavar="RATE",
+                       help="Adam's learning rate (default 0.1)")
+    train.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="SIZES",
+                       help="hidden layer sizes, comma-separated (default 16,16)")
+    train.add_argument("--loss", metavar="NAME",
+                       help="hinge, bce_with_logits, cross_entropy, mse or half_squared_error "
+                       "(default: hinge for two classes, cross_entropy for spiral, mse for squares)")
+    train.add_argument("--samples", type=_positive_int, default=100, metavar="N",
+                       help="how many samples to generate (default 100)")
+    train.add_argument("--noise", type=_non_negative_float, metavar="SD",
+                       help="standard deviation of the noise added to the data "
+                       "(default 0.1; 0.05 for squares, whose targets lie in [0, 1])")
+    train.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed for the data and the initial weights (default 0)")
+    train.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, dest="train_out",
+                       help=f"folder for the plot, named train-DATASET.png (default {DEFAULT_OUT})")
+    train.add_argument("--plot", metavar="PATH", help="write the plot here instead (.png, .svg or .pdf)")
+    train.add_argument("--no-plot", action="store_true", help="train and report, draw nothing")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(run=_train)
+    return parser
+
+
+def _version():
+    try:
+        return version("tracegrad")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
+def _positive_float(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return x
+
+
+def _non_negative_float(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(x) and x >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return x
+
+
+def _layer_sizes(text):
+    sizes = []
+    for part in text.split(","):
+        try:
+            sizes.append(_positive_int(part.strip()))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}"
+            ) from None
+    return sizes
+
+
+def _digits(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 17, got {text!r}")
+    return n
+
+
+# --- tracegrad trace ---------------------------------------------------------
+
+
+def _trace(args):
+    if args.target is None:
+        raise UsageError(
+            f"trace needs an example ({', '.join(EXAMPLES)}) or an expression with its variables, "
+            "like: tracegrad trace \"x*y + 1\" x=2 y=-3"
+        )
+    outputs = _outputs(args)
+    root = _target(args.target, args.assignments)
+    from .trace import trace
+
+    traced = trace(root, digits=args.digits)  # also runs backward(), so drawings show gradients
+    drawing = None
+    if any(kind != "html" for kind, _ in outputs):
+        from .dot import draw
+
+        try:
+            drawing = draw(root, digits=args.digits)
+        except ValueError as error:  # draw() refuses graphs too big to read
+            raise UsageError(f"cannot draw this graph: {error}") from None
+    print(traced)
+    if any(not math.isfinite(traced.grad(node)) for node in traced.nodes.order):
+        # each step is finite, but a chain of large local derivatives can overflow
+        print("\nnote: some gradients overflowed (inf, or nan from inf - inf): "
+              "the true derivatives are beyond what a float can hold")
+    for kind, path in outputs:
+        try:
+            if kind == "html":
+                traced.save_html(path)
+            else:
+                drawing.save(path)
+        except OSError as error:
+            raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        print(f"wrote {path}")
     return 0
+
+
+def _target(target, assignments):
+    """The root Value for an example name or an expression with NAME=VALUE assignments."""
+    if target in EXAMPLES:
+        if assignments:
+            raise UsageError(f"the example {target!r} takes no variables; got {' '.join(assignments)}")
+        build, _ = EXAMPLES[target]
+        root, _ = build()
+        return root
+    variables = _assignments(assignments)
+    if target.isidentifier() and not variables:
+        raise UsageError(
+            f"unknown example {target!r}; examples: {', '.join(EXAMPLES)} "
+            f"(or an expression with its variables, like: tracegrad trace \"{target}*2\" {target}=3)"
+        )
+    return parse(target, variables)
+
+
+def _assignments(items):
+    """NAME=VALUE strings as a dict of floats; a UsageError names the first bad one."""
+    variables = {}
+    for item in items:
+        name, equals, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not equals or not name or not text:
+            raise UsageError(f"{item!r} is not an assignment: write NAME=VALUE with no spaces, like x=2")
+        if not name.isidentifier():
+            raise UsageError(f"{item!r}: {name!r} is not a variable name (letters, digits and _)")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{item!r}: {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{item!r}: the value must be a finite number")
+        if name in variables:
+            raise UsageError(f"{name} is given twice ({name}={format_number(variables[name])} and {item})")
+        variables[name] = value
+    return variables
+
+
+def _outputs(args):
+    """[(kind, path)] for the --svg/--png/--html/--dot options given, checked before any work."""
+    outputs = []
+    for kind, suffix in _OUTPUT_SUFFIXES.items():
+        path = getattr(args, kind)
+        if path is None:
+            continue
+        if not path.lower().endswith(suffix):
+            raise UsageError(f"--{kind} needs a file name ending in {suffix}, got {path!r}")
+        check_writable(path)
+        outputs.append((kind, path))
+    return outputs
+
+
+def check_writable(path):
+    """Raise UsageError unless a file could be created at path (its folder exists, it is no folder)."""
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: the directory {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {path}: no permission to write in {folder}")
+
+
+def make_folder(folder):
+    """Create folder (and its parents) unless it exists; a UsageError when that is impossible."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create the directory {folder}: {error.strerror or error}") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write in the directory {folder}: permission denied")
+
+
+# --- tracegrad train -----------------------------------------------------------
+
+
+# Binary data sets take any classification loss; their labels and output count follow the loss.
+_BINARY_LOSSES = ("hinge", "bce_with_logits", "cross_entropy", "mse", "half_squared_error")
+_REGRESSION_LOSSES = ("mse", "half_squared_error")
+
+
+def _dataset(name, samples, noise, seed, loss):
+    """(X, y, number of outputs, loss) for a data set, checking the loss fits it."""
+    import nn
+
+    if name in ("moons", "circles", "xor"):
+        loss = loss or "hinge"
+        _check_loss(name, loss, _BINARY_LOSSES)
+        # hinge and the squared errors push scores towards -1 and +1; the others want 0/1 labels
+        signed = loss in ("hinge", "mse", "half_squared_error")
+        make = {"moons": nn.make_moons, "circles": nn.make_circles, "xor": nn.make_xor}[name]
+        X, y = make(samples, noise=noise, seed=seed, signed=signed)
+        return X, y, (2 if loss == "cross_entropy" else 1), loss
+    if name == "spiral":
+        loss = loss or "cross_entropy"
+        _check_loss(name, loss, ("cross_entropy",))
+        if samples < 3:
+            raise UsageError("spiral needs --samples 3 or more (one per arm at least)")
+        X, y = nn.make_spiral(samples, noise=noise, seed=seed)
+        return X, y, 3, loss
+    loss = loss or "mse"
+    _check_loss(name, loss, _REGRESSION_LOSSES)
+    X, y = nn.make_squares(samples, noise=noise, seed=seed)
+    return X, y, 1, loss
+
+
+def _check_loss(dataset, loss, allowed):
+    if loss not in allowed:
+        raise UsageError(f"--loss {loss} does not fit {dataset}; choose one of {', '.join(allowed)}")
+
+
+def _train(args):
+    import nn
+
+    if args.dataset is None:
+        raise UsageError(f"train needs a data set: {', '.join(DATASETS)}, like: tracegrad train moons")
+    if args.dataset not in DATASETS:
+        raise UsageError(f"unknown data set {args.dataset!r}; choose one of {', '.join(DATASETS)}")
+    plot_path = None
+    if not args.no_plot:
+        from .plot import MissingMatplotlib, require_matplotlib
+
+        try:
+            require_matplotlib()
+        except MissingMatplotlib:
+            raise UsageError(
+                "tracegrad train needs matplotlib to plot: pip install 'tracegrad[plot]' "
+                "(or pass --no-plot)"
+            ) from None
+        plot_path = args.plot or os.path.join(args.train_out, f"train-{args.dataset}.png")
+        if not plot_path.lower().endswith((".png", ".svg", ".pdf")):
+            raise UsageError(f"--plot needs a file name ending in .png, .svg or .pdf, got {plot_path!r}")
+        if args.plot is None:
+            make_folder(args.train_out)
+        check_writable(plot_path)  # before training, not after
+
+    noise = args.noise if args.noise is not None else (0.05 if args.dataset == "squares" else 0.1)
+    X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
+    model = nn.MLP(len(X[0]), args.hidden + [outputs], seed=args.seed)
+    sizes = " → ".join(str(n) for n in [model.nin] + model.nouts)
+    summary = (f"{args.dataset}: {len(X)} samples; MLP {sizes} ({len(model.parameters())} parameters, "
+               f"ReLU); {loss} loss; Adam, learning rate {args.lr:g}; {args.epochs} epochs")
+    print(summary, flush=True)
+    history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
+                     epochs=args.epochs, progress=not args.no_progress,
+                     accuracy=args.dataset != "squares")
+    result = f"final loss {history['loss'][-1]:.4g}"
+    if "accuracy" in history:
+        result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
+    print(result)
+
+    if plot_path is not None:
+        from .plot import save_training_plot
+
+        curve = (lambda x: x * x, "y = x² (what the samples come from)") if args.dataset == "squares" else None
+        title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
+        try:
+            save_training_plot(plot_path, model, X, y, history, title=title, loss_name=f"{loss} loss",
+                               true_curve=curve)
+        except OSError as error:
+            raise UsageError(f"cannot write {plot_path}: {error.strerror or error}") from None
+        print(f"wrote {plot_path}")
+    return 0
+
+
+# --- tracegrad (the walkthrough) ------------------------------------------------
+
+
+def _walkthrough(args):
+    from .trace import trace
+
+    folder = args.out or DEFAULT_OUT
+    make_folder(folder)
+    number = format_number
+    written = []
+
+    print(f"tracegrad {_version()}: backpropagation, node by node.\n")
+
+    # Seed 000: one neuron, then the seed's gradient-descent step (learning rate 1).
+    print(_heading("square", EXAMPLES["square"][1]))
+    loss, nodes = square_neuron()
+    print(trace(loss))
+    w, b, x = nodes["w"], nodes["b"], nodes["x"]
+    w_new, b_new = w.data - w.grad, b.data - b.grad
+    after, after_nodes = square_neuron(w=w_new, b=b_new)
+    print(
+        f"\nOne step of gradient descent with learning rate 1, as in the seed:\n"
+        f"  w = {number(w.data)} - {number(w.grad)} = {number(w_new)},"
+        f"  b = {number(b.data)} - {number(b.grad)} = {number(b_new)}\n"
+        f"  z = relu({number(w_new)}·{number(x.data)} + ({number(b_new)})) = {number(after_nodes['z'].data)},"
+        f"  L = {number(loss.data)} -> {number(after.data)}"
+        "  (the ReLU is now off: no gradient flows until w·x + b > 0 again)\n"
+    )
+    written += _save_example("square", loss, folder)
+
+    # Seed 001: the 2-2-1 network, then one step with the seed's learning rate 0.1.
+    print(_heading("221", EXAMPLES["221"][1]))
+    cost, nodes = network_221()
+    print(trace(cost))
+    rate = 0.1
+    weights = [[[_step(nodes[f"L{i + 1}.N{j}.w{k}"], rate) for k in range(len(row))]
+                for j, row in enumerate(layer)] for i, layer in enumerate(SEED_001_WEIGHTS)]
+    biases = [[_step(nodes[f"L{i + 1}.N{j}.b"], rate) for j in range(len(layer))]
+              for i, layer in enumerate(SEED_001_BIASES)]
+    after, _ = network_221(weights=weights, biases=biases)
+    changed = [label for label in sorted(nodes) if _is_parameter(label) and nodes[label].grad != 0.0]
+    print(f"\nOne step of gradient descent with learning rate {number(rate)}, as in the seed:")
+    for label in changed:
+        node = nodes[label]
+        print(f"  {label} = {number(node.data)} - {number(rate)}·({number(node.grad)})"
+              f" = {number(_step(node, rate))}")
+    print(f"  the other parameters have gradient 0 (the ReLU of L1.N1 is off) and stay;"
+          f" C = {number(cost.data)} -> {number(after.data)}\n")
+    written += _save_example("221", cost, folder)
+
+    print("Wrote:")
+    width = max(len(path) for path, _ in written)
+    for path, what in written:
+        print(f"  {path:<{width}}  {what}")
+    print('\nNext: tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1,  tracegrad train moons,'
+          "  tracegrad --help")
+    return 0
+
+
+def _heading(name, title):
+    return f"== {name}: {title} ==\n"
+
+
+def _step(node, rate):
+    return node.data - rate * node.grad
+
+
+def _is_parameter(label):
+    return label.startswith("L") and (label.endswith(".b") or ".w" in label)
+
+
+def _save_example(name, root, folder):
+    """Write the example's drawing and stepper page into folder: [(path, description)]."""
+    from .dot import draw
+    from .trace import trace
+
+    svg = os.path.join(folder, f"{name}.svg")
+    page = os.path.join(folder, f"{name}.html")
+    try:
+        draw(root).save(svg)
+        trace(root, backward=False).save_html(page)
+    except OSError as error:
+        raise UsageError(f"cannot write into {folder}: {error.strerror or error}") from None
+    return [(svg, "the graph with every value and gradient"),
+            (page, "a page that steps through both passes (open it in a browser)")]
 
 
 if __name__ == "__main__":
