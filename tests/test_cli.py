@@ -148,6 +148,22 @@ def test_output_in_a_read_only_folder(capsys, tmp_path):
     assert_one_line_error(status, out, err, "no permission")
 
 
+def test_output_folder_without_write_permission(capsys, tmp_path, monkeypatch):
+    # As root every folder is writable, so the permission check is exercised by pretending.
+    monkeypatch.setattr("viz.cli.os.access", lambda path, mode: False)
+    status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
+    assert_one_line_error(status, out, err, "no permission to write in")
+
+
+def test_a_write_that_fails_midway_is_one_line(capsys, tmp_path, monkeypatch):
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("viz.dot.Drawing.save", disk_full)
+    status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
+    assert status == 2 and err == f"tracegrad: error: cannot write {tmp_path / 'g.svg'}: No space left on device\n"
+
+
 def test_walkthrough_output_folder_that_cannot_be_made(capsys, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
