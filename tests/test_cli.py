@@ -1,11 +1,15 @@
 """The tracegrad command: what it prints, what it writes, and one line + exit 2 for every mistake."""
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from viz.cli import main
 
@@ -82,6 +86,22 @@ def test_trace_writes_every_output_format(capsys, tmp_path):
 
 
 # --- every mistake: one line on stderr, exit status 2 -----------------------
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.one_of(st.text(max_size=40),
+                 st.lists(st.sampled_from(list("xy()+-*/.,'=[]_ 0123456789") + ["**", "relu", "log", "exp",
+                          "lambda", "import", "__class__"]), max_size=20).map("".join)))
+def test_any_expression_text_exits_0_or_2_with_one_line(text):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["trace", "--", text, "x=0.5", "y=-2"])
+    assert status in (0, 2)
+    if status == 2:
+        assert len(err.getvalue().splitlines()) == 1 and out.getvalue() == ""
+    else:
+        assert err.getvalue() == "" and "Forward pass" in out.getvalue()
+
 
 
 @pytest.mark.parametrize(
