@@ -107,7 +107,7 @@ def test_any_expression_text_exits_0_or_2_with_one_line(text):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "unknown command 'frobnicate'; commands: trace, train"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["trace"], "trace needs an example"),
         (["trace", "cube"], "unknown example 'cube'; examples: square, 221"),

@@ -69,6 +69,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but its errors become a UsageError (one line) instead of usage + exit."""
 
     def error(self, message):
+        if message.startswith("argument COMMAND: invalid choice"):
+            unknown = message.split("invalid choice:", 1)[1].split("(choose", 1)[0].strip()
+            raise UsageError(f"unknown command {unknown}; commands: trace, train, or none for the "
+                             f"walkthrough (see {self.prog} --help)")
         hint = ""
         if "unrecognized arguments: -" in message and "unrecognized arguments: --" not in message:
             hint = ("; an expression that starts with '-' goes after '--', "
