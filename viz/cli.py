@@ -465,7 +465,7 @@ def _walkthrough(args):
     width = max(len(path) for path, _ in written)
     for path, what in written:
         print(f"  {path:<{width}}  {what}")
-    print('\nNext: tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1,  tracegrad train moons,'
+    print('\nNext: tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-0.3,  tracegrad train moons,'
           "  tracegrad --help")
     return 0
 
