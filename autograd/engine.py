@@ -51,7 +51,7 @@ def backward(root, gradient=1.0):
     # The same walk as topological_order, fused with zeroing every grad in the
     # graph: this loop is the hot path of training. None on the stack marks
     # "the node below me has all its inputs done".
-    interior, leaves, seen = [], [], set()
+    interior, leaves, earlier_grads, seen = [], [], [], set()
     stack = [root]
     while stack:
         node = stack.pop()
@@ -73,15 +73,17 @@ def backward(root, gradient=1.0):
             # grad added back at the end: summing the contributions straight
             # onto the old grad would round differently, and a second call
             # would not give exactly twice the first.
-            leaves.append((node, node.grad))
+            leaves.append(node)
+            earlier_grads.append(node.grad)
             node.grad = 0.0
+    del seen  # the walk's bookkeeping goes before the new grads arrive: a lower peak
     root.grad += gradient
     for node in reversed(interior):
         upstream = node.grad
         # chain rule: d root / d input += (d node / d input) * (d root / d node)
         for inp, local in zip(node.inputs, node.local_grads):
             inp.grad += local * upstream
-    for leaf, earlier in leaves:
+    for leaf, earlier in zip(leaves, earlier_grads):
         leaf.grad += earlier
 
 
