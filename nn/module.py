@@ -54,7 +54,7 @@ class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` for an input x of ``nin`` numbers or Values.
 
     ``nonlin=True`` (micrograd's switch) means ReLU, ``False`` linear; ``activation``
-    names one of ACTIVATIONS instead. Weights start uniform in [-1, 1) drawn from
+    names one of ACTIVATIONS instead. Weights start uniform in [-1, 1] drawn from
     ``random.Random(seed)`` (or ``rng``), bias 0; ``weights``/``bias`` set them
     explicitly. ``name`` prefixes the labels ("N.w0", "N.b", "N.z", "N.a").
     """
@@ -408,7 +408,9 @@ def _rows(rows, nrows, ncols, where):
 def _sizes_from_weights(weights, where):
     """[nin, nout_1, ..., nout_L] read off nested weights, before their numbers are checked."""
     if not isinstance(weights, (list, tuple)) or not weights:
-        raise ValueError(f"{where}: weights must be a non-empty list with one entry per layer, got {weights!r}")
+        raise ValueError(
+            f"{where}: weights must be a non-empty list with one entry per layer, got {weights!r}"
+        )
     for i, layer in enumerate(weights):
         if not isinstance(layer, (list, tuple)) or not layer:
             raise ValueError(

@@ -8,7 +8,7 @@ import random
 
 from tqdm import tqdm
 
-from autograd import no_grad
+from autograd import Value, no_grad
 
 from .losses import LOSSES
 from .optim import Adam, Optimizer
@@ -76,6 +76,8 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
             targets = [y[i] for i in batch]
             predictions = [model(X[i]) for i in batch]
             batch_loss = loss_fn(predictions, targets)
+            if not isinstance(batch_loss, Value):
+                raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
             model.zero_grad()
             batch_loss.backward()
             optimizer.step()

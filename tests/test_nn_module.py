@@ -301,7 +301,7 @@ def test_calling_with_the_wrong_input_says_what_was_expected():
 
 
 def test_constructor_errors():
-    with pytest.raises(ValueError, match="activation must be one of 'relu', 'tanh', 'sigmoid', 'linear', got 'Relu'"):
+    with pytest.raises(ValueError, match="must be one of 'relu', 'tanh', 'sigmoid', 'linear', got 'Relu'"):
         MLP(2, [1], activation="Relu")
     with pytest.raises(ValueError, match="nonlin=False means a linear neuron"):
         Neuron(2, nonlin=False, activation="tanh")

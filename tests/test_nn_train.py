@@ -142,3 +142,5 @@ def test_fit_errors():
         fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1))
     with pytest.raises(TypeError, match="optimizer must be an nn optimizer"):
         fit(model, X, y, optimizer="adam")
+    with pytest.raises(TypeError, match="the loss must return a Value, got 0.5"):
+        fit(model, X, y, loss=lambda predictions, targets: 0.5)
