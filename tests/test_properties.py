@@ -53,6 +53,7 @@ OPERATIONS = {
     "add": (lambda a, b, L: a + b, None),
     "sub": (lambda a, b, L: a - b, None),
     "mul": (lambda a, b, L: a * b, None),
+    "square": (lambda a, b, L: a * a, None),  # one node, both operands
     "div": (lambda a, b, L: a / b, lambda a, b: abs(b) >= 0.25),
     "pow": (lambda a, b, L: a**b, lambda a, b: a >= 0.1 and abs(b) <= 3),
     "sum": (lambda a, b, L: L["sum"]([a, b, a]), None),
@@ -153,9 +154,9 @@ def test_random_graphs_match_sympy(leaf_data, program):
 
     symbols = sympy.symbols(f"x0:{len(leaves)}", real=True)
     expr = replay(list(symbols), ran, SYMPY_LIB)[-1]
-    mpmath.mp.dps = 30
-    at = [mpmath.mpf(x) for x in leaf_data]
-    want = [float(sympy.lambdify(symbols, sympy.diff(expr, s), "mpmath")(*at)) for s in symbols]
+    with mpmath.workdps(30):
+        at = [mpmath.mpf(x) for x in leaf_data]
+        want = [float(sympy.lambdify(symbols, sympy.diff(expr, s), "mpmath")(*at)) for s in symbols]
     tol = _tolerance(want)
     for k, (leaf, w) in enumerate(zip(leaves, want)):
         assert math.isclose(leaf.grad, w, rel_tol=1e-9, abs_tol=tol), (k, leaf.grad, w, ran)

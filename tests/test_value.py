@@ -118,10 +118,10 @@ def _sympy_reference(op, point):
     """(value, gradient) from sympy's symbolic derivative, evaluated to 30 digits."""
     symbols = sympy.symbols(f"x0:{len(point)}", real=True)
     expr = op.sympy_fn(*symbols)
-    mpmath.mp.dps = 30
-    at = [mpmath.mpf(v) for v in point]
-    value = float(sympy.lambdify(symbols, expr, modules="mpmath")(*at))
-    grads = [float(sympy.lambdify(symbols, sympy.diff(expr, s), modules="mpmath")(*at)) for s in symbols]
+    with mpmath.workdps(30):
+        at = [mpmath.mpf(v) for v in point]
+        value = float(sympy.lambdify(symbols, expr, modules="mpmath")(*at))
+        grads = [float(sympy.lambdify(symbols, sympy.diff(expr, s), modules="mpmath")(*at)) for s in symbols]
     return value, grads
 
 

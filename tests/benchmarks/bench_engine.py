@@ -32,7 +32,7 @@ except ImportError:  # run from a checkout that is not installed
 
 from autograd import Value
 
-FULL = {"chain_steps": 50_000, "sum_terms": 100_000, "samples": 100, "mlp_steps": 3, "repeats": 5}
+FULL = {"chain_steps": 50_000, "sum_terms": 100_000, "samples": 100, "mlp_steps": 5, "repeats": 5}
 QUICK = {"chain_steps": 300, "sum_terms": 1_000, "samples": 10, "mlp_steps": 1, "repeats": 1}
 SIZES = [2, 16, 16, 1]
 
