@@ -66,32 +66,43 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     history = {"loss": []}
     if track_accuracy:
         history["accuracy"] = []
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
-    for _ in bar:
-        if size < n:
-            rng.shuffle(order)
-        total_loss, correct = 0.0, 0
-        for start in range(0, n, size):
-            batch = order[start:start + size]
-            targets = [y[i] for i in batch]
-            predictions = [model(X[i]) for i in batch]
-            batch_loss = loss_fn(predictions, targets)
-            if not isinstance(batch_loss, Value):
-                raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
-            model.zero_grad()
-            batch_loss.backward()
-            optimizer.step()
-            total_loss += batch_loss.data * len(batch)
+    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress) as bar:
+        for _ in bar:
+            if size < n:
+                rng.shuffle(order)
+            mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
+                                               track_accuracy)
+            history["loss"].append(mean_loss)
+            postfix = {"loss": f"{mean_loss:.4g}"}
             if track_accuracy:
-                correct += sum(_is_correct(_floats(p), t) for p, t in zip(predictions, targets))
-        history["loss"].append(total_loss / n)
-        postfix = {"loss": f"{total_loss / n:.4g}"}
-        if track_accuracy:
-            history["accuracy"].append(correct / n)
-            postfix["accuracy"] = f"{correct / n:.1%}"
-        bar.set_postfix(postfix, refresh=False)
-    bar.close()
+                history["accuracy"].append(fraction_right)
+                postfix["accuracy"] = f"{fraction_right:.1%}"
+            bar.set_postfix(postfix, refresh=False)
     return history
+
+
+def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct):
+    """One pass over X in batches of ``size`` taken in ``order``, a step per batch.
+
+    Returns the mean loss and the fraction classified right (None unless
+    ``count_correct``), both measured on each batch's predictions just before
+    its step, so no extra forward pass.
+    """
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(order), size):
+        batch = order[start:start + size]
+        targets = [y[i] for i in batch]
+        predictions = [model(X[i]) for i in batch]
+        batch_loss = loss_fn(predictions, targets)
+        if not isinstance(batch_loss, Value):
+            raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
+        model.zero_grad()
+        batch_loss.backward()
+        optimizer.step()
+        total_loss += batch_loss.data * len(batch)
+        if count_correct:
+            correct += sum(_is_correct(_floats(p), t) for p, t in zip(predictions, targets))
+    return total_loss / len(order), (correct / len(order) if count_correct else None)
 
 
 def predict(model, X):

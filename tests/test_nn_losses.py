@@ -64,8 +64,14 @@ def test_hinge_closed_form():
 
 
 def bce_reference(z, y):
-    """−y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − y·z, written stably with log1p."""
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
+    """−y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − y·z, written stably with log1p.
+
+    z − y·z is grouped as z·(1 − y) so that for y = 1 a large z cancels exactly
+    instead of leaving the rounding error of z + (a tiny number).
+    """
+    if z >= 0:
+        return z * (1.0 - y) + math.log1p(math.exp(-z))
+    return -z * y + math.log1p(math.exp(z))
 
 
 def sigmoid(z):
