@@ -36,18 +36,20 @@ def network_221(weights=SEED_001_WEIGHTS, biases=SEED_001_BIASES, x=(0.5, 0.1), 
 
     ReLU hidden layer, linear output. ``weights[layer][neuron][input]`` and
     ``biases[layer][neuron]`` as ``nn.MLP.from_weights`` reads them. Parameters
-    are labelled as nn labels them (``L1.N0.w0`` multiplies ``x0``); the
-    network's output is ``yhat``.
+    are labelled as nn labels them (``L1.N0.w0`` multiplies ``x0``). The
+    network's output ŷ keeps nn's label ``L2.N0.z`` (a drawing groups it with
+    its neuron) and is also in ``nodes`` as ``"yhat"``.
     """
     model = MLP.from_weights(weights, biases, activation="relu")
     x = [Value(xk, label=f"x{k}") for k, xk in enumerate(x)]
     y = Value(y, label="y")
-    yhat = model(x)
-    yhat.label = "yhat"  # the output neuron's z: linear, so it is the prediction itself
+    yhat = model(x)  # the output neuron's z: linear, so it is the prediction itself
     # ½(ŷ - y)² written as a division so the constant comes last in a trace, after the square
     cost = (yhat - y) ** 2 / 2
     cost.label = "C"
-    return cost, _labelled(cost)
+    nodes = _labelled(cost)
+    nodes["yhat"] = yhat
+    return cost, nodes
 
 
 def _labelled(root):
