@@ -1,6 +1,7 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
 from .dot import Drawing, draw
+from .expression import ExpressionError, parse
 from .format import format_number
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
@@ -10,6 +11,8 @@ from .trace import BackwardStep, Contribution, ForwardStep, Trace, trace
 __all__ = [
     "draw",
     "Drawing",
+    "parse",
+    "ExpressionError",
     "RenderError",
     "find_renderer",
     "format_number",
