@@ -166,7 +166,7 @@ def test_text_is_only_ever_parsed_never_run(tmp_path, monkeypatch):
         ({"x y": 1}, "not a variable name"),
         ({"if": 1}, "not a variable name"),
         ({"relu": 1}, "is a function name"),
-        ({"x": "2"}, "needs a number"),
+        ({"x": "2"}, "needs a real number"),
         ({"x": True}, "needs a number"),
         ({"x": float("nan")}, "finite"),
         ({"x": 10**400}, "too large"),

@@ -164,24 +164,24 @@ def _positive_int(text):
     return n
 
 
-def _positive_float(text):
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(x) and x > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return x
+def _number_above(minimum, inclusive):
+    """An argparse type: a finite float > minimum (>= with inclusive)."""
+    relation = ">=" if inclusive else ">"
+
+    def parse(text):
+        try:
+            x = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (math.isfinite(x) and (x >= minimum if inclusive else x > minimum)):
+            raise argparse.ArgumentTypeError(f"expected a number {relation} {minimum:g}, got {text!r}")
+        return x
+
+    return parse
 
 
-def _non_negative_float(text):
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(x) and x >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return x
+_positive_float = _number_above(0, inclusive=False)
+_non_negative_float = _number_above(0, inclusive=True)
 
 
 def _layer_sizes(text):

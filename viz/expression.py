@@ -16,7 +16,6 @@ import ast
 import keyword
 import math
 import warnings
-from numbers import Real
 
 from autograd import Value
 
@@ -101,15 +100,12 @@ def _leaves(variables):
         if isinstance(value, Value):
             leaves[name] = value
             continue
-        if isinstance(value, bool) or not isinstance(value, Real):
+        if isinstance(value, bool):  # Value() takes True as 1.0; a variable should not
             raise ExpressionError(f"variable {name} needs a number, got {value!r}")
-        try:
-            number = float(value)
-        except OverflowError:
-            raise ExpressionError(f"variable {name} is too large for a float") from None
-        if not math.isfinite(number):
-            raise ExpressionError(f"variable {name} needs a finite number, got {value!r}")
-        leaves[name] = Value(number, label=name)
+        try:  # Value() checks the number and says what is wrong with it
+            leaves[name] = Value(value, label=name)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise ExpressionError(f"variable {name}: {error}") from None
     return leaves
 
 
