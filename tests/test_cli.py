@@ -293,6 +293,7 @@ def test_walkthrough_traces_both_seeds_and_names_its_files(capsys, tmp_path):
     assert status == 0, err
     assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in out  # seed 000
     assert "L = 81 -> 16" in out  # one step with learning rate 1
+    assert "dL/dw = 2(z - y)·x = 36" in out  # and why the seed's 2wx = 12 is not the gradient
     assert "-0.13056" in out and "0.083232" in out  # seed 001
     assert "L2.N0.b = 0.2 - 0.1·(-0.408) = 0.2408" in out  # the seed's updated bias
     for name in ("square.svg", "square.html", "221.svg", "221.html"):

@@ -438,6 +438,9 @@ def _walkthrough(args):
         f"  z = relu({number(w_new)}·{number(x.data)} + ({number(b_new)})) = {number(after_nodes['z'].data)},"
         f"  L = {number(loss.data)} -> {number(after.data)}"
         "  (the ReLU is now off: no gradient flows until w·x + b > 0 again)\n"
+        "  The seed writes dL/dw = 2wx = 12 and dL/db = 2b = 14 and lands on w = -9, b = -7;"
+        " the chain rule\n  gives dL/dw = 2(z - y)·x = 36 and dL/db = 2(z - y) = 18,"
+        " as the trace above shows. Either way the ReLU ends up off.\n"
     )
     written += _save_example("square", loss, folder)
 
