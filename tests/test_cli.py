@@ -262,10 +262,12 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
         (["train", "moons", "--plot", "no/such/dir/p.png"], "does not exist"),
     ],
 )
-def test_train_user_errors_are_one_line_and_exit_2(capsys, argv, match):
+def test_train_user_errors_are_one_line_and_exit_2(capsys, monkeypatch, tmp_path, argv, match):
+    monkeypatch.chdir(tmp_path)  # where the default output folder would go
     status, out, err = run(capsys, *argv)
     assert_one_line_error(status, out, err, match)
     assert out == ""
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
 
 
 def test_train_output_folder_that_is_a_file(capsys, tmp_path):

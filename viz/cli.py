@@ -364,6 +364,9 @@ def _train(args):
         raise UsageError(f"train needs a data set: {', '.join(DATASETS)}, like: tracegrad train moons")
     if args.dataset not in DATASETS:
         raise UsageError(f"unknown data set {args.dataset!r}; choose one of {', '.join(DATASETS)}")
+    # every argument is checked (the loss against the data set too) before a folder is made
+    noise = args.noise if args.noise is not None else (0.05 if args.dataset == "squares" else 0.1)
+    X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
     plot_path = None
     if not args.no_plot:
         from .plot import MissingMatplotlib, require_matplotlib
@@ -382,8 +385,6 @@ def _train(args):
             make_folder(args.train_out)
         check_writable(plot_path)  # before training, not after
 
-    noise = args.noise if args.noise is not None else (0.05 if args.dataset == "squares" else 0.1)
-    X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
     model = nn.MLP(len(X[0]), args.hidden + [outputs], seed=args.seed)
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts)
     summary = (f"{args.dataset}: {len(X)} samples; MLP {sizes} ({len(model.parameters())} parameters, "
