@@ -199,7 +199,7 @@ _PYTHON_BITS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=1000)
+@settings(max_examples=300)
 @given(st.one_of(st.text(max_size=60), st.lists(_PYTHON_BITS, max_size=40).map("".join)))
 def test_any_text_gives_a_value_or_an_expression_error(text):
     try:
@@ -241,7 +241,7 @@ def _grow(children):
     )
 
 
-@settings(max_examples=200, deadline=1000)
+@settings(max_examples=200)
 @given(st.recursive(_leaf(), _grow, max_leaves=12))
 def test_generated_expressions_compute_what_python_math_computes(case):
     text, expected = case
@@ -258,7 +258,7 @@ _FORBIDDEN_WRAPPERS = [
 ]
 
 
-@settings(max_examples=300, deadline=1000)
+@settings(max_examples=300)
 @given(
     st.recursive(_leaf(), _grow, max_leaves=6),
     st.lists(st.sampled_from(_FORBIDDEN_WRAPPERS), min_size=1, max_size=3),
