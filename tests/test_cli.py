@@ -132,6 +132,8 @@ def test_any_expression_text_exits_0_or_2_with_one_line(text):
         (["trace", "x*2", "x=nan"], "finite"),
         (["trace", "relu*2", "relu=1"], "is a function name"),
         (["trace", "square", "--svg", "g.png"], "--svg needs a file name ending in .svg"),
+        (["trace", "square", "--svg", ".svg"], "--svg needs a file name ending in .svg"),
+        (["trace", "square", "--png", "out/.PNG"], "--png needs a file name ending in .png"),
         (["trace", "square", "--digits", "0"], "argument --digits"),
         (["trace", "square", "--svg"], "expected one argument"),
         (["trace", "+".join(["1"] * 300), "--dot", "g.dot"], "too many to draw legibly"),

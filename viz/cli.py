@@ -291,7 +291,8 @@ def _outputs(args):
         path = getattr(args, kind)
         if path is None:
             continue
-        if not path.lower().endswith(suffix):
+        # the file's suffix as Drawing.save reads it: ".svg" alone is a hidden file with none
+        if os.path.splitext(path)[1].lower() != suffix:
             raise UsageError(f"--{kind} needs a file name ending in {suffix}, got {path!r}")
         check_writable(path)
         outputs.append((kind, path))
