@@ -331,3 +331,14 @@ def test_console_script_errors_are_one_line_no_traceback(argv):
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("tracegrad: error: ")
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_console_script_output_in_a_legacy_encoding(encoding):
+    # the trace's × · ≤ cannot be encoded; the output says ? there instead of failing
+    env = dict(os.environ, PYTHONIOENCODING=encoding, PYTHONUTF8="0")
+    done = subprocess.run([_script(), "trace", "221"], capture_output=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    out = done.stdout.decode(encoding)
+    assert "0.083232" in out and "?" in out

@@ -35,6 +35,7 @@ class UsageError(Exception):
 
 def main(argv=None):
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    _replace_unencodable_output()
     parser = _parser()
     try:
         try:
@@ -55,6 +56,17 @@ def main(argv=None):
         # `tracegrad trace 221 | head`: the reader has gone; stop quietly, as other tools do
         sys.stdout = open(os.devnull, "w")
         return 0
+
+
+def _replace_unencodable_output():
+    """Write ? for characters the output's encoding lacks, instead of failing midway.
+
+    A trace uses ×, · and ≤; a Windows file redirect (cp1252) or an ASCII
+    locale cannot encode them, and print() would raise UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="replace")
 
 
 def _print_error(error):
