@@ -4,6 +4,7 @@ The loop is the one a learner writes by hand (forward, loss, zero_grad,
 backward, step) and remains the way to do anything fit() does not.
 """
 
+import math
 import random
 
 from tqdm import tqdm
@@ -93,16 +94,32 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct):
         batch = order[start:start + size]
         targets = [y[i] for i in batch]
         predictions = [model(X[i]) for i in batch]
+        # Check outputs, not only the loss: relu(nan) is 0, so a model whose
+        # numbers overflowed can report a perfect hinge loss of 0 and go on training.
+        for output in predictions:
+            _check_finite(_floats(output), "a prediction")
         batch_loss = loss_fn(predictions, targets)
         if not isinstance(batch_loss, Value):
             raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
+        _check_finite(batch_loss.data, "the loss")
         model.zero_grad()
         batch_loss.backward()
         optimizer.step()
+        _check_finite([p.data for p in optimizer.params], "a parameter after the step")
         total_loss += batch_loss.data * len(batch)
         if count_correct:
             correct += sum(_is_correct(_floats(p), t) for p, t in zip(predictions, targets))
     return total_loss / len(order), (correct / len(order) if count_correct else None)
+
+
+def _check_finite(numbers, what):
+    """An OverflowError, rather than training on, once a number is inf or nan."""
+    for x in numbers if isinstance(numbers, list) else [numbers]:
+        if not math.isfinite(x):
+            raise OverflowError(
+                f"fit(): training diverged: {what} is {x}, beyond what a float can hold; "
+                "try a smaller learning rate"
+            )
 
 
 def predict(model, X):

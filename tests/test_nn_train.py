@@ -144,3 +144,29 @@ def test_fit_errors():
         fit(model, X, y, optimizer="adam")
     with pytest.raises(TypeError, match="the loss must return a Value, got 0.5"):
         fit(model, X, y, loss=lambda predictions, targets: 0.5)
+
+
+def test_a_diverging_run_stops_with_an_error_that_names_the_cause():
+    # lr 1e300 drives the weights to about ±1e301 in one step; the next forward
+    # pass overflows, and the error says so rather than failing inside the loss
+    X, y = make_moons(20, seed=0, signed=True)
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(OverflowError, match="fit\\(\\): training diverged: a prediction is inf"):
+        fit(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=1e300),
+            epochs=5, progress=False)
+
+
+def test_a_step_that_overflows_a_parameter_is_an_error_even_on_the_last_step():
+    model = MLP.from_weights([[[1e308]]], [[0.0]])
+    # hinge is 0 at score 1e308, so the step is pure weight decay: 1e308 - 1e308 · 1e308
+    optimizer = SGD(model.parameters(), lr=1e308, weight_decay=1.0)
+    with pytest.raises(OverflowError, match="a parameter after the step is -inf"):
+        fit(model, [[1.0]], [1], loss="hinge", optimizer=optimizer, epochs=1, progress=False)
+
+
+def test_a_nan_prediction_is_an_error_not_a_hinge_loss_of_0():
+    # finite weights, but 1e308·2 + (-1e308)·2 = inf - inf = nan, and relu(1 - nan) is 0
+    model = MLP.from_weights([[[1e308, -1e308]]], [[0.0]])
+    with pytest.raises(OverflowError, match="a prediction is nan"):
+        fit(model, [[2.0, 2.0]], [1], loss="hinge", optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)
