@@ -29,7 +29,7 @@ def make_moons(n=100, *, noise=0.1, seed=None, signed=False):
     for i in range(lower):
         t = math.pi * _fraction(i, lower)
         samples.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], 1))
-    return _finish(samples, noise, rng, signed)
+    return _finish(samples, noise, rng, signed, "make_moons")
 
 
 def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False):
@@ -44,7 +44,7 @@ def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False):
         for i in range(count):
             t = 2.0 * math.pi * i / count
             samples.append(([radius * math.cos(t), radius * math.sin(t)], label))
-    return _finish(samples, noise, rng, signed)
+    return _finish(samples, noise, rng, signed, "make_circles")
 
 
 def make_xor(n=100, *, noise=0.1, seed=None, signed=False):
@@ -54,7 +54,7 @@ def make_xor(n=100, *, noise=0.1, seed=None, signed=False):
     for _ in range(n):
         a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
         samples.append(([a, b], int((a > 0.0) != (b > 0.0))))
-    return _finish(samples, noise, rng, signed)
+    return _finish(samples, noise, rng, signed, "make_xor")
 
 
 def make_spiral(n=90, *, classes=3, noise=0.1, seed=None):
@@ -72,7 +72,7 @@ def make_spiral(n=90, *, classes=3, noise=0.1, seed=None):
             # arms start evenly spaced round the circle and each turns 4 radians
             t = 2.0 * math.pi * label / classes + 4.0 * r
             samples.append(([r * math.sin(t), r * math.cos(t)], label))
-    return _finish(samples, noise, rng, False)
+    return _finish(samples, noise, rng, False, "make_spiral")
 
 
 def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0):
@@ -86,6 +86,7 @@ def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0):
     # all x first, then the noise: the same seed gives the same x at any noise level
     xs = [rng.uniform(low, high) for _ in range(n)]
     y = [x * x + rng.gauss(0.0, noise) if noise else x * x for x in xs]
+    _check_finite(y, noise, "make_squares")
     return [[x] for x in xs], y
 
 
@@ -100,17 +101,24 @@ def _check(n, noise, seed, where):
     return n, float(noise), random.Random(seed)
 
 
+def _check_finite(numbers, noise, where):
+    """A ValueError if noise pushed a number to inf: a finite noise can still be too large."""
+    if not all(math.isfinite(x) for x in numbers):
+        raise ValueError(f"{where}: noise {noise:g} gives numbers too large for a float; use a smaller noise")
+
+
 def _fraction(i, count):
     """i / (count − 1): evenly spaced from 0 to 1 inclusive (0 when there is one point)."""
     return i / (count - 1) if count > 1 else 0.0
 
 
-def _finish(samples, noise, rng, signed):
+def _finish(samples, noise, rng, signed, where):
     """Add noise, shuffle, and split into (X, y)."""
     if noise:
         for x, _ in samples:
             x[0] += rng.gauss(0.0, noise)
             x[1] += rng.gauss(0.0, noise)
+            _check_finite(x, noise, where)
     rng.shuffle(samples)
     X = [x for x, _ in samples]
     y = [2 * label - 1 if signed else label for _, label in samples]

@@ -81,3 +81,10 @@ def test_data_errors():
         make_spiral(10, classes=1)
     with pytest.raises(ValueError, match="low must be below high"):
         make_squares(10, low=1.0, high=1.0)
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_xor, make_spiral, make_squares])
+def test_noise_too_large_for_a_float_is_an_error_not_inf(make):
+    # a Gaussian draw of standard deviation 1e308 passes ±1.8e308 (inf) about once in 14
+    with pytest.raises(ValueError, match=f"{make.__name__}: noise 1e\\+308 gives numbers too large"):
+        make(100, noise=1e308, seed=0)
