@@ -262,6 +262,7 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
         (["train", "spiral", "--samples", "2", "--no-plot"], "spiral needs --samples 3"),
         (["train", "moons", "--plot", "curve.txt"], "--plot needs a file name ending in .png"),
         (["train", "moons", "--plot", "no/such/dir/p.png"], "does not exist"),
+        (["train", "moons", "--noise", "1e308"], "make_moons: noise 1e+308 gives numbers too large"),
     ],
 )
 def test_train_user_errors_are_one_line_and_exit_2(capsys, monkeypatch, tmp_path, argv, match):
@@ -277,6 +278,18 @@ def test_train_output_folder_that_is_a_file(capsys, tmp_path):
     blocker.write_text("")
     status, out, err = run(capsys, "train", "moons", *QUICK, "--out", str(blocker))
     assert_one_line_error(status, out, err, "cannot create the directory")
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["moons", "--lr", "1e308"], "training stopped: fit(): training diverged"),  # was "final loss 0"
+    (["squares", "--lr", "1e308"], "training stopped:"),  # the loss's square overflowed first
+    (["squares", "--noise", "1e200"], "training stopped:"),  # targets of 1e200, squared
+])
+def test_train_that_overflows_is_one_line_and_exit_2(capsys, argv, match):
+    status, out, err = run(capsys, "train", *argv, "--epochs", "3", "--no-progress", "--no-plot")
+    assert status == 2
+    assert "final loss" not in out
+    assert err.count("\n") == 1 and err.startswith("tracegrad: error: ") and match in err, err
 
 
 # --- help, version, walkthrough ----------------------------------------------

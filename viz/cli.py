@@ -379,7 +379,10 @@ def _train(args):
         raise UsageError(f"unknown data set {args.dataset!r}; choose one of {', '.join(DATASETS)}")
     # every argument is checked (the loss against the data set too) before a folder is made
     noise = args.noise if args.noise is not None else (0.05 if args.dataset == "squares" else 0.1)
-    X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
+    try:
+        X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
+    except ValueError as error:  # nn.data refuses a --noise whose draws overflow a float
+        raise UsageError(str(error)) from None
     plot_path = None
     if not args.no_plot:
         from .plot import MissingMatplotlib, require_matplotlib
@@ -403,9 +406,12 @@ def _train(args):
     summary = (f"{args.dataset}: {len(X)} samples; MLP {sizes} ({len(model.parameters())} parameters, "
                f"ReLU); {loss} loss; Adam, learning rate {args.lr:g}; {args.epochs} epochs")
     print(summary, flush=True)
-    history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
-                     epochs=args.epochs, progress=not args.no_progress,
-                     accuracy=args.dataset != "squares")
+    try:
+        history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
+                         epochs=args.epochs, progress=not args.no_progress,
+                         accuracy=args.dataset != "squares")
+    except OverflowError as error:  # a --lr or --noise so large that the numbers outgrow a float
+        raise UsageError(f"training stopped: {error}") from None
     result = f"final loss {history['loss'][-1]:.4g}"
     if "accuracy" in history:
         result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
