@@ -141,6 +141,25 @@ def test_colour_by_gradient():
         draw(loss, color="red")
 
 
+def test_colour_by_gradient_when_gradients_overflowed():
+    # d/dx (log x · 1e300) = 1e300 / x = inf at x = 1e-10
+    x = Value(1e-10, label="x")
+    loss = x.log() * 1e300
+    loss.backward()
+    assert x.grad == float("inf")
+    magnitude = draw(loss, color="magnitude").source
+    assert "#6baed6" in node_line(magnitude, "n0")  # the darkest fill
+    assert "darkest: |grad| = inf" in magnitude
+    # and minus the same again: x's two contributions inf - inf give nan, which has no sign
+    y = Value(1e-10, label="y")
+    loss = y.log() * 1e300 + y.log() * -1e300
+    loss.backward()
+    assert y.grad != y.grad
+    assert "#6baed6" in node_line(draw(loss, color="magnitude").source, "n0")
+    sign = node_line(draw(loss, color="sign").source, "n0")
+    assert "#fbd9b8" not in sign and "#cfe0f5" not in sign
+
+
 def test_constants_are_small_and_numbers_use_digits():
     x = Value(0.123456789, label="x")
     y = 2 * x

@@ -17,6 +17,7 @@ Rules the drawing follows, so that a learner can rely on them:
 """
 
 import html
+import math
 import re
 from pathlib import Path
 
@@ -142,7 +143,8 @@ class Drawing:
 
 def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
     gated = nodes.gated() if highlight_gated else set()
-    largest = max((abs(node.grad) for node in nodes.order), default=0.0)
+    # nan (inf - inf) has no size, and max() would keep or drop it depending on order
+    largest = max((abs(node.grad) for node in nodes.order if not math.isnan(node.grad)), default=0.0)
     graph = graphviz.Digraph(
         "tracegrad",
         graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "10",
@@ -247,10 +249,13 @@ def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
     style = "rounded,filled"
     if gated:
         fill, style = _GATED_FILL, "rounded,filled,dashed"
-    elif color == "sign" and node.grad != 0.0:
+    elif color == "sign" and node.grad != 0.0 and not math.isnan(node.grad):
         fill = _SIGN_FILLS[1 if node.grad > 0 else -1]
     elif color == "magnitude":
-        share = abs(node.grad) / largest if largest else 0.0
+        if math.isfinite(node.grad):
+            share = abs(node.grad) / largest if largest else 0.0
+        else:  # inf, or nan from inf - inf: beyond any scale, so the darkest
+            share = 1.0
         fill = _MAGNITUDE_FILLS[min(int(share * (len(_MAGNITUDE_FILLS) - 1) + 0.5),
                                     len(_MAGNITUDE_FILLS) - 1)]
     attrs.update(label="<" + "<br/>".join(lines) + ">", shape="box", style=style,
