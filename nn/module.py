@@ -124,6 +124,12 @@ class Neuron(Module):
         """micrograd's flag: True unless the neuron is linear."""
         return self._activation != "linear"
 
+    @nonlin.setter
+    def nonlin(self, on):
+        # micrograd's nonlin is a plain attribute, so code written for it may switch it
+        activation = "relu" if on else "linear"
+        self._activation, self._apply = activation, _ACTIVATION_FUNCTIONS[activation]
+
     def parameters(self):
         return self.w + [self.b]
 

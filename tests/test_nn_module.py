@@ -158,6 +158,16 @@ def test_micrograd_shapes_and_reprs():
     assert isinstance(model, Module)
 
 
+def test_switching_nonlin_as_in_micrograd():
+    neuron = Neuron.from_weights([1.0, 1.0], 0.0)  # ReLU
+    assert neuron([-1.0, -2.0]).data == 0.0
+    neuron.nonlin = False  # a plain attribute in micrograd's Neuron
+    assert neuron([-1.0, -2.0]).data == -3.0
+    assert repr(neuron) == "LinearNeuron(2)" and neuron.activation == "linear"
+    neuron.nonlin = True
+    assert neuron([-1.0, -2.0]).data == 0.0 and repr(neuron) == "ReLUNeuron(2)"
+
+
 def test_mlp_and_layer_repr_show_the_architecture():
     model = MLP(2, [16, 16, 1], seed=0)
     assert repr(model) == (
