@@ -387,7 +387,10 @@ def _number(x, where):
     """x as a finite float; bools and non-numbers are TypeErrors."""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{where} must be a number, got {x!r} ({type(x).__name__})")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:  # an int such as 10**400, which JSON can hold
+        raise ValueError(f"{where} must be finite, got an integer too large for a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where} must be finite, got {x}")
     return x

@@ -73,9 +73,15 @@ def save(model, path):
     text = json.dumps(state_dict(model), indent=1, allow_nan=False)
     # Write beside the target, then rename: a crash mid-write leaves the old file whole.
     temporary = f"{os.fspath(path)}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        # the write or the rename failed (a full disk, path is a folder): leave no stray .tmp
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 def load(path):

@@ -76,6 +76,8 @@ DELETE = object()
     (("weights", 1), [[0.6, 0.9], [1.0, 1.0]], ValueError, r"weights\[1\] must have 1 rows"),
     (("biases", 0, 0), True, TypeError, r"biases\[0\]\[0\] must be a number, got True \(bool\)"),
     (("biases", 1, 0), math.inf, ValueError, r"biases\[1\]\[0\] must be finite"),
+    pytest.param(("biases", 1, 0), 10**400, ValueError,
+                 r"biases\[1\]\[0\] must be finite, got an integer too large", id="int-beyond-float"),
     (("biases",), DELETE, ValueError, "missing key 'biases'"),
     (("extra",), 1, ValueError, "unexpected key 'extra'"),
     (("format",), "pytorch", ValueError, r"state_dict\['format'\] must be 'tracegrad.MLP'"),
@@ -127,6 +129,14 @@ def test_load_errors_name_the_file(tmp_path):
         MLP.load(path)
     with pytest.raises(FileNotFoundError):
         MLP.load(tmp_path / "missing.json")
+
+
+def test_a_failed_save_leaves_no_temporary_file(tmp_path):
+    folder = tmp_path / "model.json"
+    folder.mkdir()  # the rename onto a folder fails after the temporary file is written
+    with pytest.raises(OSError):
+        seed_001_network().save(folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
 
 
 def test_save_refuses_a_diverged_model_and_keeps_the_old_file(tmp_path):
