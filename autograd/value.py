@@ -143,8 +143,11 @@ class Value:
         except OverflowError:
             raise OverflowError(f"{_name(self)} ** {n:g} is too large for a float") from None
         if not math.isfinite(local):  # the product n·x^(n-1) overflows without raising
+            if not math.isfinite(x):  # an earlier +, - or * overflowed to inf or nan
+                raise ValueError(f"{_name(self)} ** {n:g}: the base is not a finite number")
             raise OverflowError(f"{_name(self)} ** {n:g}: its derivative is too large for a float")
-        return _result(out, (self,), (local,), f"**{exponent}")
+        # named from the float, so x ** Fraction(1, 2) and x ** 0.5 read the same: "**0.5"
+        return _result(out, (self,), (local,), f"**{n:.0f}" if n.is_integer() else f"**{n!r}")
 
     @staticmethod
     def sum(values):

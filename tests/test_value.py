@@ -375,3 +375,17 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_power_node_is_named_from_its_exponent_as_a_float():
+    from fractions import Fraction
+
+    x = Value(4.0)
+    assert [(x**e).op for e in (2, 2.0, -1, 0.5, Fraction(1, 2), True)] == [
+        "**2", "**2", "**-1", "**0.5", "**0.5", "**1"]
+
+
+def test_a_power_of_a_non_finite_base_says_so():
+    huge = Value(1e300) * Value(1e300)  # + - * overflow to inf as floats do
+    with pytest.raises(ValueError, match=r"nan \*\* 2: the base is not a finite number"):
+        (huge - huge) ** 2
