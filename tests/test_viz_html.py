@@ -159,3 +159,15 @@ def test_seed_001_gated_relu_step_in_chromium(browser, tmp_path):
     page.press("End")
     assert "grad(L1.N0.w0) = -0.1224" in page.page.inner_text("#text")
     assert page.errors == [] and page.requests == [page.url]
+
+
+def test_both_edges_of_x_times_x_light_up_in_chromium(browser, tmp_path):
+    x = Value(3.0, label="x")
+    square = x * x
+    square.label = "y"
+    page = Page(browser, trace(square).save_html(tmp_path / "square.html"))
+    page.press("ArrowRight")  # y = x*x: its operation, and x twice over two parallel edges
+    lit_edges = page.page.evaluate(
+        "Array.from(document.querySelectorAll('g.edge.involved > title')).map(t => t.textContent)")
+    assert sorted(lit_edges) == ["n0->op1", "n0->op1", "op1->n1"]  # both x edges, and the result's
+    assert page.errors == []

@@ -153,15 +153,17 @@ _PAGE = """<!DOCTYPE html>
 "use strict";
 (function () {{
   var steps = JSON.parse(document.getElementById("steps").textContent);
+  // title -> its elements: one per node, and one per edge, so x*x's two parallel edges both light up
   var byTitle = {{}};
   document.querySelectorAll("#graph g.node, #graph g.edge").forEach(function (g) {{
     var t = g.querySelector("title");
-    if (t) {{ byTitle[t.textContent.trim()] = g; }}
+    if (t) {{ (byTitle[t.textContent.trim()] = byTitle[t.textContent.trim()] || []).push(g); }}
   }});
+  function each(id, action) {{ (byTitle[id] || []).forEach(action); }}
   // The "data ..." and "grad ..." lines of each value box, with what they say when known.
   var lines = {{}};
   Object.keys(byTitle).forEach(function (id) {{
-    var g = byTitle[id];
+    var g = byTitle[id][0];
     if (!g.classList.contains("node")) {{ return; }}
     var shape = g.querySelector("path, polygon, ellipse");
     g.querySelectorAll("text").forEach(function (t) {{
@@ -213,18 +215,21 @@ _PAGE = """<!DOCTYPE html>
         }}
       }}
     }});
-    Object.keys(byTitle).forEach(function (id) {{ byTitle[id].classList.remove("current", "involved"); }});
-    step.inputs.forEach(function (id) {{ if (byTitle[id]) {{ byTitle[id].classList.add("involved"); }} }});
-    step.edges.forEach(function (id) {{ if (byTitle[id]) {{ byTitle[id].classList.add("involved"); }} }});
+    Object.keys(byTitle).forEach(function (id) {{
+      each(id, function (g) {{ g.classList.remove("current", "involved"); }});
+    }});
+    step.inputs.concat(step.edges).forEach(function (id) {{
+      each(id, function (g) {{ g.classList.add("involved"); }});
+    }});
     step.current.forEach(function (id) {{
-      if (byTitle[id]) {{ byTitle[id].classList.remove("involved"); byTitle[id].classList.add("current"); }}
+      each(id, function (g) {{ g.classList.remove("involved"); g.classList.add("current"); }});
     }});
     document.getElementById("title").textContent = step.title;
     document.getElementById("text").textContent = step.text;
     document.getElementById("counter").textContent = "step " + (position + 1) + " of " + steps.length;
     document.getElementById("prev").disabled = position === 0;
     document.getElementById("next").disabled = position === steps.length - 1;
-    var focus = byTitle[step.current[0]];
+    var focus = (byTitle[step.current[0]] || [])[0];
     if (focus && focus.scrollIntoView) {{ focus.scrollIntoView({{ block: "nearest", inline: "nearest" }}); }}
   }}
 
