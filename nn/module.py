@@ -35,6 +35,27 @@ ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
 _REPR_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
 
 
+def _shared_inputs(x):
+    """x with plain numbers wrapped as Values labelled x0, x1, ..., once per call.
+
+    Every neuron of the first layer then reads the same input node, as in a
+    textbook figure, instead of wrapping its own copy of each number.
+    Anything that is not a list or tuple is left for the neuron to refuse.
+    """
+    if not isinstance(x, (list, tuple)) or all(isinstance(v, Value) for v in x):
+        return x
+    inputs = []
+    for k, v in enumerate(x):
+        if isinstance(v, Value):
+            inputs.append(v)
+            continue
+        try:
+            inputs.append(Value(v, f"x{k}"))
+        except (TypeError, ValueError, OverflowError) as error:
+            raise type(error)(f"input {k} of the model: {error}") from None
+    return inputs
+
+
 class Module:
     """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` resets their grads."""
 
@@ -181,6 +202,7 @@ class Layer(Module):
                    activation=activation, name=name)
 
     def __call__(self, x):
+        x = _shared_inputs(x)
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -263,6 +285,7 @@ class MLP(Module):
                    output_activation=output_activation, weights=weights, biases=biases)
 
     def __call__(self, x):
+        x = _shared_inputs(x)
         for layer in self.layers:
             x = [n(x) for n in layer.neurons]
         return x[0] if len(x) == 1 else x

@@ -306,7 +306,7 @@ def test_calling_with_the_wrong_input_says_what_was_expected():
         model([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match=r"neuron L1.N0 takes a list of 2 inputs, got 1.0 \(float\)"):
         model(1.0)
-    with pytest.raises(TypeError, match="unsupported operand"):
+    with pytest.raises(TypeError, match=r"input 1 of the model: Value\(\) needs a real number, got 'x' \(str\)"):
         model([1.0, "x"])
 
 
@@ -332,3 +332,14 @@ def test_forward_under_no_grad_records_nothing():
     with no_grad():
         out = model([1.0, 2.0])
     assert out.inputs == () and out.label == "L2.N0.z"
+
+
+def test_plain_number_inputs_become_one_shared_node_each():
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    out = model([0.5, -0.2])
+    inputs = {n.label: n for n in topological_order(out) if not n.inputs and n.label.startswith("x")}
+    assert sorted(inputs) == ["x0", "x1"]  # one node each, read by all three first-layer neurons
+    out.backward()
+    h = 1e-6
+    numeric = (model([0.5 + h, -0.2]).data - model([0.5 - h, -0.2]).data) / (2 * h)
+    assert inputs["x0"].grad == pytest.approx(numeric, rel=1e-6)
