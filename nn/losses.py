@@ -99,6 +99,9 @@ LOSSES = {
 
 
 def _mean(terms):
+    # one sample is its own mean: no sum-of-one and ÷ 1 nodes in a learner's drawing
+    if len(terms) == 1:
+        return terms[0]
     return Value.sum(terms) / len(terms)
 
 

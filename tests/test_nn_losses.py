@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, gradcheck
+from autograd import Value, gradcheck, topological_order
 from nn import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
 
 TIGHT = dict(rel=1e-12, abs=1e-14)
@@ -227,3 +227,12 @@ def test_loss_errors_say_what_is_wrong():
         cross_entropy([values([1.0, 2.0])], [1.0])
     with pytest.raises(ValueError, match=r"logits\[0\] must be a list of one logit per class"):
         cross_entropy(three, [0, 1, 0])
+
+
+def test_the_loss_of_one_sample_is_that_sample_with_no_averaging_nodes():
+    y_hat = Value(0.392)
+    cost = half_squared_error(y_hat, 0.8)
+    assert {node.op for node in topological_order(cost)} == {"", "-", "**2", "*"}
+    cost.backward()
+    assert cost.data == pytest.approx(0.083232, abs=1e-15)
+    assert y_hat.grad == pytest.approx(-0.408, abs=1e-15)
