@@ -145,3 +145,20 @@ def test_trace_gradients_equal_the_engine(leaves, program):
         if node in recorded.nodes.index:
             assert recorded.grad(node) == value
             assert node.grad == value
+
+
+def test_a_trace_names_its_size_and_shows_its_table_in_ipython():
+    x = Value(2.0, label="x")
+    recorded = trace(x * x)
+    assert repr(recorded) == "<Trace of 'x*x': 2 forward steps, 1 backward step; print() it>"
+
+    class Printer:  # the part of IPython's pretty printer that _repr_pretty_ uses
+        def __init__(self):
+            self.written = ""
+
+        def text(self, text):
+            self.written += text
+
+    printer = Printer()
+    recorded._repr_pretty_(printer, cycle=False)
+    assert printer.written == str(recorded) and "grad(x) += x · grad(x*x)" in printer.written

@@ -160,8 +160,12 @@ class Trace:
         return "\n".join(lines)
 
     def __repr__(self):
-        return (f"<Trace of {self.nodes.name(self.root)!r}: {len(self.forward_steps)} forward "
-                f"steps, {len(self.backward_steps)} backward steps; print() it>")
+        return (f"<Trace of {self.nodes.name(self.root)!r}: {_count(self.forward_steps, 'forward step')}, "
+                f"{_count(self.backward_steps, 'backward step')}; print() it>")
+
+    def _repr_pretty_(self, printer, cycle):
+        # IPython and Jupyter show the whole table for a bare trace(...) in a cell
+        printer.text(str(self))
 
     def to_html(self, **draw_options):
         """One self-contained HTML page: the graph, Previous / Next and arrow keys through both passes."""
@@ -244,3 +248,7 @@ def _local_rule(nodes, node, position):
     if op == "log":
         return f"1/{a}"
     return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"  # an op added later
+
+
+def _count(items, noun):
+    return f"{len(items)} {noun}" + ("" if len(items) == 1 else "s")
