@@ -261,6 +261,7 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
         (["train", "squares", "--loss", "hinge"], "does not fit squares"),
         (["train", "spiral", "--samples", "2", "--no-plot"], "spiral needs --samples 3"),
         (["train", "moons", "--plot", "curve.txt"], "--plot needs a file name ending in .png"),
+        (["train", "moons", "--plot", ".svg"], "--plot needs a file name ending in .png"),  # no suffix
         (["train", "moons", "--plot", "no/such/dir/p.png"], "does not exist"),
         (["train", "moons", "--noise", "1e308"], "make_moons: noise 1e+308 gives numbers too large"),
     ],

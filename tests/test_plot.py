@@ -73,6 +73,9 @@ def test_save_writes_png_and_refuses_other_names(tmp_path):
     assert path.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="must end in .png, .svg, .pdf"):
         save_training_plot(tmp_path / "plot.txt", sign_of_x0(), X, Y, HISTORY)
+    with pytest.raises(ValueError, match="must end in .png, .svg, .pdf"):  # a hidden file, no suffix:
+        save_training_plot(tmp_path / ".svg", sign_of_x0(), X, Y, HISTORY)  # matplotlib would add .png
+    assert not (tmp_path / ".svg.png").exists()
 
 
 def test_three_inputs_are_refused():

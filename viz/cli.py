@@ -385,7 +385,7 @@ def _train(args):
         raise UsageError(str(error)) from None
     plot_path = None
     if not args.no_plot:
-        from .plot import MissingMatplotlib, require_matplotlib
+        from .plot import MissingMatplotlib, check_plot_path, require_matplotlib
 
         try:
             require_matplotlib()
@@ -395,8 +395,10 @@ def _train(args):
                 "(or pass --no-plot)"
             ) from None
         plot_path = args.plot or os.path.join(args.train_out, f"train-{args.dataset}.png")
-        if not plot_path.lower().endswith((".png", ".svg", ".pdf")):
-            raise UsageError(f"--plot needs a file name ending in .png, .svg or .pdf, got {plot_path!r}")
+        try:
+            check_plot_path(plot_path)
+        except ValueError:
+            raise UsageError(f"--plot needs a file name ending in .png, .svg or .pdf, got {plot_path!r}") from None
         if args.plot is None:
             make_folder(args.train_out)
         check_writable(plot_path)  # before training, not after

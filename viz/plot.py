@@ -6,9 +6,12 @@ it works on a machine without a display and leaves a notebook's own
 matplotlib backend alone.
 """
 
+import os
+
 from nn import predict
 
-__all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "training_figure", "save_training_plot"]
+__all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "check_plot_path",
+           "training_figure", "save_training_plot"]
 
 INSTALL_HINT = "pip install 'tracegrad[plot]'"
 
@@ -31,12 +34,20 @@ def require_matplotlib():
         raise MissingMatplotlib(f"plotting needs matplotlib: {INSTALL_HINT}") from None
 
 
+def check_plot_path(path):
+    """A ValueError unless path ends in .png, .svg or .pdf.
+
+    The suffix is read as matplotlib reads it: a bare ".svg" is a hidden file
+    with no suffix, which matplotlib would quietly save as ".svg.png".
+    """
+    if os.path.splitext(str(path))[1].lower() not in _PLOT_FORMATS:
+        raise ValueError(f"a plot's file name must end in {', '.join(_PLOT_FORMATS)}, got {str(path)!r}")
+
+
 def save_training_plot(path, model, X, y, history, *, title="", loss_name="loss", resolution=60,
                        true_curve=None):
     """Write training_figure(...) to path (.png, .svg or .pdf); returns path."""
-    suffix = str(path)[-4:].lower()
-    if suffix not in _PLOT_FORMATS:
-        raise ValueError(f"a plot's file name must end in {', '.join(_PLOT_FORMATS)}, got {str(path)!r}")
+    check_plot_path(path)
     figure = training_figure(model, X, y, history, title=title, loss_name=loss_name,
                              resolution=resolution, true_curve=true_curve)
     figure.savefig(path, dpi=110)
