@@ -6,6 +6,7 @@ backward, step) and remains the way to do anything fit() does not.
 
 import math
 import random
+from dataclasses import dataclass
 
 from tqdm import tqdm
 
@@ -14,20 +15,47 @@ from autograd import Value, no_grad
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
-__all__ = ["fit", "predict", "accuracy"]
+__all__ = ["fit", "predict", "accuracy", "StepInfo"]
 
 _CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
 
 
+@dataclass(frozen=True)
+class StepInfo:
+    """What fit() tells an ``on_step`` function after each optimizer step.
+
+    ``loss``, ``accuracy``, ``predictions``, ``values`` and ``grads`` describe the
+    model *before* the step: the batch's mean loss, the fraction of the batch
+    classified right (None when fit does not track accuracy), the model's output
+    for each sample of the batch (floats, or lists for several outputs), and each
+    parameter's value and the gradient the step used, in ``model.parameters()``
+    order. ``model`` and ``optimizer`` are live objects, read *after* the step
+    (for instance Adam's ``m``, ``v`` and ``t``, or SGD's ``velocities``).
+    """
+
+    step: int  # counts optimizer steps from 0 over the whole run
+    epoch: int  # from 0
+    batch: list  # the indexes into X and y of this step's samples
+    loss: float
+    accuracy: float
+    predictions: list
+    parameters: list  # model.parameters()
+    values: list
+    grads: list
+    model: object
+    optimizer: object
+
+
 def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
-        progress=True, seed=None, accuracy=None):
+        progress=True, seed=None, accuracy=None, on_step=None):
     """Train ``model`` on inputs X and targets y; return the per-epoch history.
 
     ``loss`` is a name from nn.LOSSES or a function ``loss(predictions, targets)
     -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
     ``batch_size=None`` takes one step per epoch on all of X; otherwise each
     epoch visits X in batches, reshuffled with ``random.Random(seed)``.
-    ``progress=False`` hides the tqdm bar.
+    ``progress=False`` hides the tqdm bar. ``on_step``, a function, is called
+    after every optimizer step with a StepInfo (to record or watch a run).
 
     Returns ``{"loss": [...], "accuracy": [...]}``, one entry per epoch: the
     mean loss over the epoch's batches, each measured just before its step.
@@ -54,6 +82,8 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
         optimizer = Adam(parameters, lr=0.01)
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit(): optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"fit(): on_step must be a function of one StepInfo, got {on_step!r}")
     held = {id(p) for p in optimizer.params}
     if not any(id(p) in held for p in parameters):
         raise ValueError(
@@ -67,12 +97,14 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     history = {"loss": []}
     if track_accuracy:
         history["accuracy"] = []
+    steps_done = 0
     with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress) as bar:
-        for _ in bar:
+        for epoch in bar:
             if size < n:
                 rng.shuffle(order)
             mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
-                                               track_accuracy)
+                                               track_accuracy, on_step, epoch, steps_done)
+            steps_done += -(-n // size)
             history["loss"].append(mean_loss)
             postfix = {"loss": f"{mean_loss:.4g}"}
             if track_accuracy:
@@ -82,7 +114,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     return history
 
 
-def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct):
+def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step, epoch, first_step):
     """One pass over X in batches of ``size`` taken in ``order``, a step per batch.
 
     Returns the mean loss and the fraction classified right (None unless
@@ -90,7 +122,7 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct):
     its step, so no extra forward pass.
     """
     total_loss, correct = 0.0, 0
-    for start in range(0, len(order), size):
+    for step, start in enumerate(range(0, len(order), size), start=first_step):
         batch = order[start:start + size]
         targets = [y[i] for i in batch]
         predictions = [model(X[i]) for i in batch]
@@ -104,11 +136,19 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct):
         _check_finite(batch_loss.data, "the loss")
         model.zero_grad()
         batch_loss.backward()
+        if on_step is not None:
+            parameters = model.parameters()
+            values, grads = [p.data for p in parameters], [p.grad for p in parameters]
         optimizer.step()
         _check_finite([p.data for p in optimizer.params], "a parameter after the step")
         total_loss += batch_loss.data * len(batch)
-        if count_correct:
-            correct += sum(_is_correct(_floats(p), t) for p, t in zip(predictions, targets))
+        outputs = [_floats(p) for p in predictions]
+        batch_correct = sum(_is_correct(o, t) for o, t in zip(outputs, targets)) if count_correct else 0
+        correct += batch_correct
+        if on_step is not None:
+            on_step(StepInfo(step, epoch, batch, batch_loss.data,
+                             batch_correct / len(batch) if count_correct else None, outputs,
+                             parameters, values, grads, model, optimizer))
     return total_loss / len(order), (correct / len(order) if count_correct else None)
 
 

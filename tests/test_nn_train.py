@@ -170,3 +170,50 @@ def test_a_nan_prediction_is_an_error_not_a_hinge_loss_of_0():
     with pytest.raises(OverflowError, match="a prediction is nan"):
         fit(model, [[2.0, 2.0]], [1], loss="hinge", optimizer=SGD(model.parameters(), lr=0.1),
             epochs=1, progress=False)
+
+
+# --- on_step: what fit reports after every step ------------------------------------------
+
+
+def test_on_step_reports_each_step_as_a_hand_written_loop_sees_it():
+    X, y = make_moons(12, noise=0.1, seed=3, signed=True)
+    seen = []
+    model = MLP(2, [3, 1], seed=2)
+    fit(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
+        epochs=2, batch_size=5, seed=4, progress=False, on_step=seen.append)
+
+    # the same run by hand: same shuffles, same batches, one SGD step per batch
+    import random
+    reference = MLP(2, [3, 1], seed=2)
+    optimizer = SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    rng, order, expected = random.Random(4), list(range(12)), []
+    for epoch in range(2):
+        rng.shuffle(order)
+        for start in range(0, 12, 5):
+            batch = order[start:start + 5]
+            outputs = [reference(X[i]) for i in batch]
+            loss = hinge(outputs, [y[i] for i in batch])
+            reference.zero_grad()
+            loss.backward()
+            values = [p.data for p in reference.parameters()]
+            grads = [p.grad for p in reference.parameters()]
+            optimizer.step()
+            right = sum((o.data > 0) == (y[i] > 0) for o, i in zip(outputs, batch))
+            expected.append((epoch, batch, loss.data, right / len(batch),
+                             [o.data for o in outputs], values, grads, list(optimizer.velocities)))
+
+    assert [info.step for info in seen] == list(range(6))
+    for info, (epoch, batch, loss, right, outputs, values, grads, velocities) in zip(seen, expected):
+        assert (info.epoch, info.batch, info.loss, info.accuracy) == (epoch, batch, loss, right)
+        assert info.predictions == outputs and info.values == values and info.grads == grads
+        assert info.parameters == info.model.parameters()
+    # model and optimizer are live: after the run they hold the final state
+    assert seen[-1].optimizer.velocities == expected[-1][-1]
+    assert model.weights() == reference.weights()
+
+
+def test_on_step_must_be_callable():
+    X, y = make_xor(4, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError, match="on_step must be a function"):
+        fit(model, X, y, epochs=1, progress=False, on_step="print")
