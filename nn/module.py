@@ -75,9 +75,11 @@ class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` for an input x of ``nin`` numbers or Values.
 
     ``nonlin=True`` (micrograd's switch) means ReLU, ``False`` linear; ``activation``
-    names one of ACTIVATIONS instead. Weights start uniform in [-1, 1] drawn from
-    ``random.Random(seed)`` (or ``rng``), bias 0; ``weights``/``bias`` set them
-    explicitly. ``name`` prefixes the labels ("N.w0", "N.b", "N.z", "N.a").
+    names one of ACTIVATIONS instead. Weights start uniform in [-1, 1], bias 0.
+    The weights are drawn from ``rng`` if given, else from ``random.Random(seed)``,
+    else, as in micrograd, from Python's global ``random`` module, so
+    ``random.seed(1337)`` first gives micrograd's weights. ``weights``/``bias`` set
+    them explicitly. ``name`` prefixes the labels ("N.w0", "N.b", "N.z", "N.a").
     """
 
     __slots__ = ("w", "b", "name", "_activation", "_apply", "_z_label", "_a_label")
@@ -170,8 +172,10 @@ class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; extra keywords go to each Neuron.
 
     Called on an input, it returns one Value when ``nout == 1``, a list otherwise
-    (as micrograd). ``weights`` (one row of ``nin`` numbers per neuron) and
-    ``biases`` set the parameters explicitly. Neuron j is named ``f"{name}.N{j}"``.
+    (as micrograd). Initial weights are drawn neuron by neuron, as Neuron draws
+    them (``seed``, ``rng``, else the global ``random``). ``weights`` (one row of
+    ``nin`` numbers per neuron) and ``biases`` set the parameters explicitly.
+    Neuron j is named ``f"{name}.N{j}"``.
     """
 
     __slots__ = ("neurons",)
@@ -247,12 +251,15 @@ class MLP(Module):
     linear), as micrograd; or ``activation`` may list one name per layer.
     Called on ``nin`` numbers or Values it returns a Value when the last layer
     has one neuron, a list otherwise. Layer i (from 0) is named ``f"L{i + 1}"``.
+    Initial weights are drawn layer by layer, neuron by neuron, as micrograd
+    draws them: from ``rng``, else ``random.Random(seed)``, else the global
+    ``random`` module (``random.seed(1337); MLP(2, [16, 16, 1])`` is micrograd's model).
     """
 
     __slots__ = ("layers",)
 
     def __init__(self, nin, nouts, *, activation="relu", output_activation="linear", seed=None,
-                 weights=None, biases=None):
+                 rng=None, weights=None, biases=None):
         nin = _size(nin, "MLP: nin")
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -260,7 +267,7 @@ class MLP(Module):
         activations = _layer_activations(activation, output_activation, len(nouts))
         sizes = [nin] + nouts
         if weights is None:
-            rng = _rng(seed, None, "MLP")
+            rng = _rng(seed, rng, "MLP")
             weights = biases_ = [None] * len(nouts)
         else:
             rng = None
@@ -396,14 +403,27 @@ def _layer_activations(activation, output_activation, nlayers):
 
 
 def _rng(seed, rng, where):
-    """The generator to draw initial weights from; never the global random module."""
+    """The generator to draw initial weights from: rng, else random.Random(seed), else global random.
+
+    With neither, the draws come from Python's global generator, as micrograd's
+    do (and as PyTorch's come from the generator torch.manual_seed seeds), so
+    random.seed(n) makes them repeatable. A seed or rng is private: it neither
+    reads nor moves the global generator.
+    """
     if rng is not None:
         if seed is not None:
             raise ValueError(f"{where}: give seed or rng, not both")
+        if not callable(getattr(rng, "uniform", None)):
+            raise TypeError(
+                f"{where}: rng must be a random.Random (anything with uniform(a, b)), "
+                f"got {rng!r} ({type(rng).__name__})"
+            )
         return rng
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    if seed is None:
+        return random  # the module's uniform() draws from the global generator
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"{where}: seed must be an int or None, got {seed!r} ({type(seed).__name__})")
-    return random.Random(seed)  # seed None: seeded from the OS, still not the global generator
+    return random.Random(seed)
 
 
 def _number(x, where):

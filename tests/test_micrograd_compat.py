@@ -1,14 +1,20 @@
-"""Code written for micrograd 0.1.0's engine runs unchanged on tracegrad, with the same numbers.
+"""Code written for micrograd 0.1.0 runs unchanged on tracegrad, with the same numbers.
 
-Each program below uses only micrograd's public engine API (Value(x), + - * /
-** relu, numbers on either side, backward, .data, .grad, repr, and the
-internals people use for drawing graphs: _prev, _op, _backward). It takes the
-Value class as an argument and runs once with micrograd's and once with ours.
+Each program below uses only micrograd's public API (Value(x), + - * /
+** relu, numbers on either side, backward, .data, .grad, repr, the internals
+people use for drawing graphs: _prev, _op, _backward; and nn's Neuron, Layer,
+MLP, parameters(), zero_grad(), with weights drawn from the global random
+module). It takes micrograd's classes as arguments and runs once with
+micrograd's and once with ours.
 
-Two reasons the numbers can differ in the last bit, never more: micrograd
-computes a / b as a * b**-1 (we divide), and it visits a node's inputs in set
-order, so a gradient's contributions may be added in another order. Programs
-without division whose leaves get one contribution each match exactly.
+Initial weights match bit for bit: both draw random.uniform(-1, 1) from the
+global generator, layer by layer, neuron by neuron, weight by weight.
+Computed numbers can differ in the last bit, never more, for three reasons:
+micrograd computes a / b as a * b**-1 (we divide); it visits a node's inputs
+in set order, so a gradient's contributions may be added in another order;
+and its neuron adds the bias first (b + w0·x0 + w1·x1 + ...) where ours sums
+w0·x0 + w1·x1 + ... + b as one node. Programs without division whose leaves
+get one contribution each match exactly.
 """
 
 import math
@@ -16,9 +22,11 @@ import random
 
 import pytest
 
+import nn as our_nn
 from autograd import Value as OurValue
 
 micrograd_engine = pytest.importorskip("micrograd.engine")
+micrograd_nn = pytest.importorskip("micrograd.nn")
 TheirValue = micrograd_engine.Value
 
 
@@ -114,7 +122,99 @@ def manual_backward_with_internals(Value):
     return [x, w, out], topo
 
 
+def regression_after_seeding(Value, nn, steps=6):
+    """A learner's script: seed, build MLP(2, [16, 16, 1]), draw data, a few steps of descent.
+
+    The data are drawn from the global generator after the model, so they agree
+    only if both libraries drew exactly as many numbers for the weights.
+    """
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    points = [(random.uniform(-1, 1), random.uniform(-1, 1)) for _ in range(16)]
+    targets = [0.5 * u - v * v for u, v in points]
+
+    losses = []
+    for _ in range(steps):
+        predictions = [model([Value(u), Value(v)]) for u, v in points]
+        loss = sum((p - t) ** 2 for p, t in zip(predictions, targets)) / len(points)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.05 * p.grad
+        losses.append(loss.data)
+    return losses, model.parameters()
+
+
+def neuron_and_layer_by_hand(Value, nn):
+    """A ReLU neuron and a linear layer built after random.seed, then one backward pass."""
+    random.seed(7)
+    neuron = nn.Neuron(3)
+    layer = nn.Layer(3, 2, nonlin=False)
+    x = [Value(0.5), Value(-1.5), Value(2.0)]
+    first, second = layer(x)
+    out = neuron(x) * first + second
+    out.backward()
+    return [out] + x + neuron.parameters() + layer.parameters()
+
+
+def _bits(values):
+    return [float(v.data).hex() for v in values]
+
+
 # --- tests -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _global_random_put_back():
+    """These programs seed the global generator, as a learner's script does; undo it after."""
+    state = random.getstate()
+    yield
+    random.setstate(state)
+
+
+def _built_after_seed(seed, build):
+    """build() right after random.seed(seed); also the global state it leaves."""
+    random.seed(seed)
+    model = build()
+    return model, random.getstate()
+
+
+@pytest.mark.parametrize("seed", [1337, 0, 42, 2**40 + 1])
+@pytest.mark.parametrize("nin, nouts", [(2, [16, 16, 1]), (3, [4, 4, 1]), (1, [1]), (5, [7, 3, 2])])
+def test_random_seed_then_mlp_gives_micrograds_weights_bit_for_bit(seed, nin, nouts):
+    theirs, after_theirs = _built_after_seed(seed, lambda: micrograd_nn.MLP(nin, nouts))
+    ours, after_ours = _built_after_seed(seed, lambda: our_nn.MLP(nin, nouts))
+    assert _bits(ours.parameters()) == _bits(theirs.parameters())
+    assert after_ours == after_theirs  # as many draws, so whatever is drawn next agrees too
+
+
+@pytest.mark.parametrize("seed", [1337, 3])
+@pytest.mark.parametrize("build", [
+    lambda nn: nn.Neuron(4),
+    lambda nn: nn.Neuron(1, nonlin=False),
+    lambda nn: nn.Layer(3, 5),
+    lambda nn: nn.Layer(16, 1, nonlin=False),
+], ids=["Neuron(4)", "Neuron(1, nonlin=False)", "Layer(3, 5)", "Layer(16, 1, nonlin=False)"])
+def test_random_seed_then_neuron_or_layer_gives_micrograds_weights(seed, build):
+    theirs, after_theirs = _built_after_seed(seed, lambda: build(micrograd_nn))
+    ours, after_ours = _built_after_seed(seed, lambda: build(our_nn))
+    assert _bits(ours.parameters()) == _bits(theirs.parameters())
+    assert after_ours == after_theirs
+
+
+def test_a_seeded_script_trains_with_micrograds_losses_step_for_step():
+    our_losses, our_params = regression_after_seeding(OurValue, our_nn)
+    their_losses, their_params = regression_after_seeding(TheirValue, micrograd_nn)
+    assert our_losses[-1] < 0.5 * our_losses[0]  # it learns
+    assert our_losses == pytest.approx(their_losses, rel=1e-12)
+    _assert_same_nodes(our_params, their_params, exact=False)
+
+
+def test_neuron_and_layer_after_random_seed_match_micrograd():
+    ours = neuron_and_layer_by_hand(OurValue, our_nn)
+    theirs = neuron_and_layer_by_hand(TheirValue, micrograd_nn)
+    assert ours[0].data != 0.0 and any(p.grad != 0.0 for p in ours[4:])  # the program does something
+    _assert_same_nodes(ours, theirs, exact=False)
 
 
 def test_mixed_expression_matches_micrograd():

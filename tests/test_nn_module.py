@@ -237,30 +237,73 @@ def test_gradients_through_a_tanh_mlp_match_central_differences():
     assert weight.grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
-# --- seeds and the global random state -----------------------------------------
+# --- seeds, generators and the global random state ------------------------------
 
 
-def test_seeded_initialisation_is_reproducible_and_leaves_global_random_alone():
+@pytest.fixture
+def global_random():
+    """The global random module; its state is put back after the test."""
     state = random.getstate()
-    a = MLP(2, [4, 1], seed=7)
-    b = MLP(2, [4, 1], seed=7)
-    c = MLP(2, [4, 1], seed=8)
-    unseeded = MLP(2, [4, 1])
-    assert random.getstate() == state
-    assert a.weights() == b.weights()
-    assert a.weights() != c.weights()
-    assert unseeded.weights() != a.weights()
-    assert all(-1.0 <= w < 1.0 for layer in a.weights() for row in layer for w in row)
-    assert all(bias == 0.0 for layer in a.biases() for bias in layer)
+    yield random
+    random.setstate(state)
 
 
-def test_layer_and_neuron_take_a_seed_or_a_generator():
-    assert Layer(2, 3, seed=1).weights() == Layer(2, 3, rng=random.Random(1)).weights()
-    assert Neuron(4, seed=1).weights() == Neuron(4, seed=1).weights()
-    with pytest.raises(ValueError, match="seed or rng, not both"):
+def _flat(model):
+    return [p.data for p in model.parameters()]
+
+
+# One builder per class, each given the same keywords: (name, build(**kwargs)).
+BUILDERS = [
+    ("Neuron", lambda **kw: Neuron(5, **kw)),
+    ("Layer", lambda **kw: Layer(3, 4, **kw)),
+    ("MLP", lambda **kw: MLP(2, [4, 3, 1], **kw)),
+]
+
+
+@pytest.mark.parametrize("name, build", BUILDERS, ids=[name for name, _ in BUILDERS])
+def test_without_seed_weights_are_drawn_from_the_global_random_in_order(name, build, global_random):
+    global_random.seed(2024)
+    model = build()
+    global_random.seed(2024)
+    weights = [p.data for p in model.parameters() if not p.label.endswith(".b")]
+    # micrograd's order: layer by layer, neuron by neuron, weight by weight; biases draw nothing
+    assert weights == [global_random.uniform(-1, 1) for _ in weights]
+    after_drawing_by_hand = global_random.getstate()
+    global_random.seed(2024)
+    build()
+    assert global_random.getstate() == after_drawing_by_hand
+    assert all(p.data == 0.0 for p in model.parameters() if p.label.endswith(".b"))
+
+
+@pytest.mark.parametrize("name, build", BUILDERS, ids=[name for name, _ in BUILDERS])
+def test_a_seed_or_rng_neither_reads_nor_moves_the_global_random(name, build, global_random):
+    global_random.seed(1)
+    seeded, from_rng = build(seed=7), build(rng=random.Random(7))
+    state = global_random.getstate()
+    build(seed=7)
+    build(rng=random.Random(8))
+    assert global_random.getstate() == state  # nothing drawn from the global generator
+    global_random.seed(99)
+    assert _flat(build(seed=7)) == _flat(seeded) == _flat(from_rng)  # reseeding it changes nothing
+    assert _flat(build(seed=8)) != _flat(seeded)
+    assert _flat(build()) != _flat(seeded)  # no seed: the global generator, now seeded with 99
+
+
+def test_a_seed_gives_weights_in_minus_1_to_1_and_zero_biases():
+    model = MLP(2, [4, 1], seed=7)
+    assert all(-1.0 <= w < 1.0 for layer in model.weights() for row in layer for w in row)
+    assert all(bias == 0.0 for layer in model.biases() for bias in layer)
+
+
+def test_seed_and_rng_errors():
+    with pytest.raises(ValueError, match="Neuron: give seed or rng, not both"):
         Neuron(2, seed=1, rng=random.Random(1))
-    with pytest.raises(TypeError, match="seed must be an int or None, got 1.5"):
+    with pytest.raises(ValueError, match="MLP: give seed or rng, not both"):
+        MLP(2, [1], seed=1, rng=random.Random(1))
+    with pytest.raises(TypeError, match="MLP: seed must be an int or None, got 1.5"):
         MLP(2, [1], seed=1.5)
+    with pytest.raises(TypeError, match=r"Layer: rng must be a random.Random .*, got 7 \(int\)"):
+        Layer(2, 3, rng=7)
 
 
 # --- explicit weights -----------------------------------------------------------
