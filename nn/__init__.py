@@ -8,7 +8,7 @@ from .data import make_circles, make_moons, make_spiral, make_squares, make_xor
 from .export import to_torch
 from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
-from .optim import SGD, Adam, Optimizer
+from .optim import SGD, Adam, AdamW, Optimizer
 from .state import load, load_state_dict, save, state_dict
 from .train import StepInfo, accuracy, fit, predict
 
@@ -36,6 +36,7 @@ __all__ = [
     "Optimizer",
     "SGD",
     "Adam",
+    "AdamW",
     # data
     "make_moons",
     "make_circles",

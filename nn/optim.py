@@ -1,9 +1,9 @@
-"""Optimizers: SGD (with momentum and weight decay) and Adam, following torch.optim.
+"""Optimizers: SGD (with momentum and weight decay), Adam and AdamW, following torch.optim.
 
 Each takes the parameter list, ``step()`` moves every parameter using its
 ``grad``, ``zero_grad()`` sets every grad to 0.0. A step changes ``p.data``
 (plain floats) directly, so it records no graph. The updates are PyTorch's,
-term for term, so the first steps match ``torch.optim.SGD``/``Adam`` in float64.
+term for term, so the steps match ``torch.optim.SGD``/``Adam``/``AdamW`` in float64.
 ``lr`` is a plain attribute: set ``optimizer.lr`` between steps for a schedule.
 """
 
@@ -12,11 +12,11 @@ from numbers import Real
 
 from autograd import Value
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
 
 class Optimizer:
-    """What SGD and Adam share: the parameter list and zero_grad()."""
+    """What every optimizer shares: the parameter list and zero_grad()."""
 
     def __init__(self, params, lr):
         where = type(self).__name__
@@ -80,21 +80,27 @@ class Adam(Optimizer):
     With t the step count: m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g²
     (both start at 0), then p -= lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + eps): the
     divisions undo the zero start. Weight decay adds weight_decay·p to g, as
-    ``torch.optim.Adam``.
+    ``torch.optim.Adam``; with ``decoupled_weight_decay=True`` it shrinks p
+    instead (that is AdamW). ``amsgrad=True`` divides by the largest v so far.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, *, decoupled_weight_decay=False):
         super().__init__(params, lr)
+        where = type(self).__name__
         if not isinstance(betas, (list, tuple)) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = tuple(_hyper(b, f"betas[{i}]", "Adam") for i, b in enumerate(betas))
+            raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(_hyper(b, f"betas[{i}]", where) for i, b in enumerate(betas))
         if not all(b < 1.0 for b in self.betas):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas!r}")
-        self.eps = _hyper(eps, "eps", "Adam")
-        self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam")
+            raise ValueError(f"{where}: betas must be in [0, 1), got {betas!r}")
+        self.eps = _hyper(eps, "eps", where)
+        self.weight_decay = _hyper(weight_decay, "weight_decay", where)
+        self.amsgrad = bool(amsgrad)
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
         self.t = 0
         self.m = [0.0] * len(self.params)  # running mean of gradients
         self.v = [0.0] * len(self.params)  # running mean of squared gradients
+        self.v_max = [0.0] * len(self.params) if self.amsgrad else None  # largest v so far
 
     def step(self):
         """Update every parameter once from its current grad."""
@@ -102,15 +108,37 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         step_size = self.lr / (1.0 - beta1**self.t)
         correction2 = math.sqrt(1.0 - beta2**self.t)
-        eps, weight_decay = self.eps, self.weight_decay
-        m, v = self.m, self.v
+        eps, weight_decay, decoupled = self.eps, self.weight_decay, self.decoupled_weight_decay
+        shrink = 1.0 - self.lr * weight_decay
+        m, v, v_max = self.m, self.v, self.v_max
         for i, p in enumerate(self.params):
             g = p.grad
             if weight_decay:
-                g = g + weight_decay * p.data
+                # Adam adds the decay to g, so it is divided by √v like the gradient
+                # and pulls hardest on weights whose gradients are small; AdamW
+                # shrinks every weight by the same fraction lr·weight_decay.
+                if decoupled:
+                    p.data *= shrink
+                else:
+                    g = g + weight_decay * p.data
             m[i] = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            p.data -= step_size * (m[i] / (math.sqrt(v[i]) / correction2 + eps))
+            second_moment = v[i]
+            if v_max is not None:  # AMSGrad: a weight's step size never grows back
+                second_moment = v_max[i] = max(v_max[i], second_moment)
+            p.data -= step_size * (m[i] / (math.sqrt(second_moment) / correction2 + eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p -= lr·weight_decay·p, then Adam's step without decay.
+
+    As ``torch.optim.AdamW``, including its defaults (weight_decay=1e-2);
+    ``AdamW(params, weight_decay=0.0)`` is plain Adam.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
 
 
 def _hyper(x, name, where):

@@ -1,9 +1,9 @@
-"""nn.optim: first steps against torch.optim in float64; no graph recorded; errors."""
+"""nn.optim: 200 steps against torch.optim in float64; no graph recorded; errors."""
 
 import pytest
 
 from autograd import Value
-from nn import MLP, SGD, Adam, half_squared_error
+from nn import MLP, SGD, Adam, AdamW, fit, half_squared_error, make_moons
 
 START = [0.5, -1.5, 2.0, 0.25]
 TARGET = [1.0, 0.0, -1.0, 2.0]
@@ -41,24 +41,34 @@ def torch_trajectory(make_optimizer, steps, torch):
     return trajectory
 
 
+# name: (the optimizer, by its name in nn and in torch.optim; keyword arguments for both)
 SETTINGS = {
-    "sgd": dict(lr=0.01),
-    "sgd momentum": dict(lr=0.01, momentum=0.9),
-    "sgd momentum weight decay": dict(lr=0.01, momentum=0.5, weight_decay=0.1),
-    "sgd nesterov": dict(lr=0.01, momentum=0.9, nesterov=True),
-    "adam": dict(lr=0.1),
-    "adam betas weight decay": dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
+    "sgd": ("SGD", dict(lr=0.01)),
+    "sgd momentum": ("SGD", dict(lr=0.01, momentum=0.9)),
+    "sgd momentum weight decay": ("SGD", dict(lr=0.01, momentum=0.5, weight_decay=0.1)),
+    "sgd nesterov": ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True)),
+    "adam": ("Adam", dict(lr=0.1)),
+    "adam betas weight decay": ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)),
+    "adam amsgrad": ("Adam", dict(lr=0.1, weight_decay=0.1, amsgrad=True)),
+    "adamw defaults": ("AdamW", dict()),
+    "adamw": ("AdamW", dict(lr=0.1)),
+    "adamw no weight decay": ("AdamW", dict(lr=0.1, weight_decay=0.0)),
+    "adamw betas strong decay": ("AdamW", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.5)),
+    "adamw decay dominates": ("AdamW", dict(lr=0.01, weight_decay=5.0)),
+    "adamw amsgrad": ("AdamW", dict(lr=0.1, amsgrad=True)),
 }
+OURS = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}
+STEPS = 200
 
 
 @pytest.mark.parametrize("name", SETTINGS)
-def test_first_steps_match_torch_optim(name):
+def test_steps_match_torch_optim(name):
     torch = pytest.importorskip("torch")
-    kwargs = SETTINGS[name]
-    ours = SGD if name.startswith("sgd") else Adam
-    theirs = torch.optim.SGD if name.startswith("sgd") else torch.optim.Adam
-    mine = our_trajectory(lambda params: ours(params, **kwargs), steps=6)
-    reference = torch_trajectory(lambda params: theirs(params, **kwargs), steps=6, torch=torch)
+    optimizer, kwargs = SETTINGS[name]
+    ours, theirs = OURS[optimizer], getattr(torch.optim, optimizer)
+    mine = our_trajectory(lambda params: ours(params, **kwargs), steps=STEPS)
+    reference = torch_trajectory(lambda params: theirs(params, **kwargs), steps=STEPS, torch=torch)
+    assert mine[-1] != mine[0]  # it moved
     for step, (a, b) in enumerate(zip(mine, reference)):
         assert a == pytest.approx(b, rel=1e-12, abs=1e-14), f"step {step + 1}"
 
@@ -77,6 +87,61 @@ def test_adam_first_step_moves_each_parameter_by_about_lr():
     Adam(params, lr=0.01).step()
     assert params[0].data == pytest.approx(0.99, rel=1e-6)
     assert params[1].data == pytest.approx(-0.99, rel=1e-5)
+
+
+def test_adamw_has_torchs_defaults():
+    torch = pytest.importorskip("torch")
+    theirs = torch.optim.AdamW([torch.zeros(1, dtype=torch.float64)]).defaults
+    ours = AdamW([Value(1.0)])
+    assert (ours.lr, ours.betas, ours.eps, ours.weight_decay, ours.amsgrad) == (
+        theirs["lr"], tuple(theirs["betas"]), theirs["eps"], theirs["weight_decay"], theirs["amsgrad"])
+
+
+def test_adamw_decay_is_decoupled_from_the_gradient():
+    # With a zero gradient Adam's moments stay 0, so AdamW only shrinks p by the
+    # fraction lr·weight_decay. Adam feeds weight_decay·p through its moments,
+    # which normalise it to a step of about lr, whatever the decay.
+    decoupled, coupled = [Value(2.0), Value(-0.5)], [Value(2.0), Value(-0.5)]
+    AdamW(decoupled, lr=0.1, weight_decay=0.01).step()
+    Adam(coupled, lr=0.1, weight_decay=0.01).step()
+    assert [p.data for p in decoupled] == [2.0 * (1 - 0.1 * 0.01), -0.5 * (1 - 0.1 * 0.01)]
+    assert [p.data for p in coupled] == pytest.approx([1.9, -0.4], rel=1e-6)
+
+
+def test_adamw_without_decay_is_adam_and_with_decay_is_not():
+    adam = our_trajectory(lambda params: Adam(params, lr=0.1), steps=50)
+    assert our_trajectory(lambda params: AdamW(params, lr=0.1, weight_decay=0.0), steps=50) == adam
+    decayed = our_trajectory(lambda params: AdamW(params, lr=0.1, weight_decay=0.1), steps=50)
+    coupled = our_trajectory(lambda params: Adam(params, lr=0.1, weight_decay=0.1), steps=50)
+    assert decayed[-1] != pytest.approx(coupled[-1], rel=1e-3)
+
+
+def test_fit_trains_with_adamw_as_torch_does():
+    # The same network and data trained by fit() and by a torch loop with
+    # torch.optim.AdamW: full batch, mean squared error, tanh (no kinks).
+    torch = pytest.importorskip("torch")
+    X, y = make_moons(30, noise=0.1, seed=4, signed=True)
+    model = MLP(2, [6, 1], activation="tanh", seed=2)
+    twin = model.to_torch()
+    history = fit(model, X, y, loss="mse", epochs=25, progress=False,
+                  optimizer=AdamW(model.parameters(), lr=0.05, weight_decay=0.1))
+    optimizer = torch.optim.AdamW(twin.parameters(), lr=0.05, weight_decay=0.1)
+    inputs = torch.tensor(X, dtype=torch.float64)
+    targets = torch.tensor(y, dtype=torch.float64).unsqueeze(1)
+    losses = []
+    for _ in range(25):
+        loss = ((twin(inputs) - targets) ** 2).mean()
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert history["loss"][-1] < 0.5 * history["loss"][0]  # it learns
+    assert history["loss"] == pytest.approx(losses, rel=1e-10)
+    trained = [w for layer in model.weights() for row in layer for w in row]
+    trained += [b for layer in model.biases() for b in layer]
+    reference = [w for linear in (twin[0], twin[2]) for row in linear.weight.tolist() for w in row]
+    reference += [b for linear in (twin[0], twin[2]) for b in linear.bias.tolist()]
+    assert trained == pytest.approx(reference, rel=1e-10, abs=1e-13)
 
 
 def test_a_step_records_no_graph_and_zero_grad_resets():
@@ -114,5 +179,9 @@ def test_optimizer_errors():
         Adam(p, lr="0.1")
     with pytest.raises(ValueError, match=r"betas must be in \[0, 1\)"):
         Adam(p, betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="AdamW: weight_decay must be a finite number >= 0, got -0.01"):
+        AdamW(p, weight_decay=-0.01)
+    with pytest.raises(TypeError, match=r"AdamW: betas must be a pair \(beta1, beta2\), got 0.9"):
+        AdamW(p, betas=0.9)
     with pytest.raises(ValueError, match="nesterov=True needs a momentum > 0"):
         SGD(p, lr=0.1, nesterov=True)
