@@ -3,6 +3,13 @@
 import copy
 import json
 import math
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -148,3 +155,132 @@ def test_save_refuses_a_diverged_model_and_keeps_the_old_file(tmp_path):
     with pytest.raises(ValueError, match="non-finite parameter: L2.N0.b is nan"):
         model.save(path)
     assert path.read_text(encoding="utf-8") == saved
+
+
+# --- save: a unique temporary file beside the model, renamed over it in one step ---------------
+
+
+def test_save_leaves_a_users_file_named_like_a_temporary_alone(tmp_path):
+    path = tmp_path / "model.json"
+    mine = tmp_path / "model.json.tmp"
+    mine.write_text("my notes", encoding="utf-8")
+    seed_001_network().save(path)
+    assert mine.read_text(encoding="utf-8") == "my notes"
+    assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_save_never_writes_through_a_symlink_planted_beside_the_model(tmp_path):
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("not yours", encoding="utf-8")
+    path = tmp_path / "model.json"
+    (tmp_path / "model.json.tmp").symlink_to(outside)
+    seed_001_network().save(path)
+    assert outside.read_text(encoding="utf-8") == "not yours"
+    assert path.is_file() and not path.is_symlink()
+    assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saving_again_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "model.json"
+    model = seed_001_network()
+    model.save(path)
+    path.chmod(0o600)
+    model.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_new_file_gets_the_usual_permissions_from_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        seed_001_network().save(tmp_path / "model.json")
+        open(tmp_path / "plain.txt", "w").close()  # what open() gives a new file, for reference
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "model.json").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o640
+
+
+def test_save_flushes_the_file_to_disk_before_renaming_it(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(nn.state.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(nn.state.os, "replace",
+                        lambda a, b: (events.append("replace"), real_replace(a, b))[1])
+    seed_001_network().save(tmp_path / "model.json")
+    assert events == ["fsync", "replace"]
+
+
+def test_a_save_that_fails_midway_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    seed_001_network().save(path)
+    saved = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nn.state.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        MLP(2, [2, 1], seed=5).save(path)
+    assert path.read_bytes() == saved
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+def test_threads_saving_to_one_path_while_another_loads_it(tmp_path):
+    path = tmp_path / "model.json"
+    models = [MLP(2, [16, 16, 1], seed=s) for s in (1, 2)]
+    models[0].save(path)
+    expected = [m.weights() for m in models]
+    errors, seen = [], []
+
+    def saver(model):
+        try:
+            for _ in range(40):
+                model.save(path)
+        except Exception as error:  # noqa: BLE001 -- reported below, with the others
+            errors.append(error)
+
+    def loader():
+        try:
+            for _ in range(80):
+                seen.append(MLP.load(path).weights())
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=saver, args=(m,)) for m in models] + [threading.Thread(target=loader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(seen) == 80 and all(weights in expected for weights in seen)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+_SAVE_FOREVER = """
+import sys
+from nn import MLP
+models = [MLP(2, [64, 64, 1], seed=s) for s in (1, 2)]
+models[0].save(sys.argv[1])
+print("saved", flush=True)
+while True:
+    for model in models:
+        model.save(sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs kill -9")
+@pytest.mark.parametrize("delay", [0.0, 0.013, 0.031, 0.057, 0.09])
+def test_a_save_killed_midway_leaves_a_loadable_file(tmp_path, delay):
+    path = tmp_path / "model.json"
+    child = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "saved\n"
+        time.sleep(delay)  # lands somewhere in a later save: the test asserts nothing about time
+    finally:
+        child.kill()  # SIGKILL: no cleanup runs in the child
+        child.wait(timeout=60)
+        child.stdout.close()
+    assert MLP.load(path).nouts == [64, 64, 1]
