@@ -22,11 +22,16 @@ import stat
 
 from .module import ACTIVATIONS, MLP, _check_shapes, _size
 
-__all__ = ["state_dict", "load_state_dict", "mlp_from_state_dict", "save", "load"]
+__all__ = ["state_dict", "load_state_dict", "mlp_from_state_dict", "save", "load", "MAX_FILE_BYTES"]
 
 FORMAT = "tracegrad.MLP"
 VERSION = 1
 _KEYS = ("format", "version", "nin", "nouts", "activations", "weights", "biases")
+# A file save() writes has about 25 bytes per parameter: this allows 1.3 million
+# parameters (far beyond what trains in pure Python) and bounds what load() reads.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+_MAX_NESTING = 4  # the state dict, weights, a layer's rows, a row's numbers
+_MAX_DIGITS = 1000  # in a JSON integer; a float holds at most 309
 
 
 def state_dict(model):
@@ -80,6 +85,10 @@ def save(model, path):
         if not math.isfinite(p.data):
             raise ValueError(f"cannot save a model with a non-finite parameter: {p.label or p} is {p.data}")
     data = (json.dumps(state_dict(model), indent=1, allow_nan=False) + "\n").encode("utf-8")
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(
+            f"this model's file would be {len(data):,} bytes; load() reads at most {MAX_FILE_BYTES:,}"
+        )
     path = os.fspath(path)
     temporary, descriptor = _new_file_beside(path)
     try:
@@ -128,26 +137,99 @@ def _keep_permissions(path, temporary):
 
 
 def load(path):
-    """A new MLP read from a JSON file written by save()."""
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    try:
-        state = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{os.fspath(path)} is not a saved model: invalid JSON at line {error.lineno}, "
-            f"column {error.colno} ({error.msg})"
-        ) from None
+    """A new MLP read from a JSON file written by save().
+
+    Whatever is wrong with the file's contents (more than MAX_FILE_BYTES, not
+    UTF-8, not JSON, a key given twice, nesting or numbers no saved model
+    holds, a wrong shape) is a ValueError that names the file and says what.
+    """
+    name = os.fspath(path)
+    state = _read_json(path, name)
     try:
         return mlp_from_state_dict(state)
     except (TypeError, ValueError) as error:
-        raise type(error)(f"{os.fspath(path)}: {error}") from None
+        raise ValueError(_shortened(f"{name}: {error}")) from None
+
+
+def _read_json(path, name):
+    """The JSON data in the file at path, refusing anything a saved model cannot be."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"{name} is {size:,} bytes; a saved model is at most {MAX_FILE_BYTES:,}")
+        data = file.read(MAX_FILE_BYTES + 1)  # a device or a pipe reports no size
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{name} is more than {MAX_FILE_BYTES:,} bytes; a saved model is at most that")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{name} is not a saved model: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_whole_number)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{name} is not a saved model: invalid JSON at line {error.lineno}, "
+            f"column {error.colno} ({error.msg})"
+        ) from None
+    except ValueError as error:  # from the two hooks
+        raise ValueError(f"{name} is not a saved model: {error}") from None
+    except RecursionError:  # json's reader recurses once per level of [ or {
+        raise ValueError(f"{name} is not a saved model: its JSON nests too deeply to read") from None
+
+
+def _unique_keys(pairs):
+    """A JSON object as a dict; a key given twice is an error, not "the last one wins"."""
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {_shortened(repr(key), 60)} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _whole_number(text):
+    """A JSON integer as an int; converting a huge one would take time for nothing a float can hold."""
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_DIGITS:
+        raise ValueError(f"a whole number of {digits} digits, far beyond what a float can hold")
+    return int(text)
+
+
+def _shortened(message, limit=400):
+    """message cut to limit characters: an error names the bad entry, not its megabytes."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _check_nesting(state):
+    """Raise ValueError if lists or dicts in state nest deeper than any state dict does.
+
+    Checked before anything else, so no later message tries to print a deeply
+    nested value (or one that holds itself), which would exhaust recursion.
+    """
+    stack = [(state, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            inside = value.values()
+        elif isinstance(value, (list, tuple)):
+            inside = value
+        else:
+            continue
+        if depth > _MAX_NESTING:
+            raise ValueError(
+                f"state_dict nests lists or dicts more than {_MAX_NESTING} levels deep; its deepest "
+                "entries are the numbers in weights[layer][neuron][input]"
+            )
+        stack.extend((item, depth + 1) for item in inside)
 
 
 def _check_state(state):
     """Raise TypeError/ValueError naming the first key or index of ``state`` that does not fit."""
     if not isinstance(state, dict):
         raise TypeError(f"a state_dict must be a dict, got {type(state).__name__}")
+    _check_nesting(state)
     missing = [key for key in _KEYS if key not in state]
     if missing:
         raise ValueError(f"state_dict is missing key {missing[0]!r} (expected keys: {', '.join(_KEYS)})")

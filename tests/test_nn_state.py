@@ -128,11 +128,12 @@ def test_load_errors_name_the_file(tmp_path):
     path.write_text('{"format": "tracegrad.MLP", "nin": 2,', encoding="utf-8")
     with pytest.raises(ValueError, match=r"broken.json is not a saved model: invalid JSON at line 1"):
         MLP.load(path)
+    # a file's contents are never a TypeError: whatever is wrong in it, it is a malformed file
     path.write_text("[1, 2, 3]", encoding="utf-8")
-    with pytest.raises(TypeError, match="broken.json: a state_dict must be a dict, got list"):
+    with pytest.raises(ValueError, match="broken.json: a state_dict must be a dict, got list"):
         MLP.load(path)
     path.write_text(json.dumps(broken(("weights", 0, 0, 0), "x")), encoding="utf-8")
-    with pytest.raises(TypeError, match=r"broken.json: state_dict: weights\[0\]\[0\]\[0\] must be a number"):
+    with pytest.raises(ValueError, match=r"broken.json: state_dict: weights\[0\]\[0\]\[0\] must be a number"):
         MLP.load(path)
     with pytest.raises(FileNotFoundError):
         MLP.load(tmp_path / "missing.json")
@@ -284,3 +285,92 @@ def test_a_save_killed_midway_leaves_a_loadable_file(tmp_path, delay):
         child.wait(timeout=60)
         child.stdout.close()
     assert MLP.load(path).nouts == [64, 64, 1]
+
+
+# --- load: every malformed file is a ValueError naming the file and what is wrong -------------
+
+GOOD_TEXT = json.dumps(SEED_001_STATE)
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, "nests too deeply", id="deep-json"),  # was RecursionError
+    pytest.param(json.dumps(broken(("biases", 1, 0), [[[[[[[0.2]]]]]]])).encode(), "nests lists or dicts more than 4",
+                 id="deep-entry"),
+    pytest.param(GOOD_TEXT.replace('"nin": 2', '"nin": ' + "9" * 5000).encode(), "whole number of 5000 digits",
+                 id="5000-digit-integer"),  # was a bare ValueError without the file's name
+    pytest.param(GOOD_TEXT.replace('"relu"', '"r\xe9lu"').encode("latin-1"), r"not UTF-8 text \(byte 0xe9 at offset",
+                 id="latin-1"),  # was UnicodeDecodeError
+    pytest.param(b"\xff\xfe" + GOOD_TEXT.encode("utf-16-le"), r"not UTF-8 text \(byte 0xff at offset 0\)", id="utf-16"),
+    pytest.param(GOOD_TEXT.replace('"nin": 2', '"nin": 3, "nin": 2').encode(), "key 'nin' appears twice",
+                 id="duplicate-key"),  # loaded silently, the last one winning
+    pytest.param(GOOD_TEXT.replace('"weights": [[[0.4', '"weights": [[[{"a": 1, "a": 2}').encode(),
+                 "key 'a' appears twice", id="duplicate-inner-key"),
+    pytest.param(GOOD_TEXT.replace("0.4", "NaN").encode(), r"weights\[0\]\[0\]\[0\] must be finite", id="nan"),
+    pytest.param(GOOD_TEXT.replace("0.4", "1e999").encode(), r"weights\[0\]\[0\]\[0\] must be finite", id="1e999"),
+    pytest.param(b"", "invalid JSON at line 1, column 1", id="empty"),
+    pytest.param(b"\x00" * 100, "invalid JSON at line 1, column 1", id="nul-bytes"),
+    pytest.param(GOOD_TEXT.encode() + b"\n{}", "invalid JSON at line 2", id="two-documents"),
+    pytest.param(b'"tracegrad.MLP"', "a state_dict must be a dict, got str", id="a-string"),
+    pytest.param(GOOD_TEXT.replace('"tracegrad.MLP"', '"' + "x" * 1_000_000 + '"').encode(),
+                 r"state_dict\['format'\] must be 'tracegrad.MLP', got 'xxx", id="megabyte-string"),
+    pytest.param(GOOD_TEXT.replace('"relu"', "[" + "1, " * 100_000 + "1]").encode(),
+                 r"state_dict\['activations'\]\[0\] must be one of", id="long-list"),
+])
+def test_malformed_files_are_a_value_error_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "model.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as caught:
+        MLP.load(path)
+    assert str(caught.value).startswith(str(path))
+    assert len(str(caught.value)) < 600  # one readable line, whatever size the bad entry had
+    assert caught.type in (ValueError, json.JSONDecodeError)  # never TypeError, RecursionError, ...
+
+
+def test_the_file_that_save_writes_loads_whatever_its_size_within_the_limit(tmp_path):
+    path = tmp_path / "model.json"
+    model = MLP(2, [64, 64, 1], seed=3)
+    model.save(path)
+    assert path.stat().st_size < nn.state.MAX_FILE_BYTES
+    assert MLP.load(path).weights() == model.weights()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as file:
+        file.truncate(nn.state.MAX_FILE_BYTES + 1)  # sparse: no disk space, no time
+    with pytest.raises(ValueError, match=r"huge.json is 33,554,433 bytes; a saved model is at most 33,554,432"):
+        MLP.load(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_file_is_read_only_up_to_the_limit():
+    with pytest.raises(ValueError, match="/dev/zero is more than 33,554,432 bytes"):
+        MLP.load("/dev/zero")
+
+
+def test_save_refuses_a_model_whose_file_load_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.setattr(nn.state, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "model.json"
+    with pytest.raises(ValueError, match=r"this model's file would be [\d,]+ bytes; load\(\) reads at most 1,000"):
+        MLP(2, [16, 1], seed=0).save(path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("entry", [
+    pytest.param("deep", id="nested-100000-deep"),
+    pytest.param("cycle", id="a-list-that-holds-itself"),
+])
+def test_load_state_dict_refuses_deep_nesting_and_leaves_the_model_untouched(entry):
+    value = []
+    if entry == "deep":
+        for _ in range(100_000):
+            value = [value]
+    else:
+        value.append(value)
+    model = seed_001_network()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="nests lists or dicts more than 4 levels deep"):
+        model.load_state_dict(broken(("weights", 0, 0, 0), value))
+    assert model.state_dict() == before
+    with pytest.raises(ValueError, match="nests lists or dicts more than 4 levels deep"):
+        MLP.from_state_dict(broken(("biases",), value))
