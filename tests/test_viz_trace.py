@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value
 from viz import trace
+from viz.examples import network_221
 from viz_seeds import seed_000, seed_001
 
 
@@ -81,22 +82,57 @@ def test_running_sum_at_a_node_used_more_than_once():
     ]
 
 
-def test_forward_steps_are_inputs_first_with_the_drawing_ids():
+def test_forward_steps_are_operations_with_their_leaves_and_the_drawing_ids():
     loss, _, _ = seed_000()
     recorded = trace(loss)
     order = autograd.topological_order(loss)
-    assert [step.node_id for step in recorded.forward_steps] == [f"n{i}" for i in range(len(order))]
-    assert [step.value for step in recorded.forward_steps] == [node.data for node in order]
-    assert recorded.forward_steps[2].input_names == ("w", "x")
+    assert [step.node_id for step in recorded.forward_steps] == ["n2", "n4", "n5", "n7", "n8"]
+    assert [step.value for step in recorded.forward_steps] == [order[i].data for i in (2, 4, 5, 7, 8)]
+    assert recorded.forward_steps[0].input_names == ("w", "x")
+    # each leaf appears with the first operation that uses it, once
+    assert [[leaf.text for leaf in step.leaves] for step in recorded.forward_steps] == \
+        [["w = 3", "x = 2"], ["b = 7"], [], ["y = 4"], []]
     assert [step.index for step in recorded.backward_steps] == [8, 7, 5, 4, 2]  # leaves send nothing
+    assert "  2  w*x = 3*2 = 6   with w = 3, x = 2" in str(recorded)
 
 
-def test_trace_runs_backward_unless_told_not_to():
-    loss, w, _ = seed_000()
-    trace(loss, backward=False)
-    assert w.grad == 0.0
+def test_forward_steps_of_the_221_network_go_layer_by_layer():
+    cost, _ = network_221()
+    recorded = trace(cost)
+    names = [step.name for step in recorded.forward_steps]
+    layer_of = [1 if "L1." in name else 2 if ("L2." in name or name == "ŷ") else 3 for name in names]
+    assert layer_of == sorted(layer_of)  # every layer-1 node before every layer-2 node, loss last
+    assert names[:4] == ["L1.N0.w0*x0", "L1.N0.w1*x1", "L1.N0.z", "L1.N0.a"]  # neuron by neuron
+    assert names[-1] == "C"
+    # the backward pass is the same order reversed
+    assert [s.name for s in recorded.backward_steps] == [n for n in reversed(names)]
+
+
+def test_trace_is_read_only():
+    loss, w, b = seed_000()
     trace(loss)
-    assert w.grad == 36.0 and loss.grad == 1.0
+    assert w.grad == 0.0 and loss.grad == 0.0  # trace() before backward() fills nothing
+    loss.backward()
+    before = {node: node.grad for node in autograd.topological_order(loss)}
+    recorded = trace(loss)
+    assert {node: node.grad for node in before} == before  # trace() after backward() changes nothing
+    assert w.grad == 36.0 and recorded.grad(w) == 36.0
+
+
+def test_a_drawing_made_from_a_trace_shows_the_traces_numbers():
+    loss, w, b = seed_000()
+    source = trace(loss).draw().source
+    assert "<b>w</b><br/>data 3<br/>grad 36" in source  # though w.grad is still 0
+    loss.backward()
+    loss.backward()  # w.grad is now 72, the trace's number stays d L / d w
+    assert "<b>w</b><br/>data 3<br/>grad 36" in trace(loss).draw().source
+
+
+def test_no_constant_receives_a_gradient_in_the_221_trace():
+    cost, _ = network_221()
+    printed = str(trace(cost))
+    assert "grad(0.5)" not in printed and "grad(2)" not in printed
+    assert "C = (ŷ - y)**2*0.5 = 0.166464*0.5 = 0.083232" in printed
 
 
 def test_trace_rejects_what_is_not_a_value():
@@ -139,18 +175,19 @@ def test_trace_gradients_equal_the_engine(leaves, program):
     if not all(math.isfinite(node.data) for node in made):
         return
     expected = autograd.grad(root, inputs, allow_unused=True)
-    recorded = trace(root)  # also runs backward on fresh leaves
-    # the same order of additions as the engine, so equal to the last bit
+    recorded = trace(root)
+    # the trace adds a node's contributions in the layered order, which may differ
+    # from the engine's, so the sums agree to rounding, not always to the last bit
     for node, value in zip(inputs, expected):
         if node in recorded.nodes.index:
-            assert recorded.grad(node) == value
-            assert node.grad == value
+            assert recorded.grad(node) == pytest.approx(value, rel=1e-12, abs=1e-12)
+            assert node.grad == 0.0  # and the trace filled no .grad
 
 
 def test_a_trace_names_its_size_and_shows_its_table_in_ipython():
     x = Value(2.0, label="x")
     recorded = trace(x * x)
-    assert repr(recorded) == "<Trace of 'x*x': 2 forward steps, 1 backward step; print() it>"
+    assert repr(recorded) == "<Trace of 'x*x': 1 forward step, 1 backward step; print() it>"
 
     class Printer:  # the part of IPython's pretty printer that _repr_pretty_ uses
         def __init__(self):

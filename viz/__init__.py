@@ -1,15 +1,16 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
-from .dot import Drawing, draw
+from .dot import Drawing, draw, draw_dot
 from .expression import ExpressionError, parse
 from .format import format_number
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
 from .text import text_tree
-from .trace import BackwardStep, Contribution, ForwardStep, Trace, trace
+from .trace import BackwardStep, Contribution, ForwardStep, Leaf, Trace, trace
 
 __all__ = [
     "draw",
+    "draw_dot",
     "Drawing",
     "parse",
     "ExpressionError",
@@ -22,4 +23,5 @@ __all__ = [
     "ForwardStep",
     "BackwardStep",
     "Contribution",
+    "Leaf",
 ]

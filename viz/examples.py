@@ -1,8 +1,10 @@
-"""The two worked examples of the seeds, as graphs: build them, then call backward() and look.
+"""The two worked examples, as graphs: build them, then call backward() and look.
 
-``square_neuron()`` is seed 000: one ReLU neuron learning y = x², at w = 3, b = 7,
-x = 2, y = 4, with the loss L = (z - y)².  ``network_221()`` is seed 001: a
-2-2-1 network (ReLU hidden layer, linear output) with the seed's weights, on
+Example A, ``square_neuron()``: one ReLU neuron learning y = x², at w = 3, b = 7,
+x = 2, y = 4, with the loss L = (z - y)² (from the blog post "Truth is ever
+found in simplicity": a single neuron modelling y = x²). Example B,
+``network_221()``: a 2-2-1 network (ReLU hidden layer, linear output) with the
+weights of the blog post "The Beginning of Humanity's Last Invention", on
 x = [0.5, 0.1], y = 0.8, with the cost C = ½(ŷ - y)².
 
 Each builder runs the forward pass only and returns ``(loss, nodes)``: the loss
@@ -21,7 +23,7 @@ SEED_001_BIASES = [[0.1, -0.3], [0.2]]
 
 
 def square_neuron(w=3.0, b=7.0, x=2.0, y=4.0):
-    """Seed 000: L = (relu(w·x + b) - y)²; at the seed's w = 3, b = 7, x = 2, y = 4, L = 81."""
+    """Example A: L = (relu(w·x + b) - y)²; at w = 3, b = 7, x = 2, y = 4, L = 81."""
     w, b = Value(w, label="w"), Value(b, label="b")
     x, y = Value(x, label="x"), Value(y, label="y")
     z = (w * x + b).relu()
@@ -32,20 +34,20 @@ def square_neuron(w=3.0, b=7.0, x=2.0, y=4.0):
 
 
 def network_221(weights=SEED_001_WEIGHTS, biases=SEED_001_BIASES, x=(0.5, 0.1), y=0.8):
-    """Seed 001: C = ½(ŷ - y)² for a 2-2-1 network; with the seed's numbers C = 0.083232.
+    """Example B: C = ½(ŷ - y)² for a 2-2-1 network; with the post's numbers C = 0.083232.
 
     ReLU hidden layer, linear output. ``weights[layer][neuron][input]`` and
     ``biases[layer][neuron]`` as ``nn.MLP.from_weights`` reads them. Parameters
     are labelled as nn labels them (``L1.N0.w0`` multiplies ``x0``). The
-    network's output ŷ keeps nn's label ``L2.N0.z`` (a drawing groups it with
-    its neuron) and is also in ``nodes`` as ``"yhat"``.
+    network's output is labelled ``ŷ`` (in ``nodes`` as ``"yhat"``), and the
+    cost is written as nn.half_squared_error writes it: (ŷ - y)² × 0.5.
     """
     model = MLP.from_weights(weights, biases, activation="relu")
     x = [Value(xk, label=f"x{k}") for k, xk in enumerate(x)]
     y = Value(y, label="y")
     yhat = model(x)  # the output neuron's z: linear, so it is the prediction itself
-    # ½(ŷ - y)² written as a division so the constant comes last in a trace, after the square
-    cost = (yhat - y) ** 2 / 2
+    yhat.label = "ŷ"
+    cost = (yhat - y) ** 2 * 0.5  # as nn.half_squared_error: no constant 2 to differentiate
     cost.label = "C"
     nodes = _labelled(cost)
     nodes["yhat"] = yhat
@@ -59,6 +61,6 @@ def _labelled(root):
 
 # The command line's names for the examples: name -> (builder, one-line title).
 EXAMPLES = {
-    "square": (square_neuron, "seed 000: one ReLU neuron learning y = x², L = (z − y)²"),
-    "221": (network_221, "seed 001: a 2-2-1 network, C = ½(ŷ − y)²"),
+    "square": (square_neuron, "Example A: one ReLU neuron learning y = x², L = (z − y)²"),
+    "221": (network_221, "Example B: a 2-2-1 network, C = ½(ŷ − y)²"),
 }

@@ -2,7 +2,7 @@
 
 from autograd import topological_order
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "is_off_relu", "GraphNodes"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "is_off_relu", "check_graph_size", "GraphNodes"]
 
 # Six significant digits write every number of the seeds exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -21,6 +21,27 @@ def format_number(x, digits=DEFAULT_DIGITS):
 def is_off_relu(node):
     """True for a ReLU node whose input was <= 0: it passes no gradient back."""
     return node.op == "relu" and node.local_grads[0] == 0.0
+
+
+def check_graph_size(root, max_nodes, what="draw"):
+    """Raise a ValueError when root's graph has more than max_nodes nodes.
+
+    It stops counting at max_nodes + 1, so a graph of a million nodes is
+    refused after visiting a few hundred, before any naming or drawing work.
+    """
+    seen = {root}
+    stack = [root]
+    while stack:
+        for inp in stack.pop().inputs:
+            if inp not in seen:
+                seen.add(inp)
+                if len(seen) > max_nodes:
+                    raise ValueError(
+                        f"this graph has more than {max_nodes} nodes, too many to {what} legibly "
+                        f"(max_nodes={max_nodes}); use viz.text_tree() for a text view, draw a "
+                        "smaller example, or pass max_nodes=None to try anyway"
+                    )
+                stack.append(inp)
 
 
 def check_digits(digits):

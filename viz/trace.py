@@ -1,22 +1,37 @@
 """trace(): the forward and the backward pass of a graph, node by node, with the numbers.
 
-The backward pass is recomputed here from the numbers every node stores
-(``local_grads``), in the same order as ``autograd.backward``, so the trace
-shows each chain-rule step the engine takes:
+The forward pass is read layer by layer (viz.layout.layered_order): each
+operation with its inputs, and each leaf together with the first operation
+that uses it. The backward pass is that order reversed, recomputed here from
+the numbers every node stores (``local_grads``), so the trace shows each
+chain-rule step the engine takes:
 
     grad(w) += x · grad(w*x) = 2 · 18 = 36
 
 When a node is used more than once, its gradient is the sum of what each use
-sends, and the trace writes out the running sum.
+sends, and the trace writes out the running sum. trace() only reads the
+graph: it changes no ``.grad`` (``backward()`` fills them; ``draw()`` shows them).
 """
 
 from dataclasses import dataclass
 
 from autograd import Value
 
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
+from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
+                     is_off_relu)
+from .layout import layered_order, neuron_clusters
 
-__all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution"]
+__all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution", "Leaf"]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf (data, a parameter or a constant), shown with the first operation that uses it."""
+
+    node_id: str
+    name: str
+    value: float
+    text: str  # "w = 3", or "2" for an unlabelled constant
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,7 @@ class ForwardStep:
     input_names: tuple
     value: float
     formula: str  # "n = w*x + b = 6 + 7 = 13"
+    leaves: tuple = ()  # the Leaf of each input first used here
 
 
 @dataclass(frozen=True)
@@ -62,28 +78,39 @@ class BackwardStep:
     relu_off: bool  # a ReLU whose input is <= 0: it sends 0 back whatever its gradient
 
 
-def trace(root, *, digits=DEFAULT_DIGITS, backward=True):
+def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=None):
     """Record root's forward pass and backward pass node by node, as a Trace.
 
-    With backward=True (the default) it then calls ``root.backward()``, so
-    every ``.grad`` is filled as after backward() (leaves accumulate, as always)
-    and a drawing made afterwards shows the gradients. The trace's own numbers
-    are d root / d node from zero, whatever the ``.grad`` fields held before.
+    Read-only: no ``.grad`` changes. The trace's numbers are d root / d node
+    computed from zero, whatever the ``.grad`` fields hold; ``trace.draw()``
+    and ``trace.to_html()`` show those numbers. max_nodes: refuse a larger
+    graph with a ValueError before any other work (None: no limit).
     """
     if not isinstance(root, Value):
         raise TypeError(f"trace() needs a Value, got {root!r} ({type(root).__name__})")
     check_digits(digits)
+    if max_nodes is not None:
+        check_graph_size(root, max_nodes)
     nodes = GraphNodes(root, digits)
     number = lambda x: format_number(x, digits)  # noqa: E731
+    order = layered_order(nodes, neuron_clusters(nodes))
 
-    forward = tuple(_forward_step(nodes, node, number) for node in nodes.order)
+    introduced = set()
+    forward = []
+    for node in order:
+        fresh = [inp for inp in node.inputs if not inp.inputs and inp not in introduced]
+        introduced.update(fresh)
+        leaves = tuple(Leaf(nodes.id(leaf), nodes.name(leaf), leaf.data, _leaf_text(nodes, leaf, number))
+                       for leaf in dict.fromkeys(fresh))  # x*x introduces x once
+        forward.append(_forward_step(nodes, node, number, leaves))
+    forward = tuple(forward)
 
-    # The chain rule over the reversed topological order, exactly as
-    # autograd.backward does it: every user of a node is done before the node.
+    # The chain rule over the forward order reversed: every user of a node is
+    # done before the node, as in autograd.backward.
     grads = {root: 1.0}
     uses = {}
     steps = []
-    for node in reversed(nodes.order):
+    for node in reversed(order):
         if not node.inputs:
             continue
         upstream = grads.get(node, 0.0)
@@ -92,6 +119,8 @@ def trace(root, *, digits=DEFAULT_DIGITS, backward=True):
             before = grads.get(inp, 0.0)
             amount = local * upstream
             grads[inp] = after = before + amount
+            if not inp.inputs and not inp.label:
+                continue  # a constant such as the 0.5 of ½(ŷ - y)²: no one differentiates by it
             uses[inp] = use = uses.get(inp, 0) + 1
             rule = _local_rule(nodes, node, position)
             text = (f"grad({nodes.name(inp)}) += {rule} · grad({nodes.name(node)}) = "
@@ -106,8 +135,6 @@ def trace(root, *, digits=DEFAULT_DIGITS, backward=True):
             nodes.index[node], nodes.id(node), nodes.name(node), node.op, upstream,
             tuple(contributions), is_off_relu(node)))
 
-    if backward:
-        root.backward()
     return Trace(root, nodes, forward, tuple(steps),
                  {node: grads.get(node, 0.0) for node in nodes.order}, digits)
 
@@ -137,10 +164,11 @@ class Trace:
 
     def __str__(self):
         number = lambda x: format_number(x, self.digits)  # noqa: E731
-        width = len(str(len(self.forward_steps) - 1))
-        lines = ["Forward pass (each node from its inputs, inputs first)"]
+        width = len(str(len(self.nodes.order) - 1))
+        lines = ["Forward pass (layer by layer; each leaf is given where it is first used)"]
         for step in self.forward_steps:
-            lines.append(f"  {step.index:>{width}}  {step.formula}")
+            given = ", ".join(leaf.text for leaf in step.leaves if leaf.text != leaf.name)
+            lines.append(f"  {step.index:>{width}}  {step.formula}" + (f"   with {given}" if given else ""))
         lines.append("")
         lines.append(f"Backward pass (output first; grad({self.nodes.name(self.root)}) = 1;"
                      " each node sends local gradient × its grad to its inputs)")
@@ -167,9 +195,26 @@ class Trace:
         # IPython and Jupyter show the whole table for a bare trace(...) in a cell
         printer.text(str(self))
 
+    def _repr_html_(self):
+        # Jupyter: the interactive stepper inline, in its own frame (text/plain stays the table).
+        # A graph too big to draw shows the table alone.
+        from .page import inline_frame
+        from .render import RenderError
+
+        try:
+            return inline_frame(self.to_html(), title=f"trace of {self.nodes.name(self.root)}")
+        except (ValueError, RenderError):
+            return None
+
+    def draw(self, **draw_options):
+        """viz.draw of the traced graph, showing the trace's values and gradients (not ``.grad``)."""
+        from .dot import draw  # the drawing needs the graphviz package, the table does not
+
+        return draw(self.root, grads=self._grads, **draw_options)
+
     def to_html(self, **draw_options):
-        """One self-contained HTML page: the graph, Previous / Next and arrow keys through both passes."""
-        from .html import stepper_html  # html draws the graph, which this module need not load
+        """One self-contained HTML page stepping through both passes on the drawn graph."""
+        from .stepper import stepper_html
 
         return stepper_html(self, **draw_options)
 
@@ -190,7 +235,12 @@ def _factor(text):
 
 
 
-def _forward_step(nodes, node, number):
+def _leaf_text(nodes, leaf, number):
+    """ "w = 3" for a labelled leaf; an unlabelled constant is its own name ("2")."""
+    return f"{leaf.label} = {number(leaf.data)}" if leaf.label else nodes.name(leaf)
+
+
+def _forward_step(nodes, node, number, leaves=()):
     name = nodes.name(node)
     input_names = tuple(nodes.name(inp) for inp in node.inputs)
     if not node.inputs:
@@ -205,7 +255,7 @@ def _forward_step(nodes, node, number):
         formula = " = ".join(parts)
     return ForwardStep(nodes.index[node], nodes.id(node), name, node.op,
                        tuple(nodes.id(inp) for inp in node.inputs), input_names,
-                       node.data, formula)
+                       node.data, formula, leaves)
 
 
 def _local_rule(nodes, node, position):
