@@ -2,6 +2,7 @@
 
 import html
 import os
+import re
 import sys
 
 import pytest
@@ -94,9 +95,33 @@ def test_a_graph_too_large_to_draw_is_refused():
     total = Value(0.0, label="x")
     for i in range(300):
         total = total + i
-    with pytest.raises(ValueError, match=r"this graph has 601 nodes, too many .*max_nodes=500.*text_tree"):
+    with pytest.raises(ValueError, match=r"this graph has more than 500 nodes, too many .*max_nodes=500.*text_tree"):
         draw(total)
     assert draw(total, max_nodes=None).source.count(" -> ") == 900
+
+
+def test_an_over_limit_graph_is_refused_before_any_node_is_named(monkeypatch):
+    import viz.dot
+    import viz.stepper
+    from autograd import Value
+    from viz import trace
+
+    total = Value(0.0, label="x")
+    for i in range(2000):
+        total = total + i
+    recorded = trace(total)
+
+    def never(*args, **kwargs):
+        raise AssertionError("did the expensive work before refusing")
+
+    # naming the nodes, drawing and recording the page's steps all come after the refusal
+    monkeypatch.setattr(viz.dot, "GraphNodes", never)
+    monkeypatch.setattr(viz.stepper, "_steps", never)
+    monkeypatch.setattr(type(recorded), "draw", never)
+    with pytest.raises(ValueError, match="more than 500 nodes"):
+        draw(total)
+    with pytest.raises(ValueError, match="more than 500 nodes"):
+        recorded.to_html()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in `dot` is a shell script")
@@ -113,3 +138,39 @@ def test_labels_with_markup_characters_still_render():
     for label in ("</script>", "a\"b", "back\\slash", "<b>", "x & y"):
         node = Value(1.0, label=label).relu()
         assert "<svg" in draw(node).pipe("svg").decode("utf-8"), label
+
+
+def test_draw_dot_render_writes_an_svg_without_system_graphviz(no_system_dot, tmp_path, monkeypatch):
+    # micrograd's notebook style: draw_dot(root, format, rankdir), then render(name)
+    from autograd import Value
+    from viz import draw_dot
+
+    monkeypatch.chdir(tmp_path)
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = a * b + a
+    L.label = "L"
+    L.backward()
+    dot = draw_dot(L, format="svg", rankdir="LR")
+    written = dot.render("gout")
+    assert written == "gout.svg" and (tmp_path / "gout.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "gout").read_text() == dot.source  # the DOT text, as graphviz.render writes it
+    assert "<svg" in (tmp_path / "gout.svg").read_text()
+    assert dot.render("g2", directory="sub", format="png", cleanup=True) == os.path.join("sub", "g2.png")
+    assert (tmp_path / "sub" / "g2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "sub" / "g2").exists()
+    assert "rankdir=TB" in draw_dot(L, rankdir="TB").source
+    with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB'"):
+        draw_dot(L, rankdir="XY")
+
+
+def test_png_is_drawn_at_twice_the_resolution():
+    import struct
+    from autograd import Value
+
+    x = Value(2.0, label="x")
+    drawing = draw(x * x + x)
+    png = drawing.pipe("png")
+    width = struct.unpack(">I", png[16:20])[0]
+    svg = drawing.pipe("svg").decode()
+    points = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
+    assert width == pytest.approx(2 * points, abs=4)  # 144 dpi: two pixels per point

@@ -26,15 +26,14 @@ import graphviz
 from autograd import Value
 
 from . import render as _render
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
+from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
+                     is_off_relu)
+from .layout import layered_order, neuron_clusters, neuron_number
 
-__all__ = ["draw", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
+__all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 
 DEFAULT_MAX_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
-
-# nn labels parameters and neuron outputs "L<layer>.N<neuron>.<name>".
-_NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(.+)$")
 
 _OP_TEXT = {"-": "−", "*": "×", "/": "÷"}
 # Operand roles for operations where order matters; other edges stay unlabelled.
@@ -56,6 +55,7 @@ def draw(
     color=None,
     group_neurons=True,
     max_nodes=DEFAULT_MAX_NODES,
+    grads=None,
 ):
     """The computation graph of root, left to right, as a Drawing (``.source``, ``.save(path)``).
 
@@ -65,13 +65,20 @@ def draw(
     nodes whose gradient a switched-off ReLU blocks, and mark that ReLU.
     color: None, "sign" (blue grad > 0, orange grad < 0) or "magnitude"
     (darker = larger |grad|). group_neurons: box each neuron's nodes (labels
-    ``L1.N0.*``) in a cluster. max_nodes: refuse larger graphs (None: no limit).
+    ``L1.N0.*``) in a cluster, in layer columns. max_nodes: refuse larger
+    graphs (None: no limit). grads: a mapping node -> gradient to show instead
+    of each ``.grad`` (as a Trace's drawing does).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a Value, got {root!r} ({type(root).__name__})")
     check_digits(digits)
+    # refuse a graph too big to read before naming a single node of it
+    if max_nodes is not None:
+        check_graph_size(root, max_nodes)
+    grad_of = (lambda node: node.grad) if grads is None else grads.__getitem__  # noqa: E731
+    computed = root.grad != 0.0 or grads is not None
     if show_grads == "auto":
-        grads = "numbers" if root.grad != 0.0 else "pending"
+        grads = "numbers" if computed else "pending"
     elif show_grads is True:
         grads = "numbers"
     elif show_grads is False:
@@ -88,13 +95,23 @@ def draw(
             "call backward() first (or pass show_grads=True)"
         )
     nodes = GraphNodes(root, digits)
-    if max_nodes is not None and len(nodes.order) > max_nodes:
-        raise ValueError(
-            f"this graph has {len(nodes.order)} nodes, too many to draw legibly "
-            f"(max_nodes={max_nodes}); use viz.text_tree() for a text view, draw a smaller "
-            "example, or pass max_nodes=None to draw it anyway"
-        )
-    return Drawing(_digraph(nodes, grads, digits, highlight_gated, color, group_neurons))
+    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons))
+
+
+def draw_dot(root, format="svg", rankdir="LR", **options):
+    """micrograd's notebook helper by its name: draw(root) as a Drawing that render() writes as format.
+
+    ``draw_dot(L, format="svg", rankdir="LR").render("gout")`` writes gout.svg.
+    rankdir: "LR" (left to right) or "TB" (top to bottom); options go to draw().
+    """
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if format not in _render.FORMATS:
+        raise ValueError(f"cannot render format {format!r}; choose one of {', '.join(_render.FORMATS)}")
+    drawing = draw(root, **options)
+    drawing.digraph.graph_attr["rankdir"] = rankdir
+    drawing.format = format
+    return drawing
 
 
 class Drawing:
@@ -104,8 +121,9 @@ class Drawing:
     installed, else graphviz-pure (see viz.render).
     """
 
-    def __init__(self, digraph):
+    def __init__(self, digraph, format="svg"):
         self.digraph = digraph
+        self.format = format  # what render() writes when it is given no format
 
     @property
     def source(self):
@@ -113,8 +131,29 @@ class Drawing:
         return self.digraph.source
 
     def pipe(self, format="svg"):
-        """The drawing rendered as "svg" or "png", as bytes."""
-        return _render.render(self.source, format)
+        """The drawing rendered as "svg" or "png" (at 144 dpi), as bytes."""
+        return _render.render(self.source, format, dpi=PNG_DPI if format == "png" else None)
+
+    def render(self, filename="tracegrad.gv", directory=None, view=False, cleanup=False,
+               format=None, **ignored):
+        """As graphviz.Digraph.render: write the DOT text to filename and the picture to
+        filename + "." + format; returns the picture's path (a str). No system Graphviz needed.
+
+        cleanup=True removes the DOT file afterwards. view is accepted for
+        compatibility and opens nothing; graphviz's other options are ignored.
+        """
+        format = self.format if format is None else format
+        if format not in _render.FORMATS:
+            raise ValueError(f"cannot render format {format!r}; choose one of {', '.join(_render.FORMATS)}")
+        source_path = Path(directory or ".") / filename
+        picture = source_path.with_name(f"{source_path.name}.{format}")
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        picture.write_bytes(self.pipe(format))
+        if cleanup:
+            source_path.unlink(missing_ok=True)
+        else:
+            source_path.write_text(self.source, encoding="utf-8")
+        return str(picture)
 
     def save(self, path):
         """Write the drawing to path; its suffix (.svg, .png or .dot) picks the format."""
@@ -141,43 +180,59 @@ class Drawing:
         return f"<Drawing: {self.source.count(' -> ')} edges; .source is the DOT text, .save(path) writes it>"
 
 
-def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
+# Graphviz's crossing minimisation and network simplex are unbounded by default:
+# a 300-node graph with two leaves used 150 times each took minutes. These caps
+# bound both (measured in tests/benchmarks/bench_layout.py) and leave the
+# layouts of small graphs as they were.
+LAYOUT_LIMITS = {"mclimit": "0.3", "nslimit": "2", "nslimit1": "2", "searchsize": "20",
+                 "remincross": "false"}
+# PNGs at twice Graphviz's 72 dpi, so text stays sharp on today's screens
+PNG_DPI = 144
+
+
+def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons):
     gated = nodes.gated() if highlight_gated else set()
     # nan (inf - inf) has no size, and max() would keep or drop it depending on order
-    largest = max((abs(node.grad) for node in nodes.order if not math.isnan(node.grad)), default=0.0)
+    largest = max((abs(g) for g in map(grad_of, nodes.order) if not math.isnan(g)), default=0.0)
     graph = graphviz.Digraph(
         "tracegrad",
         graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "10",
-                    "nodesep": "0.2", "ranksep": "0.3"},
+                    "nodesep": "0.2", "ranksep": "0.3", "newrank": "true", **LAYOUT_LIMITS},
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "8"},
     )
-    clusters = _neuron_clusters(nodes) if group_neurons else {}
+    clusters = neuron_clusters(nodes) if group_neurons else {}
     bodies = {}  # neuron name ("L1.N0") -> its cluster subgraph
 
-    for node in nodes.order:
+    # Nodes are written in the forward pass's layer order (each leaf just before
+    # its first user), so Graphviz starts from N0 above N1 and w0 above w1.
+    written = list(dict.fromkeys(
+        node for operation in layered_order(nodes, clusters) for node in (*operation.inputs, operation)))
+    for node in written:
         cluster = clusters.get(node)
         if cluster is None:
             target = graph
         else:
             if cluster not in bodies:
-                layer, neuron = _neuron_number(cluster)
+                layer, neuron = neuron_number(cluster)
                 bodies[cluster] = graphviz.Digraph(
                     name=f"cluster_{cluster}",
                     graph_attr={"label": f"{cluster}  (layer {layer}, neuron {neuron})",
                                 "style": "rounded,filled", "fillcolor": "#f7f7f7",
-                                "color": "#bbbbbb", "labeljust": "l"},
+                                "color": "#bbbbbb", "labeljust": "l", "labelloc": "b"},
                 )
             target = bodies[cluster]
-        target.node(nodes.id(node), **_value_attrs(nodes, node, cluster, grads, digits,
-                                                    node in gated, color, largest))
+        target.node(nodes.id(node), **_value_attrs(nodes, node, cluster, grads, grad_of(node),
+                                                    digits, node in gated, color, largest))
         if node.inputs:
             target.node(nodes.op_id(node), **_op_attrs(node, highlight_gated))
     # neurons in network order (layer, then neuron), whatever order the graph reached them in
-    for cluster in sorted(bodies, key=_neuron_number):
+    for cluster in sorted(bodies, key=neuron_number):
         graph.subgraph(bodies[cluster])
+    if bodies:
+        _network_columns(graph, nodes, clusters, written)
 
-    for node in nodes.order:
+    for node in written:
         if not node.inputs:
             continue
         roles = _OPERAND_ROLES.get(node.op, ())
@@ -198,31 +253,61 @@ def _digraph(nodes, grads, digits, highlight_gated, color, group_neurons):
     return graph
 
 
-def _neuron_number(neuron):
-    """(layer, neuron) as numbers, from a neuron name like "L1.N0"."""
-    layer, index = re.match(r"L(\d+)\.N(\d+)$", neuron).groups()
-    return int(layer), int(index)
+def _network_columns(graph, nodes, clusters, written):
+    """Pin a network's picture: the inputs in one column, each layer's neurons one above the other.
 
-
-def _neuron_clusters(nodes):
-    """Map node -> neuron name ("L1.N0") for nodes that belong in that neuron's box.
-
-    Labelled nodes belong by their label; an unlabelled node (like the product
-    w0*x0 inside a weighted sum) joins its users' neuron when all of them share one.
+    Nodes of one layer at the same depth (say every neuron's weighted sum) share
+    a rank, so the layer's boxes stand in one column; an invisible edge from
+    each to the next, in neuron order, keeps N0 above N1 (in a left-to-right
+    drawing a rank runs top to bottom). The network's inputs (leaves outside
+    any neuron that the first layer uses) stand in a column of their own before
+    the first layer's weights, so no input sits between two neuron boxes.
     """
-    clusters = {}
-    for node in reversed(nodes.order):
-        match = _NEURON_LABEL.match(node.label)
-        if match:
-            clusters[node] = f"L{match.group(1)}.N{match.group(2)}"
-        elif not node.label and nodes.consumers[node]:
-            owners = {clusters.get(user) for user in nodes.consumers[node]}
-            if len(owners) == 1 and None not in owners:
-                clusters[node] = owners.pop()
-    return clusters
+    depth = {}
+    for node in nodes.order:
+        depth[node] = 1 + max((depth[inp] for inp in node.inputs), default=-1)
+    columns = {}  # (layer, depth, value or operation) -> DOT ids in neuron order
+    for node in written:
+        if node not in clusters:
+            continue
+        layer = neuron_number(clusters[node])[0]
+        if node.inputs:
+            columns.setdefault((layer, depth[node], "value"), []).append(nodes.id(node))
+            columns.setdefault((layer, depth[node], "op"), []).append(nodes.op_id(node))
+        else:  # a weight or a bias: in the column just before the operation that uses it
+            first_use = min(depth[user] for user in nodes.consumers[node])
+            columns.setdefault((layer, first_use - 1, "value"), []).append(nodes.id(node))
+    for ids in columns.values():
+        _same_rank_in_order(graph, ids)
+
+    first_layer = min(neuron_number(cluster)[0] for cluster in clusters.values())
+    in_first = lambda node: node in clusters and neuron_number(clusters[node])[0] == first_layer  # noqa: E731
+    inputs = [node for node in written if not node.inputs and node not in clusters
+              and any(in_first(user) for user in nodes.consumers[node])]
+    leaves = [node for node in written if not node.inputs and in_first(node)]
+    if inputs and leaves:
+        _same_rank_in_order(graph, [nodes.id(node) for node in inputs], flat_heads_up=False)
+        for node in inputs:  # one column to the left of the first layer's weights
+            graph.edge(nodes.id(node), nodes.id(leaves[0]), style="invis")
 
 
-def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
+def _same_rank_in_order(graph, ids, flat_heads_up=True):
+    """One rank holding ids, top to bottom, chained by invisible edges.
+
+    Graphviz (both renderers alike) stacks such a chain upwards inside
+    neuron boxes and downwards outside them, so the caller says which.
+    """
+    if len(ids) < 2:
+        return
+    with graph.subgraph() as row:
+        row.attr(rank="same")
+        for node_id in ids:
+            row.node(node_id)
+        for upper, lower in zip(ids, ids[1:]):
+            row.edge(*((lower, upper) if flat_heads_up else (upper, lower)), style="invis")
+
+
+def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, largest):
     number = lambda x: html.escape(format_number(x, digits))  # noqa: E731
     # escape(): a name like "<a>" must not be read as an HTML-like label, nor "\\" as an escape
     attrs = {"tooltip": graphviz.escape(nodes.name(node))}
@@ -233,14 +318,15 @@ def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
         return attrs
 
     lines = []
+    # the neuron's box already names the neuron: "w0" inside L1.N0 stands for L1.N0.w0
+    name = nodes.name(node).replace(cluster + ".", "") if cluster else nodes.name(node)
     if node.label:
-        label = node.label
-        if cluster and label.startswith(cluster + "."):
-            label = label[len(cluster) + 1:]  # the cluster box already names the neuron
-        lines.append(f"<b>{html.escape(label)}</b>")
+        lines.append(f"<b>{html.escape(name)}</b>")
+    else:  # an interior node carries the name the trace calls it by, small and grey
+        lines.append(f'<font point-size="9" color="#555555">{html.escape(name)}</font>')
     lines.append(f"data {number(node.data)}")
     if grads == "numbers":
-        lines.append(f"grad {number(node.grad)}")
+        lines.append(f"grad {number(grad)}")
     elif grads == "pending":
         lines.append('<font color="#888888">grad —</font>')
 
@@ -249,17 +335,17 @@ def _value_attrs(nodes, node, cluster, grads, digits, gated, color, largest):
     style = "rounded,filled"
     if gated:
         fill, style = _GATED_FILL, "rounded,filled,dashed"
-    elif color == "sign" and node.grad != 0.0 and not math.isnan(node.grad):
-        fill = _SIGN_FILLS[1 if node.grad > 0 else -1]
+    elif color == "sign" and grad != 0.0 and not math.isnan(grad):
+        fill = _SIGN_FILLS[1 if grad > 0 else -1]
     elif color == "magnitude":
-        if math.isfinite(node.grad):
-            share = abs(node.grad) / largest if largest else 0.0
+        if math.isfinite(grad):
+            share = abs(grad) / largest if largest else 0.0
         else:  # inf, or nan from inf - inf: beyond any scale, so the darkest
             share = 1.0
         fill = _MAGNITUDE_FILLS[min(int(share * (len(_MAGNITUDE_FILLS) - 1) + 0.5),
                                     len(_MAGNITUDE_FILLS) - 1)]
     attrs.update(label="<" + "<br/>".join(lines) + ">", shape="box", style=style,
-                 fillcolor=fill, margin="0.08,0.04")
+                 fillcolor=fill, margin="0.08,0.05")
     if not nodes.consumers[node]:
         attrs["penwidth"] = "2"  # the root: the output everything is differentiated against
     return attrs

@@ -41,14 +41,14 @@ def find_renderer():
     return found
 
 
-def render(source, format="svg", timeout=DEFAULT_TIMEOUT):
-    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes."""
+def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None):
+    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes. dpi: a PNG's resolution."""
     if format not in FORMATS:
         raise ValueError(f"cannot render format {format!r}; choose one of {', '.join(FORMATS)}")
     program = find_renderer()
     try:
         done = subprocess.run(
-            [program, f"-T{format}"],
+            [program, f"-T{format}"] + ([f"-Gdpi={dpi}"] if dpi else []),
             input=source.encode("utf-8"),
             capture_output=True,
             timeout=timeout,
