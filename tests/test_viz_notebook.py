@@ -1,0 +1,60 @@
+"""The stepper in Jupyter, and the page files in an installed (not editable) package."""
+
+import html
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_FILES = ("base.css", "timeline.js", "panzoom.js", "graphview.js", "stepper.html", "stepper.css",
+              "stepper.js")
+
+
+def test_a_bare_trace_in_a_notebook_shows_the_stepper_inline():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from viz import trace\nfrom viz.examples import square_neuron\n"
+                                  "L, nodes = square_neuron()"),
+        nbformat.v4.new_code_cell("trace(L)"),
+    ]
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    output = notebook.cells[1].outputs[0]
+    assert output["output_type"] == "execute_result"
+    shown = output["data"]["text/html"]
+    assert shown.startswith("<iframe srcdoc=")
+    page = html.unescape(re.search(r'srcdoc="(.*?)"', shown, re.S).group(1))
+    assert "<svg" in page and "data 81" in page  # the drawing
+    assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in page  # and the numbers
+    assert output["data"]["text/plain"].startswith("Forward pass")  # the table stays the text
+
+
+def test_the_page_files_ship_in_the_wheel_and_load_when_installed(tmp_path):
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
+    wheel = next((tmp_path / "dist").glob("tracegrad-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in PAGE_FILES:
+        assert f"viz/pages/{name}" in names, name
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    # outside the source tree, with only the installed copy of viz on the path
+    check = ("import viz, viz.page; from viz.examples import square_neuron; from viz import trace; "
+             "assert 'site' not in viz.__file__ and viz.__file__.startswith(%r); "
+             "page = trace(square_neuron()[0]).to_html(); "
+             "assert viz.page.page_file('panzoom.js').strip() in page; print('ok')" % str(target))
+    env = dict(os.environ, PYTHONPATH=str(target))
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -1,0 +1,291 @@
+"""viz.stepper and viz.page: the stepper page is self-contained, readable, and works in headless Chromium."""
+
+import html
+import json
+import re
+import shutil
+
+import pytest
+
+from autograd import Value
+from viz import trace
+from viz.examples import network_221, square_neuron
+from viz.page import build_page, inline_frame, page_file
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def data_of(page_html):
+    found = re.search(r'<script type="application/json" data-role="data">(.*?)</script>', page_html, re.S)
+    return json.loads(found.group(1))
+
+
+def test_page_is_self_contained():
+    loss, _ = square_neuron()
+    page = trace(loss).to_html()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<?xml" not in page
+    # nothing to fetch: no src/href attributes, no URL outside the SVG namespace declarations
+    assert not re.search(r"\b(src|href)\s*=", page)
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+def test_page_files_are_package_data_read_with_importlib_resources():
+    for name in ("base.css", "timeline.js", "panzoom.js", "graphview.js", "stepper.html",
+                 "stepper.css", "stepper.js"):
+        assert len(page_file(name)) > 100, name
+    page = trace(square_neuron()[0]).to_html()
+    assert page_file("panzoom.js").strip() in page and page_file("base.css").strip() in page
+
+
+def test_build_page_fills_each_slot_once_and_escapes_text():
+    page = build_page("stepper.html", data={"steps": ["</script><!--"]}, title="a <b>", heading="{{data}}",
+                      markup={"svg": "<svg></svg>", "legend": ""})
+    assert "<title>a &lt;b&gt;</title>" in page
+    assert "<h1>{{data}}</h1>" in page  # a slot-like text inside a value stays text
+    assert data_of(page) == {"steps": ["</script><!--"]} and "</script><!--" not in page
+    with pytest.raises(KeyError, match="slot"):
+        build_page("stepper.html", data={})
+
+
+def test_forward_steps_of_the_page_introduce_leaves_with_their_first_operation():
+    loss, _ = square_neuron()
+    steps = data_of(trace(loss).to_html())["steps"]
+    assert [step["phase"] for step in steps] == ["forward"] * 5 + ["backward"] * 6 + ["done"]
+    assert steps[0]["current"] == ["n2", "op2"] and steps[0]["data"] == ["n2", "n0", "n1"]
+    assert steps[0]["text"].splitlines() == ["w*x = 3*2 = 6", "w = 3  (a leaf: given, not computed)",
+                                             "x = 2  (a leaf: given, not computed)"]
+    assert steps[5]["grads"] == {"n8": "1"}
+    assert steps[6]["flows"] == [["n7->op8", "× 2·(z - y) = 18"]]
+    assert steps[10]["grads"] == {"n0": "36", "n1": "54"}
+
+
+def test_off_relu_is_marked_at_its_forward_step_and_what_it_blocks_greyed_when_sent_0():
+    cost, _ = network_221()
+    recorded = trace(cost)
+    steps = data_of(recorded.to_html())["steps"]
+    marked = [i for i, step in enumerate(steps) if step.get("off")]
+    off = next(s for s in recorded.forward_steps if s.op == "relu" and s.value == 0.0)
+    assert [steps[i]["current"][0] for i in marked] == [off.node_id]
+    grey = [i for i, step in enumerate(steps) if step.get("gated")]
+    off_backward = next(i for i, step in enumerate(steps)
+                        if step["phase"] == "backward" and step.get("current", [""])[0] == off.node_id)
+    assert grey and min(grey) == off_backward  # nothing is grey before the ReLU sends its 0
+
+
+def test_details_sum_over_consumers_and_check_leaves_by_central_differences():
+    x = Value(2.0, label="x")
+    y = x * x + x
+    y.label = "y"
+    details = data_of(trace(y).to_html())["details"]
+    about_x = details["n0"]
+    assert about_x["title"] == "grad(x) = 5"
+    assert "from y:  1 · grad(y) = 1 · 1 = 1" in about_x["text"]
+    assert about_x["text"].count("from x*x:  x · grad(x*x) = 2 · 1 = 2") == 2
+    assert "grad(x) = 1 + 2 + 2 = 5" in about_x["text"]
+    assert "central differences" in about_x["text"] and "≈ 5: agrees" in about_x["text"]
+
+
+def test_user_text_cannot_break_out_of_the_page():
+    x = Value(1.0, label="</script><script>alert(1)</script>")
+    page = trace(x * 2).to_html()
+    assert "<script>alert(1)" not in page
+    assert "</script><script>alert(1)</script> = 1  (a leaf" in data_of(page)["steps"][0]["text"]
+
+
+def test_save_html_writes_utf8(tmp_path):
+    cost, _ = network_221()
+    path = trace(cost).save_html(tmp_path / "example_b.html")
+    text = path.read_text(encoding="utf-8")
+    assert "grad(L1.N0.w0) += x0 · grad(L1.N0.w0*x0) = 0.5 · (-0.2448) = -0.1224" in text
+    assert "Forward and backward pass of C" in text
+
+
+def test_jupyter_shows_the_stepper_inline_in_its_own_frame():
+    loss, _ = square_neuron()
+    shown = trace(loss)._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in shown
+    inner = html.unescape(re.search(r'srcdoc="(.*?)"', shown, re.S).group(1))
+    assert inner.startswith("<!DOCTYPE html>") and "<svg" in inner and "grad(w) += x · grad(w*x)" in inner
+
+
+# --- in a real browser ---------------------------------------------------------------
+
+
+def _chromium():
+    for candidate in ("chromium", "chromium-browser", "/usr/bin/chromium"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Page:
+    """A page opened in the browser, recording console errors and every request."""
+
+    def __init__(self, browser, path, width=1366, height=768, scale=1):
+        self.page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=scale)
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.url = path.as_uri()
+        self.page.goto(self.url)
+
+    def titles(self, selector):
+        return sorted(self.page.evaluate(
+            f"Array.from(document.querySelectorAll('{selector} > title')).map(t => t.textContent)"))
+
+    def current(self):
+        return self.titles("g.node.tg-current")
+
+    def line(self, node_id, kind):
+        return self.page.evaluate(
+            """([id, kind]) => {
+                 const g = Array.from(document.querySelectorAll('g.node'))
+                   .find(g => g.querySelector('title').textContent === id);
+                 return Array.from(g.querySelectorAll('text'))
+                   .map(t => t.textContent).find(t => t.startsWith(kind + ' '));
+               }""", [node_id, kind])
+
+    def text_heights(self):
+        return self.page.evaluate(
+            "Array.from(document.querySelectorAll('g.node text')).map(t => t.getBoundingClientRect().height)")
+
+    def box(self, selector):
+        return self.page.evaluate(f"(() => {{ const r = document.querySelector('{selector}')"
+                                  ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()")
+
+    def press(self, key, times=1):
+        for _ in range(times):
+            self.page.keyboard.press(key)
+
+    def step_text(self):
+        return self.page.inner_text('[data-role="step-text"]')
+
+
+def test_stepping_example_a_in_chromium(browser, tmp_path):
+    loss, _ = square_neuron()
+    page = Page(browser, trace(loss).save_html(tmp_path / "a.html"))
+    assert page.current() == ["n2", "op2"]  # w*x, with the leaves w and x
+    assert page.line("n0", "data") == "data 3" and page.line("n3", "data") == "data ?"
+    assert page.line("n8", "grad") == "grad —"
+    page.page.click('[data-role="next"]')
+    assert page.current() == ["n4", "op4"] and page.line("n3", "data") == "data 7"
+    page.press("ArrowLeft")
+    assert page.line("n3", "data") == "data ?"
+
+    page.press("ArrowRight", 5)  # the backward pass starts
+    assert page.current() == ["n8"] and page.line("n8", "grad") == "grad 1"
+    page.press("ArrowRight")  # L sends to z - y, with the local derivative on the edge
+    labels = page.page.evaluate("Array.from(document.querySelectorAll('.tg-edge-label')).map(t => t.textContent)")
+    assert labels == ["× 2·(z - y) = 18"]
+    assert page.titles("g.edge.tg-back") == ["n7->op8", "op8->n8"]
+    assert page.page.locator(".tg-back-arrow").count() == 2  # arrows pointing back towards the inputs
+    page.press("ArrowRight", 4)
+    assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in page.step_text()
+    assert page.line("n0", "grad") == "grad 36"
+    page.page.fill('[data-role="slider"]', "0")  # the slider goes anywhere
+    assert page.current() == ["n2", "op2"] and page.line("n0", "grad") == "grad —"
+    page.press("End")
+    assert page.page.is_disabled('[data-role="next"]')
+    assert "grad(w) = 36" in page.step_text()
+    assert page.errors == [] and page.requests == [page.url]  # nothing fetched but the page itself
+
+
+def test_example_b_is_readable_at_1366x768_and_never_moves(browser, tmp_path):
+    cost, _ = network_221()
+    recorded = trace(cost)
+    steps = len(data_of(recorded.to_html())["steps"])
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"))
+    assert min(page.text_heights()) >= 12  # node text at its natural size, never scaled down
+    header, viewport = page.box(".tg-header"), page.box(".tg-viewport")
+    for _ in range(steps):
+        assert page.box(".tg-header") == header and page.box(".tg-viewport") == viewport
+        # the current node is on screen at every step, the last one included
+        inside = page.page.evaluate("""() => {
+            const view = document.querySelector('.tg-viewport').getBoundingClientRect();
+            return Array.from(document.querySelectorAll('g.node.tg-current')).every(g => {
+              const r = g.getBoundingClientRect();
+              return r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
+            });
+          }""")
+        assert inside
+        page.press("ArrowRight")
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def test_a_graph_that_fits_stays_exactly_in_place(browser, tmp_path):
+    loss, _ = square_neuron()
+    page = Page(browser, trace(loss).save_html(tmp_path / "a.html"), width=1920, height=1080)
+    where = page.box("svg")
+    for _ in range(12):
+        page.press("ArrowRight")
+        assert page.box("svg") == where
+
+
+def test_zoom_buttons_wheel_and_browser_zoom_make_the_text_larger(browser, tmp_path):
+    cost, _ = network_221()
+    path = trace(cost).save_html(tmp_path / "b.html")
+    page = Page(browser, path)
+    natural = min(page.text_heights())
+    page.page.click('[data-role="zoom-in"]')
+    assert min(page.text_heights()) > natural * 1.2
+    page.page.click('[data-role="zoom-reset"]')
+    assert min(page.text_heights()) == pytest.approx(natural)
+    page.page.mouse.move(600, 500)
+    page.page.mouse.wheel(0, -300)
+    assert min(page.text_heights()) > natural
+    page.page.click('[data-role="zoom-reset"]')
+    page.page.mouse.wheel(0, 300)  # zooming out by the wheel stops at 1x or at the whole graph
+    assert min(page.text_heights()) >= natural * 0.5
+    # the browser's zoom at 200%: the same CSS size, so twice as many screen pixels
+    zoomed = Page(browser, path, width=683, height=384, scale=2)
+    assert min(zoomed.text_heights()) == pytest.approx(natural)
+    assert page.errors == [] and zoomed.errors == []
+
+
+def test_click_or_enter_on_a_node_shows_its_gradient_as_a_sum(browser, tmp_path):
+    cost, nodes = network_221()
+    recorded = trace(cost)
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"), width=1920, height=1080)
+    x0 = recorded.nodes.id(nodes["x0"])
+    assert page.page.is_hidden('[data-role="details"]')
+    page.page.evaluate(f"""Array.from(document.querySelectorAll('g.node'))
+        .find(g => g.querySelector('title').textContent === '{x0}').dispatchEvent(new MouseEvent('click'))""")
+    text = page.page.inner_text('[data-role="details"]')
+    assert "grad(x0) = -0.09792" in text and "central differences" in text and "agrees" in text
+    page.press("Escape")
+    assert page.page.is_hidden('[data-role="details"]')
+    page.page.focus(f"g.node:has(> title:text-is('{x0}'))")
+    page.press("Enter")
+    assert "grad(x0) = 0 + (-0.09792) = -0.09792" in page.page.inner_text('[data-role="details"]') \
+        or "grad(x0) = -0.09792" in page.page.inner_text('[data-role="details"]')
+    assert page.errors == []
+
+
+def test_two_steppers_in_one_notebook_do_not_interfere(browser, tmp_path):
+    a = trace(square_neuron()[0])._repr_html_()
+    b = trace(network_221()[0])._repr_html_()
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{a}{b}</body></html>", encoding="utf-8")
+    page = Page(browser, path, width=1366, height=1400)
+    first, second = page.page.frames[1], page.page.frames[2]
+    first.click('[data-role="next"]')
+    first.click('[data-role="next"]')
+    counter = '[data-role="counter"]'
+    assert first.inner_text(counter) == "step 3 of 12" and second.inner_text(counter).startswith("step 1 of")
+    assert page.errors == [] and page.requests == [page.url]

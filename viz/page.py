@@ -1,0 +1,78 @@
+"""One self-contained HTML page from the package's page files plus JSON data.
+
+Every tracegrad page (the trace stepper; the training player builds on the
+same pieces) is a template in ``viz/pages/`` with ``{{name}}`` slots, filled by
+build_page():
+
+- ``{{title}}`` and any other text slot: escaped HTML text;
+- ``{{styles}}``: the CSS files named, inline in one ``<style>``;
+- ``{{scripts}}``: the JavaScript files named, each inline in a ``<script>``;
+- ``{{data}}``: the page's numbers as JSON, safe inside ``<script>`` (no
+  ``</script>`` or ``<!--`` can appear in it), read by the page's script with
+  ``JSON.parse(root.querySelector('[data-role="data"]').textContent)``;
+- markup slots (an SVG drawing) passed as ``markup=``, inserted as they are.
+
+The page needs no network and no server, so it works from ``file://``.
+inline_frame() wraps a page for Jupyter (``_repr_html_``): an ``<iframe
+srcdoc>``, so several pages in one notebook never share styles, ids or keys.
+
+To make a new page: write ``pages/NAME.html`` (start from stepper.html: a
+``.tg-app`` root with a ``.tg-header`` and a ``.tg-viewport``), a small
+``pages/NAME.js`` that reads its data and wires the shared scripts together
+(``tracegrad.timeline`` for steps, play and a slider; ``tracegrad.panZoom``
+for an SVG; ``tracegrad.graphView`` for a drawing's nodes and edges), then
+call ``build_page("NAME.html", title=..., data=..., styles=["base.css", ...],
+scripts=["timeline.js", ..., "NAME.js"])``.
+"""
+
+import html
+import json
+import re
+from importlib import resources
+
+__all__ = ["build_page", "inline_frame", "page_file", "script_json"]
+
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+
+def page_file(name):
+    """The text of a file in viz/pages (package data), read with importlib.resources."""
+    return resources.files("viz").joinpath("pages", name).read_text(encoding="utf-8")
+
+
+def script_json(data):
+    """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
+    """The page (a str): template's slots filled with texts (escaped), markup (as is), data and files."""
+    values = {name: html.escape(str(text)) for name, text in texts.items()}
+    values.update(markup or {})
+    values["styles"] = "\n".join(page_file(name) for name in styles)
+    values["scripts"] = "\n".join(_script(name) for name in scripts)
+    values["data"] = script_json(data)
+
+    def fill(match):
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"page template {template} has a slot {{{{{name}}}}} with no value")
+        return values[name]
+
+    # one pass, so a slot-like text inside a filled value (a label "{{data}}") stays text
+    return _SLOT.sub(fill, page_file(template))
+
+
+def inline_frame(page, *, title="tracegrad", height="640px"):
+    """page inside an <iframe srcdoc>: isolated from the notebook and from other pages."""
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" title="{html.escape(title)}" '
+            f'style="width: 100%; height: {height}; border: 1px solid #ddd;" '
+            'sandbox="allow-scripts"></iframe>')
+
+
+def _script(name):
+    text = page_file(name)
+    if "</script" in text.lower():  # would end the inline script early
+        raise ValueError(f"page script {name} contains '</script': it cannot be inlined")
+    return f"<script>\n{text}\n</script>"

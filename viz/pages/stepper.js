@@ -1,0 +1,100 @@
+/* stepper.js: the trace stepper. For each root marked data-tracegrad="stepper"
+   it reads the steps Python recorded (viz/stepper.py) and shows step k as the
+   state after steps 0..k: the values known so far, the gradients sent so far,
+   an off ReLU once its forward step is reached, and what it blocks once the
+   backward pass has sent it 0. The page computes nothing: every number is
+   the trace's. Click (or Enter on) a node for its whole gradient. */
+(function () {
+  "use strict";
+  var tracegrad = window.tracegrad;
+
+  function stepper(root) {
+    var data = JSON.parse(root.querySelector('[data-role="data"]').textContent);
+    var steps = data.steps;
+    var viewport = root.querySelector('[data-role="viewport"]');
+    var svg = viewport.querySelector("svg");
+    var view = tracegrad.graphView(svg);
+    var zoom = tracegrad.panZoom(viewport, svg, { controls: root });
+    var title = root.querySelector('[data-role="step-title"]');
+    var text = root.querySelector('[data-role="step-text"]');
+    var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
+
+    function show(position) {
+      var step = steps[position], known = {}, grads = {}, off = [], gated = [];
+      for (var i = 0; i <= position; i++) {
+        (steps[i].data || []).forEach(function (id) { known[id] = true; });
+        var sent = steps[i].grads || {};
+        Object.keys(sent).forEach(function (id) { grads[id] = sent[id]; });
+        off = off.concat(steps[i].off || []);
+        gated = gated.concat(steps[i].gated || []);
+      }
+      var done = step.phase !== "forward";
+      Object.keys(view.lines).forEach(function (id) {
+        var line = view.lines[id];
+        if (line.data) {
+          if (done || known[id]) {
+            view.setLine(id, "data", line.data.drawn, !done && (step.data || []).indexOf(id) >= 0 ? "tg-changed" : "");
+          } else {
+            view.setLine(id, "data", "data ?", "tg-pending");
+          }
+        }
+        if (line.grad) {
+          if (grads[id] !== undefined) {
+            view.setLine(id, "grad", "grad " + grads[id], (step.grads || {})[id] !== undefined ? "tg-changed" : "");
+          } else {
+            view.setLine(id, "grad", "grad \u2014", "tg-pending");
+          }
+        }
+      });
+      classes.forEach(view.unmarkAll);
+      view.clearOverlay();
+      view.mark(off, "tg-off");
+      view.mark(gated, "tg-gated");
+      view.mark(step.inputs || [], "tg-input");
+      view.mark(step.current || [], "tg-current");
+      if (step.phase === "backward") {
+        view.mark(step.edges || [], "tg-back");
+        (step.edges || []).forEach(view.backArrow);
+        (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1]); });
+      } else {
+        view.mark(step.edges || [], "tg-flow");
+      }
+      title.textContent = step.title;
+      text.textContent = step.text;
+      text.scrollTop = 0;
+      // bring the step's nodes into view if they are not (the graph stays put otherwise)
+      zoom.reveal((step.current || []).concat(step.inputs || []).map(function (id) { return view.elements(id)[0]; }));
+    }
+
+    // a node's whole gradient, as the sum over the nodes that use it
+    var details = root.querySelector('[data-role="details"]');
+    function explain(id) {
+      var about = data.details[id];
+      if (!about) { return; }
+      root.querySelector('[data-role="details-title"]').textContent = about.title;
+      root.querySelector('[data-role="details-text"]').textContent = about.text;
+      details.hidden = false;
+    }
+    function close() { details.hidden = true; }
+    root.querySelector('[data-role="close-details"]').addEventListener("click", close);
+    view.ids().forEach(function (id) {
+      if (!data.details[id]) { return; }
+      view.elements(id).forEach(function (g) {
+        g.setAttribute("tabindex", "0");
+        g.setAttribute("role", "button");
+        g.setAttribute("aria-label", data.details[id].title);
+        g.addEventListener("click", function () { explain(id); });
+        g.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") { explain(id); event.preventDefault(); event.stopPropagation(); }
+        });
+      });
+    });
+    root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
+
+    // the arrow keys work anywhere on a page with one stepper, inside its own root otherwise
+    var all = root.ownerDocument.querySelectorAll('[data-tracegrad="stepper"]');
+    tracegrad.timeline(root, { count: steps.length, show: show, keys: all.length === 1 ? root.ownerDocument : root });
+  }
+
+  document.querySelectorAll('[data-tracegrad="stepper"]').forEach(stepper);
+})();

@@ -1,0 +1,241 @@
+"""stepper_html(): the page that steps through a Trace on its drawn graph.
+
+Python records everything the page shows, as plain data: for each step, the
+nodes and edges it highlights, the values and gradients it reveals, the labels
+on the edges a gradient flows back along, and for each node the explicit sum
+that makes its gradient. The page (viz/pages/stepper.*, on the shared pieces
+described in viz.page) only shows it. Nodes are found by the drawing's ids
+(``n3`` for a value, ``op3`` for the operation that made it).
+"""
+
+import math
+import re
+
+from autograd import Value, no_grad
+
+from .dot import DEFAULT_MAX_NODES
+from .format import check_graph_size, format_number, is_off_relu
+from .page import build_page
+
+__all__ = ["stepper_html"]
+
+STYLES = ("base.css", "stepper.css")
+SCRIPTS = ("timeline.js", "panzoom.js", "graphview.js", "stepper.js")
+
+
+def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
+    """The HTML page (a str) for a Trace; draw_options go to viz.draw (digits come from the trace)."""
+    if max_nodes is not None:
+        check_graph_size(recorded.root, max_nodes)
+    nodes = recorded.nodes
+    root_name = nodes.name(recorded.root)
+    # The page reveals values and gradients step by step, and marks an off ReLU
+    # only when its step is reached: the drawing itself carries no such styling.
+    drawing = recorded.draw(show_grads=True, highlight_gated=False, max_nodes=max_nodes,
+                            **draw_options)
+    # wider gaps between columns than a still picture needs: the backward
+    # steps write the local derivative on the edges ("× 2·(z - y) = 18")
+    drawing.digraph.graph_attr["ranksep"] = "0.55"
+    svg = _inline_svg(drawing.pipe("svg").decode("utf-8"))
+    data = {"steps": _steps(recorded), "details": _details(recorded)}
+    return build_page(
+        "stepper.html",
+        title=f"tracegrad: forward and backward pass of {root_name}",
+        heading=f"Forward and backward pass of {root_name}",
+        data=data, styles=STYLES, scripts=SCRIPTS,
+        markup={"svg": svg, "legend": _LEGEND},
+    )
+
+
+_LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
+           "Click a node for its gradient. Drag to pan; wheel, pinch or the buttons to zoom.")
+
+
+def _steps(recorded):
+    nodes = recorded.nodes
+    number = lambda x: format_number(x, recorded.digits)  # noqa: E731
+    gated = nodes.gated()
+    steps = []
+    total = len(recorded.forward_steps)
+    for k, step in enumerate(recorded.forward_steps):
+        node = nodes.order[step.index]
+        interior = bool(step.op)
+        lines = [step.formula]
+        for leaf in step.leaves:
+            lines.append(f"{leaf.text}  (a leaf: given, not computed)" if leaf.text != leaf.name
+                         else f"{leaf.name}  (a constant)")
+        record = {
+            "phase": "forward",
+            "title": f"Forward pass, step {k + 1} of {total}: "
+                     + (f"compute {step.name}" if interior else f"the leaf {step.name}"),
+            "current": [step.node_id] + ([nodes.op_id(node)] if interior else []),
+            "inputs": list(dict.fromkeys(step.input_ids)),
+            "edges": [f"{i}->op{step.index}" for i in dict.fromkeys(step.input_ids)]
+                     + ([f"op{step.index}->{step.node_id}"] if interior else []),
+            "data": [step.node_id] + [leaf.node_id for leaf in step.leaves],
+        }
+        if is_off_relu(node):
+            record["off"] = [nodes.op_id(node)]
+            lines.append(f"This ReLU is off: its input {step.input_names[0]} = "
+                         f"{number(node.inputs[0].data)} ≤ 0, so it outputs 0, and in the "
+                         "backward pass it will send 0 back.")
+        record["text"] = "\n".join(lines)
+        steps.append(record)
+
+    root_id, root_name = nodes.id(recorded.root), nodes.name(recorded.root)
+    steps.append({
+        "phase": "backward",
+        "title": f"Backward pass starts at the output: grad({root_name}) = 1",
+        "text": f"d {root_name} / d {root_name} = 1. Each node, from the output towards the inputs, "
+                "now sends (local derivative) × (its own grad) back to each of its inputs.",
+        "current": [root_id], "grads": {root_id: "1"},
+    })
+    total = len(recorded.backward_steps)
+    for k, step in enumerate(recorded.backward_steps):
+        op_id = f"op{step.index}"
+        lines = [c.text for c in step.contributions]
+        if step.relu_off:
+            lines.append("This ReLU is off (its input is ≤ 0): its local derivative is 0, "
+                         "so it sends 0 back, whatever its own grad.")
+        edges = list(dict.fromkeys(f"{c.input_id}->{op_id}" for c in step.contributions))
+        flows = []
+        for c in step.contributions:
+            local = number(c.local_grad)
+            # "× 2·(z - y) = 18"; a rule that is its own number ("1", "0 (ReLU off…)") gives "× 1"
+            rule = "" if c.local_rule.split(" ")[0] == local else f"{c.local_rule} = "
+            flows.append([f"{c.input_id}->{op_id}", f"× {rule}{local}"])
+        blocked = [c.input_id for c in step.contributions if nodes.order[_index(c.input_id)] in gated]
+        steps.append({
+            "phase": "backward",
+            "title": f"Backward pass, step {k + 1} of {total}: {step.name} "
+                     f"(grad {number(step.grad)}) sends to its inputs",
+            "text": "\n".join(lines),
+            "current": [step.node_id, op_id],
+            "inputs": [c.input_id for c in step.contributions],
+            "edges": [f"{op_id}->{step.node_id}"] + edges,
+            "flows": _distinct_flows(flows),
+            "grads": {c.input_id: number(c.grad_after) for c in step.contributions},
+            "gated": blocked + [f"{i}->{op_id}" for i in blocked],
+        })
+    leaves = [leaf for step in recorded.forward_steps for leaf in step.leaves if leaf.text != leaf.name]
+    steps.append({
+        "phase": "done",
+        "title": f"Done: every node holds d {root_name} / d node",
+        "text": "\n".join(f"grad({leaf.name}) = {number(recorded.grad(nodes.order[_index(leaf.node_id)]))}"
+                          for leaf in leaves),
+        "inputs": [leaf.node_id for leaf in leaves],
+    })
+    return steps
+
+
+def _distinct_flows(flows):
+    """One label per edge: x*x's two parallel edges carry the same label once."""
+    seen, kept = set(), []
+    for edge, label in flows:
+        if (edge, label) not in seen:
+            seen.add((edge, label))
+            kept.append([edge, label])
+    return kept
+
+
+def _index(node_id):
+    return int(node_id[1:])
+
+
+def _details(recorded):
+    """For each value box: its whole gradient, written as the sum over the nodes that use it."""
+    nodes = recorded.nodes
+    number = lambda x: format_number(x, recorded.digits)  # noqa: E731
+    received = {}
+    for step in recorded.backward_steps:
+        for c in step.contributions:
+            received.setdefault(c.input_id, []).append((step, c))
+    root_name = nodes.name(recorded.root)
+    details = {}
+    for node in nodes.order:
+        node_id, name = nodes.id(node), nodes.name(node)
+        grad = recorded.grad(node)
+        lines = []
+        if node is recorded.root:
+            lines.append(f"{name} is the output: d {name} / d {name} = 1.")
+        elif not node.inputs and not node.label:
+            lines.append(f"{name} is a constant: nothing is differentiated with respect to it.")
+            details[node_id] = {"title": f"the constant {name}", "text": "\n".join(lines)}
+            continue
+        else:
+            uses = received.get(node_id, [])
+            lines.append(f"grad({name}) = d {root_name} / d {name}: the sum, over each use of {name}, "
+                         "of (local derivative) · grad(user):")
+            for step, c in uses:
+                lines.append(f"  from {step.name}:  {c.local_rule} · grad({step.name}) = "
+                             f"{_factor(number(c.local_grad))} · {_factor(number(c.upstream))} = "
+                             f"{number(c.amount)}")
+            amounts = [number(c.amount) for _, c in uses]
+            if len(amounts) > 1:
+                lines.append(f"  grad({name}) = {' + '.join(_factor(a) for a in amounts)} = {number(grad)}")
+            else:
+                lines.append(f"  grad({name}) = {number(grad)}")
+        if not node.inputs and node is not recorded.root:
+            lines.append("")
+            lines.append(_central_difference(recorded, node, number))
+        details[node_id] = {"title": f"grad({name}) = {number(grad)}", "text": "\n".join(lines)}
+    return details
+
+
+def _factor(text):
+    return f"({text})" if text.startswith("-") else text
+
+
+def _central_difference(recorded, leaf, number):
+    """A check of a leaf's gradient that does not use backpropagation at all."""
+    root_name, name = recorded.nodes.name(recorded.root), recorded.nodes.name(leaf)
+    h = 1e-6 * max(1.0, abs(leaf.data))
+    try:
+        up = _replay(recorded.root, {leaf: leaf.data + h})
+        down = _replay(recorded.root, {leaf: leaf.data - h})
+    except (ValueError, ArithmeticError) as error:
+        return f"Check by central differences: not available here ({error})."
+    estimate = (up - down) / (2 * h)
+    verdict = "agrees" if math.isclose(estimate, recorded.grad(leaf), rel_tol=1e-4, abs_tol=1e-6) \
+        else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
+    return (f"Check by central differences, without backpropagation: with h = {number(h)},\n"
+            f"  ({root_name}({name} + h) − {root_name}({name} − h)) / 2h = "
+            f"({number(up)} − {_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")
+
+
+# TEMPORARY stand-in for autograd.replay (the lead is adding it to the engine):
+# the root's value recomputed with some leaves' data replaced, each operation
+# applied again through Value's own public operations, by its op name.
+def _replay(root, replaced):
+    from autograd import topological_order
+
+    unary = {"relu", "tanh", "sigmoid", "exp", "log"}
+    binary = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+    values = {}
+    with no_grad():
+        for node in topological_order(root):
+            ins = [values[inp] for inp in node.inputs]
+            if not node.inputs:
+                values[node] = Value(replaced.get(node, node.data))
+            elif node.op in binary and len(ins) == 2:
+                values[node] = binary[node.op](*ins)
+            elif node.op.startswith("**") and len(ins) == 1:
+                values[node] = ins[0] ** float(node.op[2:])
+            elif node.op == "neg":
+                values[node] = -ins[0]
+            elif node.op == "sum":
+                values[node] = Value.sum(ins)
+            elif node.op in unary:
+                values[node] = getattr(ins[0], node.op)()
+            else:
+                raise ValueError(f"the operation {node.op!r} has no forward rule to replay")
+    return values[root].data
+
+
+def _inline_svg(svg):
+    """The <svg> element alone: the XML prolog and DOCTYPE do not belong inside HTML."""
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("the renderer returned no <svg> element")
+    return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)
