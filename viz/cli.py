@@ -1,6 +1,6 @@
 """The ``tracegrad`` command: the walkthrough, ``trace`` and ``train``.
 
-    tracegrad                                   the seeds' two examples, traced; graphs to files
+    tracegrad                                   the two worked examples, traced; graphs to files
     tracegrad trace square | 221                an example's forward and backward pass, as a table
     tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1
     tracegrad train moons                       train an MLP, plot loss and decision boundary
@@ -96,7 +96,8 @@ def _parser():
     parser = _Parser(
         prog="tracegrad",
         description="Watch backpropagation: trace a graph node by node, draw it, train small networks. "
-        "Without a command, runs the walkthrough of the two seed examples.",
+        "Without a command, runs the walkthrough of the two worked examples (Example A: one ReLU "
+        "neuron learning y = x²; Example B: a 2-2-1 network).",
     )
     parser.add_argument("--version", action="version", version=f"tracegrad {_version()}")
     parser.add_argument(
@@ -109,8 +110,9 @@ def _parser():
     trace = commands.add_parser(
         "trace",
         help="trace an example or an expression, node by node",
-        description="Print the forward and backward pass of an example (square: seed 000's neuron; "
-        "221: seed 001's network) or of an expression over named variables, like "
+        description="Print the forward and backward pass of an example (square: Example A, one ReLU "
+        "neuron learning y = x²; 221: Example B, a 2-2-1 network) or of an expression over named "
+        "variables, like "
         "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use numbers, "
         "variables, + - * / **, parentheses and relu, tanh, sigmoid, exp, log.",
     )
@@ -231,13 +233,11 @@ def _trace(args):
     root = _target(args.target, args.assignments)
     from .trace import trace
 
-    traced = trace(root, digits=args.digits)  # also runs backward(), so drawings show gradients
+    traced = trace(root, digits=args.digits)
     drawing = None
     if any(kind != "html" for kind, _ in outputs):
-        from .dot import draw
-
         try:
-            drawing = draw(root, digits=args.digits)
+            drawing = traced.draw(digits=args.digits)  # with the trace's gradients
         except ValueError as error:  # draw() refuses graphs too big to read
             raise UsageError(f"cannot draw this graph: {error}") from None
     print(traced)
@@ -446,30 +446,32 @@ def _walkthrough(args):
 
     print(f"tracegrad {_version()}: backpropagation, node by node.\n")
 
-    # Seed 000: one neuron, then the seed's gradient-descent step (learning rate 1).
+    # Example A: one neuron, then the blog post's gradient-descent step (learning rate 1).
     print(_heading("square", EXAMPLES["square"][1]))
     loss, nodes = square_neuron()
     print(trace(loss))
+    loss.backward()
     w, b, x = nodes["w"], nodes["b"], nodes["x"]
     w_new, b_new = w.data - w.grad, b.data - b.grad
     after, after_nodes = square_neuron(w=w_new, b=b_new)
     print(
-        f"\nOne step of gradient descent with learning rate 1, as in the seed:\n"
+        f"\nOne step of gradient descent with learning rate 1, as in the blog post:\n"
         f"  w = {number(w.data)} - {number(w.grad)} = {number(w_new)},"
         f"  b = {number(b.data)} - {number(b.grad)} = {number(b_new)}\n"
         f"  z = relu({number(w_new)}·{number(x.data)} + ({number(b_new)})) = {number(after_nodes['z'].data)},"
         f"  L = {number(loss.data)} -> {number(after.data)}"
         "  (the ReLU is now off: no gradient flows until w·x + b > 0 again)\n"
-        "  The seed writes dL/dw = 2wx = 12 and dL/db = 2b = 14 and lands on w = -9, b = -7;"
+        "  The post writes dL/dw = 2wx = 12 and dL/db = 2b = 14 and lands on w = -9, b = -7;"
         " the chain rule\n  gives dL/dw = 2(z - y)·x = 36 and dL/db = 2(z - y) = 18,"
         " as the trace above shows. Either way the ReLU ends up off.\n"
     )
     written += _save_example("square", loss, folder)
 
-    # Seed 001: the 2-2-1 network, then one step with the seed's learning rate 0.1.
+    # Example B: the 2-2-1 network, then one step with the post's learning rate 0.1.
     print(_heading("221", EXAMPLES["221"][1]))
     cost, nodes = network_221()
     print(trace(cost))
+    cost.backward()
     rate = 0.1
     weights = [[[_step(nodes[f"L{i + 1}.N{j}.w{k}"], rate) for k in range(len(row))]
                 for j, row in enumerate(layer)] for i, layer in enumerate(SEED_001_WEIGHTS)]
@@ -477,7 +479,7 @@ def _walkthrough(args):
               for i, layer in enumerate(SEED_001_BIASES)]
     after, _ = network_221(weights=weights, biases=biases)
     changed = [label for label in sorted(nodes) if _is_parameter(label) and nodes[label].grad != 0.0]
-    print(f"\nOne step of gradient descent with learning rate {number(rate)}, as in the seed:")
+    print(f"\nOne step of gradient descent with learning rate {number(rate)}, as in the blog post:")
     for label in changed:
         node = nodes[label]
         print(f"  {label} = {number(node.data)} - {number(rate)}·({number(node.grad)})"
@@ -509,14 +511,14 @@ def _is_parameter(label):
 
 def _save_example(name, root, folder):
     """Write the example's drawing and stepper page into folder: [(path, description)]."""
-    from .dot import draw
     from .trace import trace
 
     svg = os.path.join(folder, f"{name}.svg")
     page = os.path.join(folder, f"{name}.html")
     try:
-        draw(root).save(svg)
-        trace(root, backward=False).save_html(page)
+        traced = trace(root)
+        traced.draw().save(svg)
+        traced.save_html(page)
     except OSError as error:
         raise UsageError(f"cannot write into {folder}: {error.strerror or error}") from None
     return [(svg, "the graph with every value and gradient"),
