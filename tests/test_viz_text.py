@@ -58,11 +58,86 @@ def test_shared_interior_node_is_written_once():
     ]
 
 
-def test_deep_chain_needs_no_recursion():
+def chain(length):
+    """c_length = x * 1.0 * 1.0 ...: a graph ``length`` operations deep, 2 * length + 1 nodes."""
     node = Value(0.5, label="x")
-    for _ in range(3000):
+    for k in range(1, length + 1):
         node = node * 1.0
-    assert len(text_tree(node).splitlines()) == 2 * 3000 + 2  # product and constant per level
+        node.label = f"c{k}"
+    return node
+
+
+def test_deep_chain_needs_no_recursion():
+    tree = text_tree(chain(3000), max_lines=None)
+    assert len(tree.splitlines()) > 2 * 3000  # product and constant per level, plus the parts' headers
+    assert tree.splitlines()[-1] == "(grad —: not computed yet; call backward() on the output)"
+
+
+@pytest.mark.parametrize("length", [3000, 30_000])
+def test_a_deep_chain_gives_text_in_proportion_to_its_size(length):
+    # indentation grew one level per operation: 36 MB of text for 3,000, a MemoryError for 30,000
+    tree = text_tree(chain(length), max_lines=None)
+    assert len(tree) < 150 * (2 * length + 1)  # characters per node, whatever the depth
+    assert max(len(line) for line in tree.splitlines()) < 100
+
+
+def test_indentation_stops_at_max_depth_and_the_tree_goes_on_in_parts():
+    tree = text_tree(chain(30), max_depth=12, max_lines=None).splitlines()
+    assert tree[0] == "c30 = 0.5  grad —  (*)"
+    # twelve levels down, the node's inputs move to part 2, written after the main tree
+    assert tree[12] == "│   " * 11 + "├── c18 = 0.5  grad —  (*)  → inputs in part 2"
+    start = tree.index("part 2, the inputs of c18 (the tree restarts its indentation every 12 levels):")
+    assert tree[start - 1] == ""
+    assert tree[start + 1] == "c18 = 0.5  grad —  (*)"
+    assert tree[start + 2] == "├── c17 = 0.5  grad —  (*)"
+    assert "part 3, the inputs of c6 (the tree restarts its indentation every 12 levels):" in tree
+    assert "│   " * 5 + "├── x = 0.5  grad —" in tree  # the bottom of the chain is reached
+    assert sum(line.endswith("  (constant)") for line in tree) == 30  # every node written once
+    assert max(len(line) - len(line.lstrip("│├└─ ")) for line in tree) == 4 * 12
+
+
+def test_a_node_met_again_after_its_inputs_moved_to_a_part_says_which_part():
+    x = Value(2.0, label="x")
+    deep = x
+    for k in range(5):
+        deep = deep + 1.0
+        deep.label = f"d{k}"
+    root = deep * deep + deep.relu()
+    lines = text_tree(root, max_depth=2, max_lines=None).splitlines()
+    assert "│   ├── d4 = 7  grad —  (+)  → inputs in part 2" in lines
+    assert "│   └── d4  (see part 2)" in lines
+    assert "    └── d4  (see part 2)" in lines
+    assert "part 2, the inputs of d4 (the tree restarts its indentation every 2 levels):" in lines
+
+
+def test_at_the_depth_limit_inputs_that_are_leaves_need_no_part():
+    w, x = Value(3.0, label="w"), Value(2.0, label="x")
+    assert text_tree((w * x).relu(), max_depth=1).splitlines() == [
+        "relu(w*x) = 6  grad —  (relu)",
+        "└── w*x = 6  grad —  (*)",
+        "    ├── w = 3  grad —",
+        "    └── x = 2  grad —",
+        "(grad —: not computed yet; call backward() on the output)",
+    ]
+
+
+def test_output_stops_at_max_lines_and_says_what_was_left_out():
+    tree = text_tree(chain(3000)).splitlines()  # default: at most 1,000 lines
+    assert len(tree) == 1000 + 2
+    # shown: the tree (c3000 down to 12 levels: 25 nodes) and 36 whole parts of 24 new nodes
+    # each in 27 lines (blank, header, the part's first node again, 24 more): 25 + 36 * 27 = 997
+    assert tree[-2] == ("… stopped after 1,000 lines: 5,112 of 6,001 nodes are not shown; "
+                        "text_tree(root, max_lines=None) shows them all")
+    assert tree[-1].startswith("(grad —: not computed yet")
+    assert len(text_tree(chain(3000), max_lines=10).splitlines()) == 10 + 2
+
+
+def test_a_tree_within_the_limits_is_written_whole():
+    whole = text_tree(chain(400), max_lines=None)
+    assert "stopped after" not in whole
+    length = len(whole.splitlines()) - 1  # without the note on "grad —"
+    assert text_tree(chain(400), max_lines=length) == whole
+    assert "stopped after" in text_tree(chain(400), max_lines=length - 1)
 
 
 def test_bad_arguments():
@@ -70,3 +145,7 @@ def test_bad_arguments():
         text_tree([1, 2])
     with pytest.raises(ValueError, match="show_grads must be"):
         text_tree(Value(1.0), show_grads="yes")
+    for option in ("max_depth", "max_lines"):
+        for bad in (0, -1, 2.5, True, "10"):
+            with pytest.raises(ValueError, match=f"{option} must be a whole number >= 1 or None, got"):
+                text_tree(Value(1.0), **{option: bad})

@@ -4,27 +4,48 @@ It needs no Graphviz at all. Each node shows its name, value, gradient and the
 operation that made it; a node used more than once is written out the first
 time and afterwards marked ``(see above)``, so the text grows with the number
 of edges, never exponentially.
+
+Two limits keep the text readable and its size in proportion to the graph.
+Indentation stops at ``max_depth`` levels: a node that deep whose inputs are
+not all leaves is written with ``→ inputs in part 2``, and its inputs follow
+after the tree as part 2, which starts again at the left margin (a chain of
+30,000 operations is 2,500 short parts, not lines 120,000 characters wide).
+And the text stops after ``max_lines`` lines, with a last line saying how
+many nodes were left out.
 """
+
+from collections import deque
 
 from autograd import Value
 
 from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
 
-__all__ = ["text_tree"]
+__all__ = ["text_tree", "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LINES"]
+
+# Twelve levels (48 characters of indentation) hold both seeds' graphs and one
+# sample through a 2-16-16-1 network; a thousand lines is more than anyone reads.
+DEFAULT_MAX_DEPTH = 12
+DEFAULT_MAX_LINES = 1000
 
 
-def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS):
+def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS, max_depth=DEFAULT_MAX_DEPTH,
+              max_lines=DEFAULT_MAX_LINES):
     """root's graph as an indented tree, output at the top and each node's inputs below it.
 
     show_grads: "auto" shows gradients once computed (``root.grad != 0``) and
     ``grad —`` before; True always shows them; False hides them. Nodes whose
     gradient a switched-off ReLU blocks are marked ``[gated by ReLU]``.
+    max_depth: levels of indentation (leaves may sit one level deeper);
+    deeper operations continue in numbered parts after the tree. max_lines: stop after this many lines and say how
+    many nodes are not shown. None lifts either limit.
     """
     if not isinstance(root, Value):
         raise TypeError(f"text_tree() needs a Value, got {root!r} ({type(root).__name__})")
     check_digits(digits)
     if show_grads not in ("auto", True, False):
         raise ValueError(f"show_grads must be 'auto', True or False, got {show_grads!r}")
+    _check_limit(max_depth, "max_depth")
+    _check_limit(max_lines, "max_lines")
     computed = root.grad != 0.0 if show_grads == "auto" else show_grads
     nodes = GraphNodes(root, digits)
     gated = nodes.gated()
@@ -44,19 +65,52 @@ def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS):
         return text
 
     lines, shown = [], set()
-    # An explicit stack, never recursion: (node, prefix for its line, prefix for its children)
-    stack = [(root, "", "")]
-    while stack:
-        node, first, rest = stack.pop()
+    part_of = {}  # node -> the part its inputs are written in, for nodes at the depth limit
+    parts = deque()  # those nodes, in the order their parts come
+    # An explicit stack, never recursion: (node, prefix for its line, prefix for its children, depth)
+    stack = [(root, "", "", 0)]
+    while max_lines is None or len(lines) < max_lines:
+        if not stack:
+            if not parts:
+                break
+            node = parts.popleft()
+            lines += ["", f"part {part_of[node]}, the inputs of {nodes.name(node)} "
+                          f"(the tree restarts its indentation every {max_depth} levels):",
+                      describe(node)]
+            _push_inputs(stack, node, "", 1)
+            continue
+        node, first, rest, depth = stack.pop()
         if node in shown and node.inputs:
-            lines.append(f"{first}{nodes.name(node)}  (see above)")
+            where = f"see part {part_of[node]}" if node in part_of else "see above"
+            lines.append(f"{first}{nodes.name(node)}  ({where})")
             continue
         shown.add(node)
+        # at the limit, a node whose inputs are all leaves still gets them: one line each, no part
+        if max_depth is not None and depth >= max_depth and any(inp.inputs for inp in node.inputs):
+            part_of[node] = len(part_of) + 2  # part 1 is the tree itself
+            parts.append(node)
+            lines.append(f"{first}{describe(node)}  → inputs in part {part_of[node]}")
+            continue
         lines.append(first + describe(node))
-        last = len(node.inputs) - 1
-        for position in range(last, -1, -1):  # pushed in reverse, so written in order
-            branch, below = ("└── ", "    ") if position == last else ("├── ", "│   ")
-            stack.append((node.inputs[position], rest + branch, rest + below))
+        _push_inputs(stack, node, rest, depth + 1)
+    if max_lines is not None and len(lines) >= max_lines and (stack or parts):
+        del lines[max_lines:]  # a part's header comes as three lines at once
+        hidden = len(nodes.order) - len(shown)
+        lines.append(f"… stopped after {max_lines:,} lines: {hidden:,} of {len(nodes.order):,} nodes "
+                     "are not shown; text_tree(root, max_lines=None) shows them all")
     if not computed and show_grads == "auto":
         lines.append("(grad —: not computed yet; call backward() on the output)")
     return "\n".join(lines)
+
+
+def _push_inputs(stack, node, rest, depth):
+    """Push node's inputs, last first, so they come off the stack (and are written) in order."""
+    last = len(node.inputs) - 1
+    for position in range(last, -1, -1):
+        branch, below = ("└── ", "    ") if position == last else ("├── ", "│   ")
+        stack.append((node.inputs[position], rest + branch, rest + below, depth))
+
+
+def _check_limit(value, name):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a whole number >= 1 or None, got {value!r}")
