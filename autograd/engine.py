@@ -1,9 +1,12 @@
 """Graph walks: topological order, backward, grad.
 
-The engine knows only that a node has ``inputs`` (a tuple of nodes) and
-``local_grads`` (d node / d input, one float per input, computed in the forward
-pass). Everything here is iterative, so a chain of a million operations needs no
-more than Python's default recursion limit.
+A node's ``inputs`` are its operands and its ``local_grads`` the derivative of
+the node with respect to each, computed in the forward pass. Everything here is
+iterative, so a chain of a million operations needs no more than Python's
+default recursion limit.
+
+backward() is the hot path of training: it reads the slots behind ``inputs``
+and ``local_grads`` (see value.py) instead of building those tuples for every node.
 """
 
 __all__ = ["topological_order", "backward", "grad"]
@@ -34,8 +37,14 @@ def topological_order(root):
     return order
 
 
+# While backward() walks the graph, an interior node's grad holds this very
+# float: it marks the node as seen, so the walk needs no set of every node (a
+# set costs about 40 bytes a node, a quarter of a graph's memory).
+_SEEN = float("nan")
+
+
 def backward(root, gradient=1.0):
-    """Set every node's ``grad`` to d root / d node; leaves accumulate.
+    """Set every node's ``grad`` to d root / d node (times ``gradient``); leaves accumulate.
 
     Order matters: in ``b = a + a; c = b + b`` the node b must have received
     both of its contributions from c (dc/db = 2) before it passes anything on
@@ -47,42 +56,81 @@ def backward(root, gradient=1.0):
     as in PyTorch. Each call adds its whole gradient to a leaf in one addition,
     so calling this twice exactly doubles leaf grads, nothing more.
     """
+    from .value import real_number  # local import: value.py imports this module
+
     _check_value(root, "backward()")
-    # The same walk as topological_order, fused with zeroing every grad in the
-    # graph: this loop is the hot path of training. None on the stack marks
-    # "the node below me has all its inputs done".
-    interior, leaves, earlier_grads, seen = [], [], [], set()
+    gradient = real_number(gradient, "backward() gradient")
+    # The walk of topological_order, in one loop. None on the stack marks
+    # "the node below me has all its inputs done": it goes into the order.
+    # A leaf gathers this call's gradient from zero and gets its earlier grad
+    # added back at the end (summing the contributions straight onto the old
+    # grad would round differently, and a second call would not give exactly
+    # twice the first); a leaf whose grad is 0 already needs neither.
+    order, leaves, earlier_grads = [], [], []
     stack = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            interior.append(stack.pop())
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        if node.inputs:
-            node.grad = 0.0
+    try:
+        while stack:
+            node = stack.pop()
+            if node is None:
+                order.append(stack.pop())
+                continue
+            x = node._x
+            if x is None:
+                if node.grad != 0.0:
+                    leaves.append(node)
+                    earlier_grads.append(node.grad)
+                    node.grad = 0.0
+                continue
+            if node.grad is _SEEN:
+                continue
+            node.grad = _SEEN
             stack.append(node)
             stack.append(None)
-            for inp in reversed(node.inputs):
-                if inp not in seen:
-                    stack.append(inp)
-        else:
-            # A leaf gathers this call's gradient from zero and gets its earlier
-            # grad added back at the end: summing the contributions straight
-            # onto the old grad would round differently, and a second call
-            # would not give exactly twice the first.
-            leaves.append(node)
-            earlier_grads.append(node.grad)
-            node.grad = 0.0
-    del seen  # the walk's bookkeeping goes before the new grads arrive: a lower peak
+            y = node._y
+            if y is not None:
+                if y.grad is not _SEEN:
+                    stack.append(y)
+                if x.grad is not _SEEN:
+                    stack.append(x)
+            elif type(x) is tuple:
+                stack.extend(reversed(x))
+            elif x.grad is not _SEEN:
+                stack.append(x)
+    except BaseException:  # out of memory, Ctrl-C: take the marks back out
+        _zero(node for node in stack if node is not None and node.grad is _SEEN)
+        _zero(order)
+        _add(leaves, earlier_grads)
+        raise
+    del stack
+    _zero(order)
     root.grad += gradient
-    for node in reversed(interior):
-        upstream = node.grad
-        # chain rule: d root / d input += (d node / d input) * (d root / d node)
-        for inp, local in zip(node.inputs, node.local_grads):
-            inp.grad += local * upstream
+    try:
+        for node in reversed(order):
+            local = node._dx
+            if type(local) is float:
+                # chain rule: d root / d input += (d node / d input) * (d root / d node)
+                upstream = node.grad
+                node._x.grad += local * upstream
+                y = node._y
+                if y is not None:
+                    y.grad += node._dy * upstream
+            else:  # many operands, or a learner's own operation: its _backward does the same
+                node._backward()
+    except BaseException:  # a learner's _backward failed: every leaf keeps what it had
+        recorded = set(leaves)
+        _zero(inp for node in order for inp in node.inputs if inp._x is None and inp not in recorded)
+        for leaf, earlier in zip(leaves, earlier_grads):
+            leaf.grad = earlier
+        raise
+    _add(leaves, earlier_grads)
+
+
+def _zero(nodes):
+    for node in nodes:
+        node.grad = 0.0
+
+
+def _add(leaves, earlier_grads):
     for leaf, earlier in zip(leaves, earlier_grads):
         leaf.grad += earlier
 

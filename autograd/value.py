@@ -4,45 +4,104 @@ Every operation computes its result and, beside it, the partial derivative of
 the result with respect to each operand (the "local gradients"). Both go on the
 new node, so backward() is just the chain rule over stored numbers, and a
 drawing or a trace can show exactly those numbers.
+
+Below each operation stands its twin over arrays (``@array_rule``): the same
+result and local derivatives computed with numpy for a whole batch of samples
+at once, which autograd.batch uses to replay a recorded graph.
 """
 
 import math
-from contextlib import ContextDecorator
+import threading
 from numbers import Real
 
 from . import engine
 
-__all__ = ["Value", "no_grad", "is_grad_enabled"]
-
-# Whether operations record a graph. Module-wide (not per thread), like a
-# learner expects from a notebook; no_grad() switches it off for a block.
-_grad_enabled = True
+__all__ = ["Value", "no_grad", "is_grad_enabled", "ARRAY_RULES"]
 
 
-class no_grad(ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated with it) results record no graph."""
+# --- grad mode: whether operations record a graph, per thread (as PyTorch) --------
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+# How many threads are inside no_grad() right now. While none is, recording an
+# operation reads this one global instead of the thread-local flag, which is
+# slower: the check costs nothing on the hot path of a training loop.
+_threads_without_grad = 0
+_count_lock = threading.Lock()
+
+
+class no_grad:
+    """Inside ``with no_grad():`` (or a function decorated with it) results record no graph.
+
+    Like ``torch.no_grad()``, it applies to the thread that enters it: other
+    threads go on recording.
+    """
 
     def __init__(self):
         # A stack, not one saved flag: one decorator instance is re-entered
-        # when the decorated function calls itself, and each exit must
-        # restore what its own enter saw.
-        self._previous = []
+        # when the decorated function calls itself (or by another thread), and
+        # each exit must restore what its own enter saw.
+        self._previous = threading.local()
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = False
+        global _threads_without_grad
+        was_enabled = _grad_mode.enabled
+        stack = self._previous.__dict__.setdefault("stack", [])
+        stack.append(was_enabled)
+        if was_enabled:
+            with _count_lock:
+                _threads_without_grad += 1
+            _grad_mode.enabled = False
         return self
 
     def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        global _threads_without_grad
+        if self._previous.stack.pop():
+            _grad_mode.enabled = True
+            with _count_lock:
+                _threads_without_grad -= 1
         return False
+
+    def __call__(self, function):
+        import functools
+
+        @functools.wraps(function)
+        def without_grad(*args, **kwargs):
+            with self:
+                return function(*args, **kwargs)
+
+        return without_grad
 
 
 def is_grad_enabled():
-    """True unless inside no_grad()."""
-    return _grad_enabled
+    """True unless this thread is inside no_grad()."""
+    return _grad_mode.enabled
+
+
+# --- the twin of each operation over arrays --------------------------------------
+
+# op name -> (rule, stacked): rule(np, *operands) returns (result, local gradients),
+# each an array over samples (or a number that broadcasts). Filled by @array_rule.
+ARRAY_RULES = {}
+
+
+def array_rule(op, stacked=False):
+    """Register the decorated function as op's rule over arrays; it stays a static method.
+
+    stacked: the operation takes any number of operands, and its rule gets them
+    as one array, stacked along axis -2, and returns one local gradient array
+    that broadcasts against it.
+    """
+
+    def register(rule):
+        ARRAY_RULES[op] = (rule, stacked)
+        return staticmethod(rule)
+
+    return register
 
 
 class Value:
@@ -51,23 +110,72 @@ class Value:
     ``op`` names the operation that produced it, ``inputs`` are its operands in
     order (``x + x`` has two), ``local_grads`` the derivative of this value with
     respect to each operand. A leaf (data or parameter) has ``op == ""`` and no inputs.
+
+    ``Value(data, _children, _op)`` is micrograd's form, for an operation a
+    learner writes: its derivatives come from the ``_backward`` function the
+    learner assigns (see ``_backward``).
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
+    # One object per node, and the only one the garbage collector tracks:
+    # operands and local derivatives sit in slots, not in tuples of their own.
+    # _x, _y: the first and second operand (_y None for one operand; _x a tuple
+    # for more); _dx, _dy: d self / d operand, floats (_dx a tuple for more
+    # operands, None when a learner's _backward function supplies them).
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_dx", "_dy", "__weakref__")
 
-    def __init__(self, data, label=""):
+    # numpy's binary operators hand a Value back to it: np.float64(2) * x is a Value
+    __array_ufunc__ = None
+
+    def __new__(cls, *args, **kwargs):
+        # A Value you create takes extra attributes (p.m = 0.0, as EurekaLabs'
+        # AdamW keeps its state); the nodes that operations make, nearly all of
+        # a graph, stay without the 32 bytes that possibility costs each object.
+        return object.__new__(_OwnValue if cls is Value else cls)
+
+    def __init__(self, data, _children=(), _op="", label=""):
         self.data = _real_number(data, "Value()")
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value() label must be a str, got {label!r} ({type(label).__name__})")
+        if not isinstance(_op, str):
+            raise TypeError(f"Value() _op must be a str naming the operation, got {_op!r}")
         self.label = label
-        self.op = ""
-        self.inputs = ()
-        self.local_grads = ()
+        operands = _children_of(_children)
+        if not operands or not is_grad_enabled():
+            self.op, self._x, self._y = "", None, None
+        else:
+            self.op = _op
+            self._x, self._y = _pack(operands)
+        # Derivatives unknown until the learner assigns _backward: until then,
+        # as in micrograd, nothing flows back through this node.
+        self._dx = self._dy = None
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    @property
+    def inputs(self):
+        """The operands, in the order the operation took them; () for a leaf."""
+        x = self._x
+        if x is None:
+            return ()
+        if type(x) is tuple:
+            return x
+        y = self._y
+        return (x,) if y is None else (x, y)
+
+    @property
+    def local_grads(self):
+        """d self / d operand for each of ``inputs``, as numbers computed in the forward pass."""
+        dx = self._dx
+        if type(dx) is float:
+            return (dx,) if self._y is None else (dx, self._dy)
+        if dx is not None:
+            return dx
+        if self._x is None:
+            return ()
+        return _local_grads_of_closure(self)
 
     def item(self):
         """The plain float, as ``tensor.item()``."""
@@ -75,7 +183,7 @@ class Value:
 
     def backward(self, gradient=1.0):
         """Fill ``grad`` of every node in this graph with d self / d node (leaves accumulate)."""
-        engine.backward(self, _real_number(gradient, "backward()"))
+        engine.backward(self, gradient)
 
     # --- arithmetic: forward rule and local derivatives side by side ---------
 
@@ -83,20 +191,32 @@ class Value:
         """x + y;  d/dx = 1,  d/dy = 1"""
         if type(other) is not Value:
             other = _operand(other, "+")
-        return _result(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        return _binary(self.data + other.data, self, other, 1.0, 1.0, "+")
+
+    @array_rule("+")
+    def _add_arrays(np, x, y):
+        return x + y, (1.0, 1.0)
 
     def __sub__(self, other):
         """x - y;  d/dx = 1,  d/dy = -1"""
         if type(other) is not Value:
             other = _operand(other, "-")
-        return _result(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        return _binary(self.data - other.data, self, other, 1.0, -1.0, "-")
+
+    @array_rule("-")
+    def _sub_arrays(np, x, y):
+        return x - y, (1.0, -1.0)
 
     def __mul__(self, other):
         """x * y;  d/dx = y,  d/dy = x"""
         if type(other) is not Value:
             other = _operand(other, "*")
         x, y = self.data, other.data
-        return _result(x * y, (self, other), (y, x), "*")
+        return _binary(x * y, self, other, y, x, "*")
+
+    @array_rule("*")
+    def _mul_arrays(np, x, y):
+        return x * y, (y, x)
 
     def __truediv__(self, other):
         """x / y;  d/dx = 1/y,  d/dy = -x/y²"""
@@ -114,11 +234,20 @@ class Value:
                 f"{_name(self)} / {_name(other)}: the result or its derivative "
                 "is too large for a float"
             )
-        return _result(q, (self, other), (local_x, local_y), "/")
+        return _binary(q, self, other, local_x, local_y, "/")
+
+    @array_rule("/")
+    def _div_arrays(np, x, y):
+        q = x / y
+        return q, (1.0 / y, -q / y)
 
     def __neg__(self):
         """-x;  d/dx = -1"""
-        return _result(-self.data, (self,), (-1.0,), "neg")
+        return _unary(-self.data, self, -1.0, "neg")
+
+    @array_rule("neg")
+    def _neg_arrays(np, x):
+        return -x, (-1.0,)
 
     def __pow__(self, exponent):
         """x ** n for a number n;  d/dx = n·x^(n-1).  x ** y for a Value y: see _power."""
@@ -139,15 +268,24 @@ class Value:
             )
         try:
             out = x**n
-            local = n * x ** (n - 1.0) if n != 0.0 else 0.0
         except OverflowError:
             raise OverflowError(f"{_name(self)} ** {n:g} is too large for a float") from None
-        if not math.isfinite(local):  # the product n·x^(n-1) overflows without raising
+        local = _power_slope(x, n, out)
+        if not math.isfinite(local):
             if not math.isfinite(x):  # an earlier +, - or * overflowed to inf or nan
                 raise ValueError(f"{_name(self)} ** {n:g}: the base is not a finite number")
             raise OverflowError(f"{_name(self)} ** {n:g}: its derivative is too large for a float")
         # named from the float, so x ** Fraction(1, 2) and x ** 0.5 read the same: "**0.5"
-        return _result(out, (self,), (local,), f"**{n:.0f}" if n.is_integer() else f"**{n!r}")
+        return _unary(out, self, local, _power_name(n))
+
+    @array_rule("**n")  # the exponent n is part of the op's name: "**2", "**0.5"
+    def _pow_arrays(np, x, n):
+        out = x**n
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            local = n * x ** (n - 1.0) if n != 0.0 else 0.0 * x
+            # as _power_slope: where x^(n-1) overflows but the slope does not
+            local = np.where(np.isfinite(local) | (x == 0.0), local, (n * out) / x)
+        return out, (local,)
 
     @staticmethod
     def sum(values):
@@ -159,7 +297,33 @@ class Value:
         terms = tuple(v if type(v) is Value else _operand(v, "sum") for v in values)
         if not terms:
             raise ValueError("Value.sum() needs at least one value")
-        return _result(sum([v.data for v in terms]), terms, (1.0,) * len(terms), "sum")
+        return _many(sum([v.data for v in terms]), terms, (1.0,) * len(terms), "sum")
+
+    @array_rule("sum", stacked=True)
+    def _sum_arrays(np, terms):
+        return terms.sum(axis=-2), 1.0
+
+    @staticmethod
+    def logsumexp(values):
+        """log(e^x1 + ... + e^xn) as one node;  d/dxi = e^xi / Σ e^xj (the softmax).
+
+        Computed as m + log Σ e^(xi − m) with m the largest xi, so no exponent
+        is positive: finite for any finite inputs.
+        """
+        terms = tuple(v if type(v) is Value else _operand(v, "logsumexp") for v in values)
+        if not terms:
+            raise ValueError("Value.logsumexp() needs at least one value")
+        m = max(v.data for v in terms)
+        exps = [math.exp(v.data - m) for v in terms]
+        total = math.fsum(exps)
+        return _many(m + math.log(total), terms, tuple(e / total for e in exps), "logsumexp")
+
+    @array_rule("logsumexp", stacked=True)
+    def _logsumexp_arrays(np, terms):
+        m = terms.max(axis=-2, keepdims=True)
+        exps = np.exp(terms - m)
+        total = exps.sum(axis=-2, keepdims=True)
+        return (m + np.log(total)).squeeze(-2), exps / total
 
     # reflected forms keep operands in written order: 2 - x has inputs (2, x)
     def __radd__(self, other):
@@ -175,7 +339,7 @@ class Value:
         return _operand(other, "/") / self
 
     def __rpow__(self, other):
-        return _power(_operand(other, "**"), self)
+        return _power(_operand(other, "**"), self, base_is_constant=True)
 
     # --- functions -----------------------------------------------------------
 
@@ -183,13 +347,22 @@ class Value:
         """max(0, x);  d/dx = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)"""
         x = self.data
         if x > 0.0:
-            return _result(x, (self,), (1.0,), "relu")
-        return _result(0.0, (self,), (0.0,), "relu")
+            return _unary(x, self, 1.0, "relu")
+        return _unary(0.0, self, 0.0, "relu")
+
+    @array_rule("relu")
+    def _relu_arrays(np, x):
+        return np.maximum(x, 0.0), ((x > 0.0) * 1.0,)
 
     def tanh(self):
         """tanh x;  d/dx = 1 - tanh² x"""
         t = math.tanh(self.data)  # stable for any x, unlike (e^2x - 1)/(e^2x + 1)
-        return _result(t, (self,), (1.0 - t * t,), "tanh")
+        return _unary(t, self, 1.0 - t * t, "tanh")
+
+    @array_rule("tanh")
+    def _tanh_arrays(np, x):
+        t = np.tanh(x)
+        return t, (1.0 - t * t,)
 
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""
@@ -200,7 +373,30 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
+        return _unary(s, self, s * (1.0 - s), "sigmoid")
+
+    @array_rule("sigmoid")
+    def _sigmoid_arrays(np, x):
+        e = np.exp(-np.abs(x))  # e^-x for x >= 0, e^x below: never e^(large)
+        s = np.where(x >= 0.0, 1.0, e) / (1.0 + e)
+        return s, (s * (1.0 - s),)
+
+    def softplus(self):
+        """log(1 + e^x), a smooth relu;  d/dx = σ(x)"""
+        x = self.data
+        # max(x, 0) + log(1 + e^-|x|): no overflow, and log1p keeps tiny values exact
+        out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+        if x >= 0.0:
+            slope = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            slope = e / (1.0 + e)
+        return _unary(out, self, slope, "softplus")
+
+    @array_rule("softplus")
+    def _softplus_arrays(np, x):
+        e = np.exp(-np.abs(x))
+        return np.maximum(x, 0.0) + np.log1p(e), (np.where(x >= 0.0, 1.0, e) / (1.0 + e),)
 
     def exp(self):
         """e^x;  d/dx = e^x"""
@@ -208,7 +404,12 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp({_name(self)}) is too large for a float") from None
-        return _result(e, (self,), (e,), "exp")
+        return _unary(e, self, e, "exp")
+
+    @array_rule("exp")
+    def _exp_arrays(np, x):
+        e = np.exp(x)
+        return e, (e,)
 
     def log(self):
         """ln x;  d/dx = 1/x  (defined for x > 0 only)"""
@@ -218,7 +419,11 @@ class Value:
         local = 1.0 / x
         if local == math.inf:  # x is so close to 0 (subnormal) that 1/x overflows
             raise OverflowError(f"log({_name(self)}): its derivative 1/x is too large for a float")
-        return _result(math.log(x), (self,), (local,), "log")
+        return _unary(math.log(x), self, local, "log")
+
+    @array_rule("log")
+    def _log_arrays(np, x):
+        return np.log(x), (1.0 / x,)
 
     # --- micrograd's internal names, so code written against it runs unchanged
 
@@ -230,15 +435,157 @@ class Value:
     def _op(self):
         return self.op
 
+    @property
     def _backward(self):
-        """Pass this node's grad to its inputs (one chain-rule step), as micrograd's closure did."""
+        """micrograd's hook: a function that passes this node's grad on to its inputs.
+
+        Built-in operations store their local derivatives, and this is one
+        chain-rule step over them. A learner's own operation assigns its own
+        function, the lecture's way (``out._backward = _backward``); backward(),
+        grad(), trace() and draw() then run it, and ``local_grads`` are read off
+        it by running it once on zeroed inputs with ``out.grad = 1``.
+        """
+        own = self._own_backward
+        return own if own is not None else self._chain_rule_step
+
+    @_backward.setter
+    def _backward(self, function):
+        if not callable(function):
+            raise TypeError(f"_backward must be a function of no arguments, got {function!r}")
+        if type(self) is Value:  # made by a built-in operation: no __dict__ to keep it in
+            raise TypeError(
+                f"cannot set _backward on {self!r}: it was made by the built-in operation "
+                f"{self.op!r}. Make your operation's result with Value(data, (inputs...), 'name') "
+                "and assign _backward on that"
+            )
+        self._own_backward = function  # not a slot: kept in this node's __dict__
+        self._dx = self._dy = None  # the function now defines the derivatives
+
+    _own_backward = None  # the default when no function was assigned
+
+    def _chain_rule_step(self):
+        """input.grad += local gradient × self.grad, for each input (nothing, before _backward is set)."""
+        if self._dx is None:
+            return
         upstream = self.grad
         for inp, local in zip(self.inputs, self.local_grads):
             inp.grad += local * upstream
 
 
-def _power(base, exponent):
-    """x ** y for Values;  d/dx = y·x^(y-1),  d/dy = x^y · ln x  (needs x > 0)."""
+class _OwnValue(Value):
+    """What ``Value(...)`` makes: a Value that also takes extra attributes."""
+
+    __slots__ = ("__dict__",)
+
+
+# --- how nodes are made ------------------------------------------------------------
+
+_new_node = object.__new__
+
+
+def _unary(data, x, local, op):
+    """The node for an operation of one operand; a leaf when no graph is being recorded."""
+    node = _new_node(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _threads_without_grad and not _grad_mode.enabled:
+        node.op, node._x, node._dx = "", None, None
+    else:
+        node.op, node._x, node._dx = op, x, local
+    node._y = node._dy = None
+    return node
+
+
+def _binary(data, x, y, local_x, local_y, op):
+    """The node for an operation of two operands; a leaf when no graph is being recorded."""
+    node = _new_node(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _threads_without_grad and not _grad_mode.enabled:
+        node.op, node._x, node._y, node._dx, node._dy = "", None, None, None, None
+    else:
+        node.op, node._x, node._y, node._dx, node._dy = op, x, y, local_x, local_y
+    return node
+
+
+def _many(data, operands, local_grads, op):
+    """The node for an operation of any number of operands (a tuple, and a tuple of floats)."""
+    if len(operands) == 1:
+        return _unary(data, operands[0], local_grads[0], op)
+    node = _unary(data, None, None, op)
+    if node.op:
+        node._x, node._dx = operands, local_grads
+    return node
+
+
+def _constant(number):
+    """A leaf holding a finite float that an operation was given as an operand."""
+    node = _new_node(Value)
+    node.data, node.grad, node.label, node.op = number, 0.0, "", ""
+    node._x = node._y = node._dx = node._dy = None
+    return node
+
+
+def _pack(operands):
+    """(_x, _y) for a tuple of operand Values."""
+    if len(operands) == 1:
+        return operands[0], None
+    if len(operands) == 2:
+        return operands
+    return operands, None
+
+
+def _children_of(children):
+    """micrograd's _children as a tuple of distinct Values, in the order given.
+
+    Duplicates go (micrograd keeps a set): a learner's _backward adds to each
+    operand's grad directly, so an operand listed twice is still one input.
+    """
+    if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
+        raise TypeError(
+            f"Value(data, _children, _op): _children must be a tuple of Values, got {children!r}; "
+            "to name a value, pass label=..."
+        )
+    operands = tuple(dict.fromkeys(children))
+    for k, operand in enumerate(operands):
+        if not isinstance(operand, Value):
+            raise TypeError(
+                f"Value(data, _children, _op): _children[{k}] must be a Value, "
+                f"got {operand!r} ({type(operand).__name__})"
+            )
+    return operands
+
+
+def _local_grads_of_closure(node):
+    """A learner's _backward run once with node.grad = 1 on zeroed inputs: what each input receives.
+
+    Every grad it touches is put back, so reading local_grads changes nothing.
+    """
+    operands = node.inputs
+    saved = [x.grad for x in operands], node.grad
+    try:
+        for x in operands:
+            x.grad = 0.0
+        node.grad = 1.0
+        node._backward()
+        return tuple(x.grad for x in operands)
+    finally:
+        for x, grad in zip(operands, saved[0]):
+            x.grad = grad
+        node.grad = saved[1]
+
+
+# --- powers -----------------------------------------------------------------------
+
+
+def _power(base, exponent, base_is_constant=False):
+    """x ** y for Values;  d/dx = y·x^(y-1),  d/dy = x^y · ln x  (needs x > 0).
+
+    base_is_constant: the base is a plain number (2 ** y); no one differentiates
+    it, so its derivative may overflow to inf without making the result an error.
+    """
     x, y = base.data, exponent.data
     if x < 0.0 or (x == 0.0 and y < 1.0):
         raise ValueError(
@@ -247,36 +594,51 @@ def _power(base, exponent):
         )
     try:
         out = x**y
-        if x == 0.0:  # y >= 1: x^y ln x -> 0 as x -> 0
-            local_x, local_y = (1.0 if y == 1.0 else 0.0), 0.0
-        else:
-            local_x, local_y = y * x ** (y - 1.0), out * math.log(x)
     except OverflowError:
         raise OverflowError(f"{_name(base)} ** {_name(exponent)} is too large for a float") from None
-    if not (math.isfinite(local_x) and math.isfinite(local_y)):  # products overflow silently
+    local_x = _power_slope(x, y, out)
+    local_y = 0.0 if x == 0.0 else out * math.log(x)  # y >= 1 at 0: x^y ln x -> 0
+    if not math.isfinite(local_y) or not (math.isfinite(local_x) or base_is_constant):
         raise OverflowError(
             f"{_name(base)} ** {_name(exponent)}: its derivative is too large for a float"
         )
-    return _result(out, (base, exponent), (local_x, local_y), "**")
+    return _binary(out, base, exponent, local_x, local_y, "**")
 
 
-_new_node = object.__new__
+@array_rule("**")
+def _power_arrays(np, x, y):
+    out = x**y
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        local_x = np.where(y == 0.0, 0.0, y * x ** (y - 1.0))
+        local_x = np.where(np.isfinite(local_x) | (x == 0.0), local_x, (y * out) / x)
+        local_y = np.where(x == 0.0, 0.0, out * np.log(x))
+    return out, (local_x, local_y)
 
 
-def _result(data, inputs, local_grads, op):
-    """A new node made by an operation; a leaf when no graph is being recorded."""
-    node = _new_node(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    if _grad_enabled:
-        node.op = op
-        node.inputs = inputs
-        node.local_grads = local_grads
-    else:
-        node.op = ""
-        node.inputs = node.local_grads = ()
-    return node
+def _power_slope(x, n, out):
+    """d/dx x^n = n·x^(n-1), for x^n = out already computed.
+
+    0 when n = 0 (x^0 is constant, even where x^-1 overflows). Where x^(n-1)
+    overflows but the slope itself does not (x = 1e-310, n = 0.001), the same
+    slope as (n·x^n)/x.
+    """
+    if n == 0.0:
+        return 0.0
+    try:
+        slope = n * x ** (n - 1.0)
+    except (OverflowError, ZeroDivisionError):
+        slope = math.inf
+    if not math.isfinite(slope) and x != 0.0:
+        slope = (n * out) / x
+    return slope
+
+
+def _power_name(n):
+    """The op name of x ** n: "**2", "**0.5"; autograd.batch reads n back from it."""
+    return f"**{n:.0f}" if n.is_integer() else f"**{n!r}"
+
+
+# --- checking what comes in ---------------------------------------------------------
 
 
 def _operand(other, op):
@@ -284,31 +646,48 @@ def _operand(other, op):
     if isinstance(other, Value):
         return other
     if type(other) is float and math.isfinite(other):  # the common case, kept fast
-        constant = _new_node(Value)
-        constant.data, constant.grad, constant.label = other, 0.0, ""
-        constant.op, constant.inputs, constant.local_grads = "", (), ()
-        return constant
-    if isinstance(other, Real):
-        return Value(other)
-    raise TypeError(
-        f"unsupported operand for {op}: {other!r} ({type(other).__name__}); "
-        "expected a Value or a real number"
-    )
-
-
-def _real_number(x, where):
-    """x as a finite float, or a TypeError/ValueError that says what was wrong."""
-    if isinstance(x, Value):
-        raise TypeError(f"{where} needs a real number, got {x!r}; use the Value itself or its .data")
-    if not isinstance(x, Real):
-        raise TypeError(f"{where} needs a real number, got {x!r} ({type(x).__name__})")
+        return _constant(other)
     try:
-        x = float(x)
-    except OverflowError:
-        raise OverflowError(f"{where} got an integer too large for a float") from None
+        return _constant(_real_number(other, f"operand of {op}"))
+    except TypeError:
+        raise TypeError(
+            f"unsupported operand for {op}: {other!r} ({type(other).__name__}); "
+            "expected a Value or a real number"
+        ) from None
+
+
+def real_number(x, where):
+    """x as a finite float, or a TypeError/ValueError that says what was wrong.
+
+    A real number is a Python int, float or Fraction, a numpy scalar, or a
+    0-d numpy array or torch tensor holding one (read with ``.item()``).
+    """
+    if type(x) is not float:
+        if isinstance(x, Value):
+            raise TypeError(f"{where} needs a real number, got {x!r}; use the Value itself or its .data")
+        if not isinstance(x, Real):
+            shape = getattr(x, "shape", None)
+            if shape == () and hasattr(x, "item"):  # a 0-d array or tensor: its one element
+                item = x.item()
+                if not isinstance(item, Real):
+                    raise TypeError(f"{where} needs a real number, got {x!r} (holding a "
+                                    f"{type(item).__name__})")
+                x = item
+            elif shape is not None:
+                raise TypeError(f"{where} needs a real number, got {x!r} ({type(x).__name__} of "
+                                f"shape {tuple(shape)}); a Value holds one number")
+            else:
+                raise TypeError(f"{where} needs a real number, got {x!r} ({type(x).__name__})")
+        try:
+            x = float(x)
+        except OverflowError:
+            raise OverflowError(f"{where} got an integer too large for a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where} needs a finite number, got {x}")
     return x
+
+
+_real_number = real_number
 
 
 def _name(node):

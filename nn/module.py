@@ -50,7 +50,7 @@ def _shared_inputs(x):
             inputs.append(v)
             continue
         try:
-            inputs.append(Value(v, f"x{k}"))
+            inputs.append(Value(v, label=f"x{k}"))
         except (TypeError, ValueError, OverflowError) as error:
             raise type(error)(f"input {k} of the model: {error}") from None
     return inputs

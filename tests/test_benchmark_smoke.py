@@ -1,7 +1,6 @@
-"""The engine benchmark runs end to end at toy sizes (tests/benchmarks/bench_engine.py). No timing is checked."""
+"""The benchmark (tests/benchmarks/bench_engine.py) runs end to end at toy sizes. No timing is checked."""
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,33 +13,34 @@ _spec = importlib.util.spec_from_file_location("bench_engine", _PATH)
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
-
-def test_benchmark_runs_every_case_and_reports_them():
-    limit = sys.getrecursionlimit()
-    rows, notes = bench.time_cases(chain_steps=200, sum_terms=300, samples=4, mlp_steps=1, repeats=1)
-    memory = bench.memory_case(samples=4)
-    report = bench.format_report(rows, notes, memory)
-    assert sys.getrecursionlimit() == limit  # raised for micrograd's runs only
-    cases = [case for case, _, _ in rows]
-    assert any(c.startswith("a. chain, 400 ops") for c in cases)
-    assert any("(Value.sum)" in c for c in cases)
-    assert any("micrograd's graph shape" in c for c in cases)
-    assert all(micro > 0 and ours > 0 for _, micro, ours in rows)
-    assert "Gradients identical: True" in report
-    assert "case" in report and "| ratio" in report and 'targets (issue "autograd")' in report
+TINY = {"samples": 4, "steps": {"micrograd": 1, "tracegrad": 2, "torch": 2},
+        "warmup": 1, "terms": 300, "chain": 1000}
 
 
-def test_benchmark_measures_the_same_graph_in_both_libraries():
-    memory = bench.memory_case(samples=3)
-    assert memory["micrograd"]["nodes"] == memory["tracegrad"]["nodes"] > 0
-    assert memory["tracegrad"]["freed_by_refcount"]
-    assert not memory["micrograd"]["freed_by_refcount"]  # its closures make cycles
+def test_every_row_runs_in_worker_processes_and_is_reported():
+    rows, memory = bench.measure(TINY)
+    report = bench.format_report(rows, memory, TINY["samples"])
+    assert [title for title, _, _ in rows] == [title for title, _, _ in bench.ROWS]
+    for title, micro, ours in rows:
+        assert micro["median"] > 0 and micro["steps"] == 1
+        if ours is not None:  # torch is optional
+            assert ours["median"] > 0 and 0.0 <= ours["gc_share"] <= 1.0
+    assert memory["tracegrad"]["Python sum"]["nodes"] == memory["micrograd"]["Python sum"]["nodes"]
+    assert memory["tracegrad"]["Python sum"]["freed_at_once"]
+    assert not memory["micrograd"]["Python sum"]["freed_at_once"]  # its closures make cycles
+    assert memory["tracegrad"]["chain"]["recursion_limit"] == 1000
+    assert "| row | micrograd 0.1.0 |" in report and "B/node" in report
 
 
-def test_inline_mlp_reproduces_micrograd_mlp_losses():
-    from micrograd.nn import MLP
+def test_the_shaped_model_builds_micrograds_graph_and_matches_its_losses():
+    from micrograd.engine import Value as MicroValue
 
-    xs, ys = bench.moons(8)
-    theirs = bench._micrograd_mlp(MLP, seed=5)
-    ours = bench.InlineMLP.like(theirs, Value)
-    assert bench.train_step(theirs, xs, ys) == bench.train_step(ours, xs, ys)
+    xs, ys = bench.moons(6)
+    weights = bench.initial_weights(seed=5)
+    theirs = bench._micrograd_model(weights)
+    ours = bench.InlineMLP(Value, weights)
+    mirror = bench.InlineMLP(MicroValue, weights)
+    for _ in range(2):
+        expected = bench.train_step(theirs, xs, ys)
+        assert bench.train_step(mirror, xs, ys) == expected
+        assert bench.train_step(ours, xs, ys) == pytest.approx(expected, rel=1e-12)

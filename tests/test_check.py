@@ -29,9 +29,13 @@ def test_gradcheck_takes_values_and_leaves_them_alone():
 
 
 def _wrong_square(x):
-    """x², built by hand with a wrong local derivative: x instead of 2x."""
-    out = x * x
-    out.local_grads = (x.data, 0.0)  # the correct pair, (x, x), sums to 2x
+    """x², written the micrograd lecture's way with a wrong derivative: x instead of 2x."""
+    out = Value(x.data * x.data, (x,), "**2")
+
+    def _backward():
+        x.grad += x.data * out.grad  # d/dx x² is 2x
+
+    out._backward = _backward
     return out
 
 
@@ -49,7 +53,7 @@ def test_gradcheck_catches_a_wrong_local_gradient_and_names_the_input():
 def test_gradcheck_catches_a_monkeypatched_operation(monkeypatch):
     def tanh_with_wrong_derivative(self):
         t = math.tanh(self.data)
-        return value_module._result(t, (self,), (1.0 - t,), "tanh")  # should be 1 - t²
+        return value_module._unary(t, self, 1.0 - t, "tanh")  # should be 1 - t²
 
     monkeypatch.setattr(Value, "tanh", tanh_with_wrong_derivative)
     with pytest.raises(GradcheckError, match=r"input 0 \(= 0.5\): backward gave 0.537.*, central difference gave 0.786"):

@@ -9,6 +9,7 @@ references uses tracegrad, so a wrong local derivative cannot hide.
 import gc
 import math
 import random
+import sys
 import weakref
 from typing import Callable, NamedTuple
 
@@ -83,6 +84,16 @@ OPS = [
        edges=((0.0,), (40.0,), (-40.0,), (800.0,), (-800.0,))),
     Op("exp", lambda x: x.exp(), math.exp, sympy.exp, ((-5, 5),), edges=((-800.0,), (700.0,))),
     Op("log", lambda x: x.log(), math.log, sympy.log, ((0.01, 10),), edges=((1e-8,), (1e8,))),
+    Op("softplus", lambda x: x.softplus(), lambda x: float(mpmath.log1p(mpmath.exp(x))),
+       lambda x: sympy.log(1 + sympy.exp(x)), ((-6, 6),),
+       edges=((0.0,), (40.0,), (-40.0,), (800.0,), (-800.0,)),
+       torch_fn=lambda x: _torch().nn.functional.softplus(x)),
+    Op("Value.logsumexp", lambda x, y, z: Value.logsumexp([x, y, 1.0, z]),
+       lambda x, y, z: float(mpmath.log(sum(mpmath.exp(v) for v in (x, y, 1.0, z)))),
+       lambda x, y, z: sympy.log(sympy.exp(x) + sympy.exp(y) + sympy.E + sympy.exp(z)),
+       ((-5, 5), (-5, 5), (-5, 5)), edges=((800.0, 799.0, -800.0), (-800.0, -801.0, -900.0)),
+       torch_fn=lambda x, y, z: _torch().logsumexp(
+           _torch().stack([x, y, _torch().tensor(1.0, dtype=x.dtype), z]), dim=0)),
     # the n-ary sum node, with a plain number among its terms
     Op("Value.sum", lambda x, y, z: Value.sum([x, y, 2.0, z]), lambda x, y, z: x + y + 2.0 + z,
        lambda x, y, z: x + y + 2 + z, ((-5, 5), (-5, 5), (-5, 5)),
@@ -92,6 +103,11 @@ OPS = [
     Op("(x * y + x) / y", lambda x, y: (x * y + x) / y, lambda x, y: (x * y + x) / y,
        lambda x, y: (x * y + x) / y, ((-3, 3), (0.5, 3))),
 ]
+
+
+def _torch():
+    import torch
+    return torch
 
 
 def _points(op):
@@ -293,8 +309,8 @@ _ERRORS = [
     ("label=None", lambda: Value(1, label=None), TypeError, r"label must be a str, got None"),
     ("Value.sum([])", lambda: Value.sum([]), ValueError, r"Value.sum\(\) needs at least one value"),
     ("Value.sum(['a'])", lambda: Value.sum([Value(1), "a"]), TypeError, r"unsupported operand for sum: 'a'"),
-    ("backward('x')", lambda: Value(1).backward("x"), TypeError, r"backward\(\) needs a real number, got 'x'"),
-    ("backward(nan)", lambda: Value(1).backward(math.nan), ValueError, r"backward\(\) needs a finite number"),
+    ("backward('x')", lambda: Value(1).backward("x"), TypeError, r"backward\(\) gradient needs a real number, got 'x'"),
+    ("backward(nan)", lambda: Value(1).backward(math.nan), ValueError, r"backward\(\) gradient needs a finite number"),
 ]
 
 
@@ -349,9 +365,25 @@ def test_repr_reads_data_and_grad():
     assert repr(Value(1, label="w")) == "Value(data=1.0, grad=0.0, label='w')"
 
 
-def test_nodes_have_no_instance_dict():
+def test_values_you_create_take_extra_attributes_without_changing_their_numbers():
+    # EurekaLabs' micrograd keeps AdamW's state on parameters and a colour on inputs
+    w, x = Value(0.5, label="w"), Value(2.0)
+    w.m, w.v = 0.0, 0.0
+    x._vis_color = "lightblue"
+    node = w * x
+    node.backward()
+    assert (w.m, w.v, x._vis_color) == (0.0, 0.0, "lightblue")
+    assert (node.data, node.grad, w.grad, x.grad) == (1.0, 1.0, 2.0, 0.5)
+    assert isinstance(w, Value) and isinstance(node, Value)
+    with pytest.raises(AttributeError):
+        w.never_set
+
+
+def test_nodes_made_by_operations_stay_compact():
+    # most of a graph: no room for extra attributes, and 32 bytes smaller for it
     node = Value(1.0) * 2
     assert not hasattr(node, "__dict__")
+    assert sys.getsizeof(node) < sys.getsizeof(Value(1.0))
     with pytest.raises(AttributeError):
         node.colour = "red"
 

@@ -1,139 +1,76 @@
-"""tracegrad's engine against micrograd 0.1.0: time and memory, in one interleaved run.
+"""tracegrad's speed and memory against micrograd 0.1.0 and PyTorch, each library in its own process.
 
-    python tests/benchmarks/bench_engine.py           # full size, about a minute
-    python tests/benchmarks/bench_engine.py --quick   # toy sizes, a few seconds
+    python tests/benchmarks/bench_engine.py            # full size, a few minutes
+    python tests/benchmarks/bench_engine.py --quick    # toy sizes, seconds
 
-Needs micrograd (``pip install -e ".[bench]"``). Every timed case runs the
-libraries alternately within each repetition (the one that went first goes
-last next time) and reports medians, with Python's default garbage-collector
-settings. Between runs, outside the timing, gc.collect() starts each run from
-a clean heap, so one library's leftover reference cycles are not collected
-(and charged) during the other's run; that leaves micrograd's last cleanup
-untimed, which if anything favours micrograd. The MLP case times a few
-training steps back to back, so each library pays its steady-state
-collection cost. Nothing here asserts on timing: it prints, you read.
+Needs micrograd (``pip install -e ".[bench]"``); PyTorch rows run when torch is
+installed. A user's training loop runs step after step in one process with
+Python's garbage collector on, so that is how every row is measured: each
+library runs in a fresh interpreter of its own (this file, ``--worker``),
+builds its model and data, takes a few warm-up steps, then times steps back to
+back with the collector on and untouched, and reports the median step time
+and the share of the time spent in the collector (seen through gc.callbacks).
+Two libraries in one process would pay for each other's garbage.
+
+The step: a 2-16-16-1 ReLU MLP over 100 samples of two moons, mean squared
+error, backward, plain SGD; every library starts from the same weights (drawn
+as micrograd draws them after random.seed(1337)). Nothing here asserts on
+timing: it prints, you read.
 """
 
 import argparse
 import gc
+import json
 import math
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 import weakref
 from pathlib import Path
 
-try:
-    import autograd  # noqa: F401  (installed with pip install -e .)
-except ImportError:  # run from a checkout that is not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from autograd import Value
-
-FULL = {"chain_steps": 50_000, "sum_terms": 100_000, "samples": 100, "mlp_steps": 5, "repeats": 5}
-QUICK = {"chain_steps": 300, "sum_terms": 1_000, "samples": 10, "mlp_steps": 1, "repeats": 1}
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = [2, 16, 16, 1]
+LEARNING_RATE = 0.05
+FULL = {"samples": 100, "steps": {"micrograd": 8, "tracegrad": 30, "torch": 300},
+        "warmup": 2, "terms": 100_000, "chain": 1_000_000}
+QUICK = {"samples": 10, "steps": {"micrograd": 2, "tracegrad": 3, "torch": 3},
+         "warmup": 1, "terms": 2_000, "chain": 10_000}
 
 
-def _micrograd():
-    """micrograd's Value and MLP classes, or a clear error."""
-    try:
-        from micrograd.engine import Value as MicroValue
-        from micrograd.nn import MLP as MicroMLP
-    except ImportError:
-        raise SystemExit('this benchmark needs micrograd: pip install -e ".[bench]"') from None
-    return MicroValue, MicroMLP
+# --- what every library runs: data, weights, one training step ----------------------
 
 
-def _micrograd_mlp(MicroMLP, seed=1337):
-    """micrograd.nn.MLP(2, [16, 16, 1]) with reproducible weights.
-
-    micrograd draws weights from the global random generator; its state is
-    put back afterwards, so nothing else in the process sees the seed.
-    """
-    state = random.getstate()
-    random.seed(seed)
-    try:
-        return MicroMLP(SIZES[0], SIZES[1:])
-    finally:
-        random.setstate(state)
-
-
-def _nn_mlp():
-    """tracegrad's nn.MLP, if the nn package provides it yet."""
-    try:
-        import nn
-    except ImportError:
-        return None
-    return getattr(nn, "MLP", None) if "MLP" in getattr(nn, "__all__", ()) else None
+def moons(n, seed=0):
+    """Two interleaved half circles, labels -1/+1."""
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        t = math.pi * rng.random()
+        if i % 2:
+            x0, x1, label = math.cos(t), math.sin(t), 1.0
+        else:
+            x0, x1, label = 1 - math.cos(t), 0.5 - math.sin(t), -1.0
+        xs.append([x0 + rng.gauss(0, 0.1), x1 + rng.gauss(0, 0.1)])
+        ys.append(label)
+    return xs, ys
 
 
-def interleaved(runs, repeats):
-    """Median seconds of each run, alternating their order in every repetition.
-
-    ``runs`` maps a name to a setup function that returns the function to time:
-    inputs are made fresh for each run and dropped after it, so one library's
-    objects never sit in the heap (slowing the collector) during the other's run.
-    """
-    names = list(runs)
-    times = {name: [] for name in names}
-    for rep in range(repeats):
-        shift = rep % len(names)
-        for name in names[shift:] + names[:shift]:
-            timed = runs[name]()
-            gc.collect()  # outside the timed region: see the module docstring
-            start = time.perf_counter()
-            timed()
-            times[name].append(time.perf_counter() - start)
-            del timed
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
-def with_recursion_limit(limit, fn):
-    """fn() with sys.setrecursionlimit raised to ``limit``; micrograd's topological sort recurses."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
-    try:
-        return fn()
-    finally:
-        sys.setrecursionlimit(old)
-
-
-# --- the workloads, written once for any micrograd-style Value class -----------
-
-
-def chain(V, steps):
-    """Build y = (...(x·1.0001 + 0.001)·1.0001 + 0.001...) with 2·steps operations; backward."""
-    x = V(0.5)
-    y = x
-    for _ in range(steps):
-        y = y * 1.0001 + 0.001
-    y.backward()
-    return x.grad
-
-
-def wide_sum(weights, inputs, value_sum=False):
-    """Σ wi·xi (Python's sum, or Value.sum as one node), then backward."""
-    products = [w * x for w, x in zip(weights, inputs)]
-    total = Value.sum(products) if value_sum else sum(products)
-    total.backward()
-    return total.data
+def initial_weights(seed=1337):
+    """weights[layer][neuron][input] as micrograd.nn.MLP draws them after random.seed(seed); biases 0."""
+    rng = random.Random(seed)
+    sizes = SIZES
+    return [[[rng.uniform(-1, 1) for _ in range(sizes[i])] for _ in range(sizes[i + 1])]
+            for i in range(len(sizes) - 1)]
 
 
 class InlineMLP:
     """micrograd's MLP over any Value class: the same nodes in the same order (b + Σ w·x, chained +)."""
 
-    def __init__(self, layers):
-        self.layers = layers  # [[(weights, bias) for each neuron] for each layer]
-
-    @classmethod
-    def like(cls, micro_model, V):
-        """A copy of a micrograd.nn.MLP's parameters as V's."""
-        return cls(
-            [[([V(w.data) for w in n.w], V(n.b.data)) for n in layer.neurons] for layer in micro_model.layers]
-        )
+    def __init__(self, V, weights):
+        self.layers = [[([V(w) for w in row], V(0.0)) for row in layer] for layer in weights]
 
     def __call__(self, x):
         for k, layer in enumerate(self.layers):
@@ -149,42 +86,186 @@ class InlineMLP:
             p.grad = 0.0
 
 
-def moons(n, seed=0):
-    """Two interleaved half circles with labels -1/+1, as in micrograd's demo."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        t = math.pi * rng.random()
-        if i % 2:
-            x0, x1, label = math.cos(t), math.sin(t), 1
-        else:
-            x0, x1, label = 1 - math.cos(t), 0.5 - math.sin(t), -1
-        xs.append([x0 + rng.gauss(0, 0.1), x1 + rng.gauss(0, 0.1)])
-        ys.append(label)
-    return xs, ys
-
-
-def svm_loss(model, xs, ys, alpha=1e-4):
-    """micrograd demo's loss: mean hinge max(0, 1 - y·score) plus alpha·Σp²."""
-    scores = [model(x) for x in xs]
-    losses = [(1 + -y * score).relu() for y, score in zip(ys, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = alpha * sum(p * p for p in model.parameters())
-    return data_loss + reg_loss
-
-
-def train_step(model, xs, ys, rate=0.05):
-    """Zero grads, forward over every sample, loss, backward, SGD update; the loss as a float."""
+def train_step(model, xs, ys):
+    """A learner's hand-written step: forward, mean squared error, zero_grad, backward, SGD."""
+    predictions = [model(x) for x in xs]
+    loss = sum((p - y) ** 2 for p, y in zip(predictions, ys)) * (1.0 / len(ys))
     model.zero_grad()
-    loss = svm_loss(model, xs, ys)
     loss.backward()
     for p in model.parameters():
-        p.data -= rate * p.grad
+        p.data -= LEARNING_RATE * p.grad
     return loss.data
 
 
-def graph_nodes(root):
-    """The set of nodes in root's graph, walking micrograd's ``_prev`` (ours has it too) iteratively."""
+# --- the workers: one library, one case, in this fresh process ------------------------
+
+
+class CollectorClock:
+    """Seconds spent in Python's garbage collector, measured with gc.callbacks."""
+
+    def __init__(self):
+        self.seconds, self.collections, self._started = 0.0, 0, None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self.collections += 1
+            self._started = None
+
+
+def timed_steps(step, steps, warmup):
+    """Median seconds of ``step()`` called back to back, and the collector's share of the time."""
+    for _ in range(warmup):
+        step()
+    clock = CollectorClock()
+    gc.callbacks.append(clock)
+    times = []
+    start = time.perf_counter()
+    try:
+        for _ in range(steps):
+            began = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - began)
+    finally:
+        gc.callbacks.remove(clock)
+    total = time.perf_counter() - start
+    return {"median": statistics.median(times), "gc_share": clock.seconds / total,
+            "collections": clock.collections, "steps": steps}
+
+
+def _micrograd_model(weights):
+    from micrograd.nn import MLP
+    model = MLP(SIZES[0], SIZES[1:])
+    for layer, rows in zip(model.layers, weights):
+        for neuron, row in zip(layer.neurons, rows):
+            for w, value in zip(neuron.w, row):
+                w.data = value
+    return model
+
+
+def worker_step(case, library, samples, steps, warmup):
+    """Time one training step of ``case`` ("shape", "mlp", "fit", "fit-scalar", "torch") in ``library``."""
+    xs, ys = moons(samples)
+    weights = initial_weights()
+    if library == "micrograd":
+        if case == "shape" or case == "mlp":  # micrograd's own MLP is its graph shape
+            model = _micrograd_model(weights)
+            return timed_steps(lambda: train_step(model, xs, ys), steps, warmup)
+    elif library == "torch":
+        return _torch_step(xs, ys, weights, steps, warmup)
+    else:
+        import nn
+        from autograd import Value
+        if case == "shape":
+            model = InlineMLP(Value, weights)
+            return timed_steps(lambda: train_step(model, xs, ys), steps, warmup)
+        model = nn.MLP.from_weights(weights, [[0.0] * len(layer) for layer in weights])
+        if case == "mlp":
+            return timed_steps(lambda: train_step(model, xs, ys), steps, warmup)
+        return _fit_steps(nn, model, xs, ys, steps, warmup, batched=(case == "fit"))
+    raise ValueError(f"no case {case!r} for {library}")
+
+
+def _fit_steps(nn, model, xs, ys, steps, warmup, batched):
+    """nn.fit's own step times (full batch), read off its on_step hook."""
+    stamps = []
+    clock = CollectorClock()
+    options = {"batched": batched}
+    try:
+        nn.fit(model, xs[:2], ys[:2], epochs=1, progress=False, **options)
+    except TypeError:  # an nn.fit before the batched path: it has only one path
+        if batched:
+            return None
+        options = {}
+    gc.callbacks.append(clock)
+    start = time.perf_counter()
+    try:
+        nn.fit(model, xs, ys, loss="mse", optimizer=nn.SGD(model.parameters(), lr=LEARNING_RATE),
+               epochs=steps + warmup, progress=False,
+               on_step=lambda info: stamps.append(time.perf_counter()), **options)
+    finally:
+        gc.callbacks.remove(clock)
+    total = time.perf_counter() - start
+    durations = [b - a for a, b in zip(stamps, stamps[1:])][warmup - 1:]
+    return {"median": statistics.median(durations), "gc_share": clock.seconds / total,
+            "collections": clock.collections, "steps": len(durations),
+            "first_step": stamps[0] - start}
+
+
+def _torch_step(xs, ys, weights, steps, warmup):
+    """PyTorch's batched nn.Linear layers on the whole batch, float64 like the scalar engines."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    layers = []
+    for i, rows in enumerate(weights):
+        linear = torch.nn.Linear(SIZES[i], SIZES[i + 1]).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(rows, dtype=torch.float64))
+            linear.bias.zero_()
+        layers += [linear, torch.nn.ReLU()] if i < len(weights) - 1 else [linear]
+    model = torch.nn.Sequential(*layers)
+    X = torch.tensor(xs, dtype=torch.float64)
+    Y = torch.tensor(ys, dtype=torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def step():
+        loss = ((model(X).squeeze(1) - Y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return timed_steps(step, steps, warmup)
+
+
+def worker_memory(library, terms, chain):
+    """Peak bytes per node of a wide sum of products, built and back-propagated from nothing;
+    whether the dropped graph is freed without the collector; a long chain."""
+    if library == "micrograd":
+        from micrograd.engine import Value
+        sys.setrecursionlimit(10 * terms + 1000)  # its topological sort recurses
+    else:
+        from autograd import Value
+    rng = random.Random(1)
+    inputs = [rng.uniform(-1, 1) for _ in range(terms)]
+    starts = [rng.uniform(-1, 1) for _ in range(terms)]
+    result = {}
+    for variant in ("Python sum", "Value.sum"):
+        if variant == "Value.sum" and not hasattr(Value, "sum"):
+            continue
+        gc.collect()
+        gc.disable()  # nothing but reference counting may free the graph below
+        tracemalloc.start()
+        weights = [Value(w) for w in starts]
+        products = [w * x for w, x in zip(weights, inputs)]
+        total = sum(products) if variant == "Python sum" else Value.sum(products)
+        del products
+        total.backward()
+        _, peak = tracemalloc.get_traced_memory()
+        nodes = _count_nodes(total)
+        interior = [weakref.ref(n) for n in _walk(total) if n._prev]
+        del total
+        freed = all(ref() is None for ref in interior)
+        del interior, weights
+        tracemalloc.stop()
+        gc.enable()
+        result[variant] = {"nodes": nodes, "peak_per_node": peak / nodes, "freed_at_once": freed}
+    if library != "micrograd":
+        x = Value(0.5)
+        y = x
+        began = time.perf_counter()
+        for _ in range(chain // 2):
+            y = y * 1.0000001 + 0.0
+        y.backward()
+        result["chain"] = {"ops": chain, "seconds": time.perf_counter() - began,
+                           "grad": x.grad, "recursion_limit": sys.getrecursionlimit()}
+    return result
+
+
+def _walk(root):
     seen, stack = set(), [root]
     while stack:
         node = stack.pop()
@@ -194,206 +275,106 @@ def graph_nodes(root):
     return seen
 
 
-# --- the cases ------------------------------------------------------------------
+def _count_nodes(root):
+    return len(_walk(root))
 
 
-def time_cases(chain_steps, sum_terms, samples, mlp_steps, repeats):
-    """Rows of (case, micrograd seconds, tracegrad seconds) and notes on how they ran.
-
-    One function per case, so a case's graphs and leaves are gone before the
-    next starts: a large live heap slows every collection, for both libraries.
-    """
-    rows, notes = [], []
-    for case in (chain_case, sum_case, mlp_case):
-        case_rows, note = case(chain_steps=chain_steps, sum_terms=sum_terms, samples=samples,
-                               mlp_steps=mlp_steps, repeats=repeats)
-        rows += case_rows
-        notes.append(note)
-    return rows, notes
+# --- the driver: every row, each library in its own process ---------------------------
 
 
-def chain_case(chain_steps, repeats, **_):
-    """a. a long chain."""
-    MicroValue, _ = _micrograd()
-    depth = 2 * chain_steps + 1000
-    t = interleaved(
-        {
-            "micrograd": lambda: lambda: with_recursion_limit(depth, lambda: chain(MicroValue, chain_steps)),
-            "tracegrad": lambda: lambda: chain(Value, chain_steps),
-        },
-        repeats,
-    )
-    same = with_recursion_limit(depth, lambda: chain(MicroValue, chain_steps)) == chain(Value, chain_steps)
-    note = (
-        f"a. micrograd's recursive topological sort needs sys.setrecursionlimit({depth:,}) "
-        f"for this chain (raised for its runs only); tracegrad runs at the default "
-        f"{sys.getrecursionlimit()}. Gradients identical: {same}."
-    )
-    return [(f"a. chain, {2 * chain_steps:,} ops: build + backward", t["micrograd"], t["tracegrad"])], note
+def run_worker(*args, python=sys.executable):
+    done = subprocess.run([python, __file__, "--worker", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def sum_case(sum_terms, repeats, **_):
-    """b. a wide sum of products."""
-    MicroValue, _ = _micrograd()
-    rng = random.Random(1)
-    data = [rng.uniform(-1, 1) for _ in range(sum_terms)]
-    start = [rng.uniform(-1, 1) for _ in range(sum_terms)]
-    depth = sum_terms + 1000
-
-    def micrograd_run():
-        weights = [MicroValue(w) for w in start]
-        return lambda: with_recursion_limit(depth, lambda: wide_sum(weights, data))
-
-    def tracegrad_run(value_sum):
-        weights = [Value(w) for w in start]
-        return lambda: wide_sum(weights, data, value_sum)
-
-    t = interleaved(
-        {
-            "micrograd": micrograd_run,
-            "tracegrad": lambda: tracegrad_run(False),
-            "Value.sum": lambda: tracegrad_run(True),
-        },
-        repeats,
-    )
-    rows = [
-        (f"b. sum of {sum_terms:,} products (Python sum)", t["micrograd"], t["tracegrad"]),
-        (f"b. sum of {sum_terms:,} products (Value.sum)", t["micrograd"], t["Value.sum"]),
-    ]
-    return rows, f"b. Python's sum chains {sum_terms:,} + nodes: micrograd again needs a raised recursion limit."
+ROWS = [
+    ("micrograd's graph shape (sum(w*x ..., b)) over each library's Value", "shape", "shape"),
+    ("each library's own nn.MLP, a hand-written loop", "mlp", "mlp"),
+    ("tracegrad nn.fit, full batch, batched path", "mlp", "fit"),
+    ("tracegrad nn.fit, full batch, scalar path", "mlp", "fit-scalar"),
+    ("PyTorch, batched nn.Linear (float64), for scale", "mlp", "torch"),
+]
 
 
-def mlp_case(samples, mlp_steps, repeats, **_):
-    """c. training steps of a 2-16-16-1 ReLU MLP with micrograd's demo loss."""
-    _, MicroMLP = _micrograd()
-    xs, ys = moons(samples)
-    micro_model = _micrograd_mlp(MicroMLP)
-    shaped = InlineMLP.like(micro_model, Value)
-    first_micro, first_ours = train_step(micro_model, xs, ys), train_step(shaped, xs, ys)
-    # the models are small (337 parameters each) and live throughout
-    runs = {
-        "micrograd": lambda: lambda: [train_step(micro_model, xs, ys) for _ in range(mlp_steps)],
-        "shaped": lambda: lambda: [train_step(shaped, xs, ys) for _ in range(mlp_steps)],
-    }
-    NNMLP = _nn_mlp()
-    if NNMLP is not None:
-        try:
-            nn_model = NNMLP(SIZES[0], SIZES[1:], seed=1337)
-        except TypeError:  # an nn.MLP without the seed keyword
-            nn_model = NNMLP(SIZES[0], SIZES[1:])
-        runs["nn"] = lambda: lambda: [train_step(nn_model, xs, ys) for _ in range(mlp_steps)]
-    t = {name: s / mlp_steps for name, s in interleaved(runs, repeats).items()}
-    what = f"c. MLP 2-16-16-1 step, {samples} samples"
+def measure(sizes):
+    """Every row: {name: (micrograd result, the other library's result)}; and memory."""
+    micrograd = {}
     rows = []
-    if "nn" in t:
-        rows.append((f"{what}, tracegrad nn.MLP", t["micrograd"], t["nn"]))
-    rows.append((f"{what}, tracegrad engine, micrograd's graph shape", t["micrograd"], t["shaped"]))
-    note = (
-        f"c. per step, {mlp_steps} steps timed back to back; micrograd.nn.MLP against the same "
-        f"weights in micrograd's graph shape: first-step losses {first_micro!r} and {first_ours!r}."
-    )
-    if "nn" not in t:
-        note += " nn does not export MLP yet: no nn.MLP row."
-    return rows, note
+    for title, micro_case, case in ROWS:
+        if micro_case not in micrograd:
+            micrograd[micro_case] = run_worker("step", micro_case, "micrograd", sizes["samples"],
+                                               sizes["steps"]["micrograd"], sizes["warmup"])
+        library = "torch" if case == "torch" else "tracegrad"
+        ours = run_worker("step", case, library, sizes["samples"], sizes["steps"][library],
+                          sizes["warmup"])
+        rows.append((title, micrograd[micro_case], ours))
+    memory = {library: run_worker("memory", library, sizes["terms"], sizes["chain"])
+              for library in ("micrograd", "tracegrad")}
+    return rows, memory
 
 
-def memory_case(samples):
-    """Peak traced bytes per node for one loss + backward, and whether the dropped graph is freed."""
-    MicroValue, MicroMLP = _micrograd()
-    xs, ys = moons(samples)
-    micro_model = _micrograd_mlp(MicroMLP)
-    models = {"micrograd": micro_model, "tracegrad": InlineMLP.like(micro_model, Value)}
-    result = {}
-    for name, model in models.items():
-        gc.collect()
-        tracemalloc.start()
-        base = tracemalloc.get_traced_memory()[0]
-        loss = svm_loss(model, xs, ys)
-        loss.backward()
-        graph_bytes, peak = tracemalloc.get_traced_memory()
-        nodes = graph_nodes(loss)
-        refs = [weakref.ref(node) for node in nodes if node._prev]  # parameters stay alive
-        nodes = len(nodes)
-        del loss
-        freed_by_refcount = all(ref() is None for ref in refs)
-        del refs
-        # Freed tuples and floats partly stay in CPython's free lists (a fixed
-        # amount, a few hundred KiB at most) until a full collection clears them.
-        after_drop = tracemalloc.get_traced_memory()[0]
-        gc.collect()
-        after_collect = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        result[name] = {
-            "nodes": nodes,
-            "peak_per_node": (peak - base) / nodes,
-            "graph_bytes": graph_bytes - base,
-            "left_after_drop": after_drop - base,
-            "left_after_collect": after_collect - base,
-            "freed_by_refcount": freed_by_refcount,
-        }
-    return result
-
-
-# --- printing -------------------------------------------------------------------
-
-
-def _ms(seconds):
-    return f"{seconds * 1000:,.1f} ms"
-
-
-def format_report(rows, notes, memory):
-    width = max(len(case) for case, _, _ in rows)
-    lines = [
-        f"{'case':<{width}} | {'micrograd median':>16} | {'tracegrad median':>16} | ratio",
-        f"{'-' * width}-+-{'-' * 16}-+-{'-' * 16}-+------",
-    ]
-    for case, micro, ours in rows:
-        lines.append(f"{case:<{width}} | {_ms(micro):>16} | {_ms(ours):>16} | {micro / ours:.1f}x")
-    m, o = memory["micrograd"], memory["tracegrad"]
-    lines += [
-        "",
-        f"d. memory: the MLP's loss + backward, {m['nodes']:,} nodes in micrograd, {o['nodes']:,} in tracegrad",
-        f"   peak bytes per node        | micrograd {m['peak_per_node']:,.0f} B | "
-        f"tracegrad {o['peak_per_node']:,.0f} B | ratio {m['peak_per_node'] / o['peak_per_node']:.1f}x",
-    ]
-    for name, r in memory.items():
-        lines.append(
-            f"   {name:<9} after del: weakrefs to its interior nodes {'all dead' if r['freed_by_refcount'] else 'ALIVE'}, "
-            f"{r['left_after_drop'] / 1024:,.1f} KiB of {r['graph_bytes'] / 1024:,.1f} KiB still allocated; "
-            f"after gc.collect(): {r['left_after_collect'] / 1024:,.1f} KiB"
-        )
-    lines += ["", "notes:"] + [f"  {note}" for note in notes]
-
-    lines += ["", 'targets (issue "autograd"):']
-    issue_measured = {"tracegrad nn.MLP": "~17x", "tracegrad engine, micrograd's graph shape": "~10x"}
-    for case, micro, ours in rows:
-        if case.startswith("c."):
-            who = case.split(", ", 2)[-1]
-            speedup = micro / ours
-            lines.append(
-                f"  MLP step >= 10x faster than micrograd, {who}: {speedup:.1f}x, {_met(speedup >= 10)} "
-                f"(the issue measured {issue_measured[who]})"
-            )
-    share = o["peak_per_node"] / m["peak_per_node"]
-    lines.append(f"  peak memory per node <= 1/3 of micrograd's: {share:.2f}, {_met(share <= 1 / 3)}")
-    freed = o["freed_by_refcount"] and o["left_after_drop"] < 0.05 * o["graph_bytes"]
-    lines.append(f"  no graph kept alive after drop: {_met(freed)}")
+def format_report(rows, memory, samples):
+    lines = [f"One training step: 2-16-16-1 ReLU MLP, {samples} samples, MSE, SGD; "
+             "median step time, each library in its own process, collector on", "",
+             "| row | micrograd 0.1.0 | other | speed-up | time in the collector |",
+             "|---|---|---|---|---|"]
+    for title, micro, ours in rows:
+        if ours is None:
+            lines.append(f"| {title} | {_ms(micro['median'])} | (not available) | | |")
+            continue
+        lines.append(f"| {title} | {_ms(micro['median'])} | {_ms(ours['median'])} | "
+                     f"{micro['median'] / ours['median']:,.1f}x | micrograd {micro['gc_share']:.0%}, "
+                     f"other {ours['gc_share']:.0%} |")
+    torch_row = next((ours for title, _, ours in rows if title.startswith("PyTorch")), None)
+    fit_row = next((ours for title, _, ours in rows if "batched path" in title), None)
+    lines.append("")
+    if torch_row and fit_row:
+        lines.append(f"nn.fit batched step / PyTorch batched step: {fit_row['median'] / torch_row['median']:.2f} "
+                     f"(nn.fit's first step, which records the graph: {_ms(fit_row['first_step'])})")
+    lines += ["", "Memory: a sum of products, built from nothing (weights included) and back-propagated; "
+              "peak traced bytes / nodes in the graph (weights, constants, products, sums):"]
+    for variant in ("Python sum", "Value.sum"):
+        cells = []
+        for library in ("micrograd", "tracegrad"):
+            r = memory[library].get(variant)
+            if r:
+                cells.append(f"{library} {r['peak_per_node']:,.0f} B/node over {r['nodes']:,} nodes, "
+                             f"{'freed at once' if r['freed_at_once'] else 'NOT freed without the collector'}")
+        lines.append(f"  {variant}: " + "; ".join(cells))
+    chain = memory["tracegrad"].get("chain")
+    if chain:
+        lines.append(f"  a chain of {chain['ops']:,} operations: built and back-propagated in "
+                     f"{chain['seconds']:.1f} s at the recursion limit {chain['recursion_limit']}")
     return "\n".join(lines)
 
 
-def _met(ok):
-    return "met" if ok else "NOT met"
+def _ms(seconds):
+    return f"{seconds * 1000:,.2f} ms" if seconds < 0.01 else f"{seconds * 1000:,.0f} ms"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="toy sizes: checks that it runs")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))  # this checkout's autograd and nn, installed or not
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "step":
+            case, library, samples, steps, warmup = rest
+            result = worker_step(case, library, int(samples), int(steps), int(warmup))
+        else:
+            library, terms, chain = rest
+            result = worker_memory(library, int(terms), int(chain))
+        print(json.dumps(result))
+        return
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
-    rows, notes = time_cases(**sizes)
-    memory = memory_case(sizes["samples"])
-    print(format_report(rows, notes, memory))
+    rows, memory = measure(sizes)
+    print(format_report(rows, memory, sizes["samples"]))
     print(f"\n(python {sys.version.split()[0]}, {time.perf_counter() - started:.0f} s in all)")
 
 
