@@ -174,3 +174,22 @@ def test_png_is_drawn_at_twice_the_resolution():
     svg = drawing.pipe("svg").decode()
     points = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
     assert width == pytest.approx(2 * points, abs=4)  # 144 dpi: two pixels per point
+
+
+def test_layout_work_is_bounded_for_every_drawing():
+    # Graphviz's crossing minimisation and network simplex are capped (the benchmark
+    # tests/benchmarks/bench_layout.py measures the effect), and big graphs get straight edges
+    from autograd import Value
+    from viz.dot import LARGE_LAYOUT_LIMITS, LAYOUT_LIMITS
+
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    small = x * y
+    big = small
+    for _ in range(149):
+        big = big + x * y
+    for root, limits in ((small, LAYOUT_LIMITS), (big, LARGE_LAYOUT_LIMITS)):
+        header = draw(root).source.splitlines()[1]
+        for name, value in limits.items():
+            assert f"{name}={value}" in header
+    assert "splines=line" in draw(big).source.splitlines()[1]
+    assert "splines" not in draw(small).source.splitlines()[1]

@@ -181,11 +181,16 @@ class Drawing:
 
 
 # Graphviz's crossing minimisation and network simplex are unbounded by default:
-# a 300-node graph with two leaves used 150 times each took minutes. These caps
-# bound both (measured in tests/benchmarks/bench_layout.py) and leave the
-# layouts of small graphs as they were.
+# the 150-term x*y + x*y + ... (301 nodes, two leaves used 150 times each) took
+# over 90 s with either renderer. These caps bound both, and leave the layouts
+# of small graphs as they were; tests/benchmarks/bench_layout.py measures them.
 LAYOUT_LIMITS = {"mclimit": "0.3", "nslimit": "2", "nslimit1": "2", "searchsize": "20",
                  "remincross": "false"}
+# Past this many values, tighter caps and straight edges: routing curved splines
+# around hundreds of nodes was most of the remaining time (9 s -> 1-2 s there).
+LARGE_GRAPH = 150
+LARGE_LAYOUT_LIMITS = {"mclimit": "0.1", "nslimit": "1", "nslimit1": "1", "searchsize": "10",
+                       "remincross": "false", "splines": "line"}
 # PNGs at twice Graphviz's 72 dpi, so text stays sharp on today's screens
 PNG_DPI = 144
 
@@ -197,7 +202,8 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
     graph = graphviz.Digraph(
         "tracegrad",
         graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "10",
-                    "nodesep": "0.2", "ranksep": "0.3", "newrank": "true", **LAYOUT_LIMITS},
+                    "nodesep": "0.2", "ranksep": "0.3", "newrank": "true",
+                    **(LARGE_LAYOUT_LIMITS if len(nodes.order) > LARGE_GRAPH else LAYOUT_LIMITS)},
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "8"},
     )
