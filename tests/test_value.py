@@ -421,3 +421,41 @@ def test_a_power_of_a_non_finite_base_says_so():
     huge = Value(1e300) * Value(1e300)  # + - * overflow to inf as floats do
     with pytest.raises(ValueError, match=r"nan \*\* 2: the base is not a finite number"):
         (huge - huge) ** 2
+
+
+# --- powers whose result and needed derivatives are finite: no false overflow --------
+
+
+def test_a_subnormal_base_to_a_zero_value_power():
+    x, y = Value(1e-310), Value(0.0)
+    out = x**y
+    out.backward()
+    # x^0 = 1 for every x > 0, so d/dx = 0 (x^-1 would overflow); d/dy = x^y ln x
+    assert (out.data, x.grad) == (1.0, 0.0)
+    assert y.grad == pytest.approx(float(mpmath.log(mpmath.mpf(1e-310))), rel=1e-14)
+
+
+def test_a_subnormal_base_to_a_small_power_has_its_large_but_finite_slope():
+    x = Value(1e-310)
+    out = x**0.001
+    out.backward()
+    with mpmath.workdps(30):
+        base = mpmath.mpf(1e-310)
+        want_value, want_slope = base**0.001, 0.001 * base**-0.999
+    assert out.data == pytest.approx(float(want_value), rel=1e-14)
+    assert x.grad == pytest.approx(float(want_slope), rel=1e-12)  # 4.9e306: x^-0.999 alone overflows
+
+
+def test_a_number_to_a_value_power_near_the_top_of_the_float_range():
+    y = Value(1023.5)
+    out = 2**y
+    out.backward()
+    assert out.data == pytest.approx(2.0**1023.5, rel=1e-15)
+    assert y.grad == pytest.approx(out.data * math.log(2.0), rel=1e-15)
+    # the constant 2's own derivative, 1023.5·2^1022.5, is beyond a float: no one needs it
+    assert out.inputs[0].op == "" and out.local_grads[0] == math.inf
+
+
+def test_a_value_base_whose_derivative_overflows_is_still_an_error():
+    with pytest.raises(OverflowError, match="derivative is too large"):
+        Value(2.0) ** Value(1023.5)
