@@ -1,8 +1,9 @@
 """tracegrad's engine: scalar Values that record a graph and back-propagate through it."""
 
+from .batch import StructureMismatch, Tape, replay
 from .check import GradcheckError, gradcheck
 from .engine import backward, grad, topological_order
-from .value import Value, is_grad_enabled, no_grad
+from .value import ARRAY_RULES, Value, is_grad_enabled, no_grad
 
 __all__ = [
     "Value",
@@ -13,4 +14,8 @@ __all__ = [
     "is_grad_enabled",
     "gradcheck",
     "GradcheckError",
+    "Tape",
+    "StructureMismatch",
+    "replay",
+    "ARRAY_RULES",
 ]

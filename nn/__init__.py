@@ -10,7 +10,7 @@ from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, 
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, Optimizer
 from .state import load, load_state_dict, save, state_dict
-from .train import StepInfo, accuracy, fit, predict
+from .train import ScalarPathWarning, StepInfo, accuracy, fit, predict
 
 __all__ = [
     # models
@@ -46,6 +46,7 @@ __all__ = [
     # training
     "fit",
     "StepInfo",
+    "ScalarPathWarning",
     "predict",
     "accuracy",
 ]

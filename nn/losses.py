@@ -5,8 +5,10 @@ reaches every parameter. Predictions are a list with one entry per sample
 (a Value, or a list of Values for a model with several outputs), or a single
 Value for one sample; targets have the same shape, as plain numbers.
 
-The two cross-entropies never exponentiate a large positive number, so a
-logit of 1000 gives a finite loss and gradient instead of an overflow.
+The two cross-entropies are built from softplus and logsumexp, operations
+that never exponentiate a large positive number: a logit of 1000 gives a
+finite loss and gradient instead of an overflow. No loss branches on the
+numbers, so every sample makes the same graph.
 """
 
 import math
@@ -44,21 +46,14 @@ def hinge(scores, targets):
 def bce_with_logits(logits, targets):
     """Binary cross-entropy on logits z (PyTorch's binary_cross_entropy_with_logits), targets in [0, 1].
 
-    Per sample: −y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − y·z.
+    Per sample: −y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − y·z, where
+    softplus(z) = log(1 + e^z) is one operation, exact and finite for any z.
     """
     pairs = _pairs(logits, targets, "bce_with_logits")
-    terms = []
-    for i, (z, y) in enumerate(pairs):
+    for i, (_, y) in enumerate(pairs):
         if not 0.0 <= y <= 1.0:
             raise ValueError(f"bce_with_logits(): targets must be in [0, 1], got {y:g} at index {i}")
-        # softplus(z) = max(z, 0) + log(1 + e^-|z|). Each sign gets its own branch
-        # rather than relu and abs: at z = 0 their derivatives (0 by convention)
-        # would give d/dz = -y instead of the true σ(0) - y = 0.5 - y.
-        if z.data >= 0.0:
-            terms.append(z * (1.0 - y) + (1.0 + (-z).exp()).log())
-        else:
-            terms.append(z * -y + (1.0 + z.exp()).log())
-    return _mean(terms)
+    return _mean([z.softplus() - z * y for z, y in pairs])
 
 
 def cross_entropy(logits, targets):
@@ -66,6 +61,8 @@ def cross_entropy(logits, targets):
 
     ``logits`` holds one list of k Values per sample, ``targets`` one class
     index 0..k−1 per sample; or one list of logits and one index for a single sample.
+    Per sample: log Σ_j e^z_j − Σ_j t_j·z_j with t the one-hot vector of the
+    class, the same graph whatever the class (so fit can replay it over a batch).
     """
     if _is_index(targets):
         logits, targets = [logits], [targets]
@@ -80,11 +77,8 @@ def cross_entropy(logits, targets):
             raise ValueError(
                 f"cross_entropy(): targets[{i}] is {t}, but there are {len(row)} classes (0..{len(row) - 1})"
             )
-        # log Σ e^z_j = m + log Σ e^(z_j − m) with m the largest logit, held
-        # constant: every exponent is then ≤ 0 and the sum is ≥ 1 (no overflow, log defined).
-        m = max(z.data for z in row)
-        shifted = [z - m for z in row]
-        terms.append(Value.sum([s.exp() for s in shifted]).log() - shifted[t])
+        picked = Value.sum([z * (1.0 if j == t else 0.0) for j, z in enumerate(row)])
+        terms.append(Value.logsumexp(row) - picked)
     return _mean(terms)
 
 

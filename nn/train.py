@@ -6,16 +6,18 @@ backward, step) and remains the way to do anything fit() does not.
 
 import math
 import random
+import warnings
 from dataclasses import dataclass
 
 from tqdm import tqdm
 
 from autograd import Value, no_grad
 
+from .batched import BatchedLoss, StructureMismatch, batched_outputs
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
-__all__ = ["fit", "predict", "accuracy", "StepInfo"]
+__all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning"]
 
 _CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
 
@@ -46,8 +48,12 @@ class StepInfo:
     optimizer: object
 
 
+class ScalarPathWarning(UserWarning):
+    """fit() could not replay the model's graph over a batch and trains on the scalar path."""
+
+
 def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
-        progress=True, seed=None, accuracy=None, on_step=None):
+        progress=True, seed=None, accuracy=None, on_step=None, batched=None):
     """Train ``model`` on inputs X and targets y; return the per-epoch history.
 
     ``loss`` is a name from nn.LOSSES or a function ``loss(predictions, targets)
@@ -56,6 +62,14 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     epoch visits X in batches, reshuffled with ``random.Random(seed)``.
     ``progress=False`` hides the tqdm bar. ``on_step``, a function, is called
     after every optimizer step with a StepInfo (to record or watch a run).
+
+    ``batched=None`` (the default) records the graph of model and loss for
+    each sample once and replays it over every batch with numpy, when the
+    samples all make the same graph (nn's models and losses always do): the
+    same gradients, hundreds of times faster. Otherwise it trains on the
+    scalar path, node by node, with a ScalarPathWarning saying why.
+    ``batched=False`` always takes the scalar path (to watch it, or to time
+    it); ``batched=True`` raises the reason instead of falling back.
 
     Returns ``{"loss": [...], "accuracy": [...]}``, one entry per epoch: the
     mean loss over the epoch's batches, each measured just before its step.
@@ -91,6 +105,17 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
             "make it with SGD(model.parameters(), ...) for this model"
         )
 
+    if batched not in (None, True, False):
+        raise TypeError(f"fit(): batched must be None, True or False, got {batched!r}")
+    fast = None
+    if batched is not False:
+        try:
+            fast = BatchedLoss(model, X, y, loss_fn, known_mean=isinstance(loss, str))
+        except StructureMismatch as why:
+            if batched:
+                raise
+            warnings.warn(f"fit() trains on the scalar path: {why}", ScalarPathWarning, stacklevel=2)
+
     rng = random.Random(seed)
     order = list(range(n))
     size = n if batch_size is None else batch_size
@@ -98,12 +123,13 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     if track_accuracy:
         history["accuracy"] = []
     steps_done = 0
-    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress) as bar:
+    description = "fit (batched)" if fast is not None else "fit (scalar)"
+    with tqdm(range(epochs), desc=description, unit="epoch", disable=not progress) as bar:
         for epoch in bar:
             if size < n:
                 rng.shuffle(order)
             mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
-                                               track_accuracy, on_step, epoch, steps_done)
+                                               track_accuracy, on_step, epoch, steps_done, fast)
             steps_done += -(-n // size)
             history["loss"].append(mean_loss)
             postfix = {"loss": f"{mean_loss:.4g}"}
@@ -114,7 +140,8 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     return history
 
 
-def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step, epoch, first_step):
+def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step, epoch, first_step,
+           fast):
     """One pass over X in batches of ``size`` taken in ``order``, a step per batch.
 
     Returns the mean loss and the fraction classified right (None unless
@@ -124,32 +151,42 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step,
     total_loss, correct = 0.0, 0
     for step, start in enumerate(range(0, len(order), size), start=first_step):
         batch = order[start:start + size]
-        targets = [y[i] for i in batch]
-        predictions = [model(X[i]) for i in batch]
-        # Check outputs, not only the loss: relu(nan) is 0, so a model whose
-        # numbers overflowed can report a perfect hinge loss of 0 and go on training.
-        for output in predictions:
-            _check_finite(_floats(output), "a prediction")
-        batch_loss = loss_fn(predictions, targets)
-        if not isinstance(batch_loss, Value):
-            raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
-        _check_finite(batch_loss.data, "the loss")
-        model.zero_grad()
-        batch_loss.backward()
+        done = fast.step(model, batch) if fast is not None else None
+        if done is None:  # the scalar path, or a batch whose numbers overflowed: say where
+            done = _scalar_step(model, X, y, batch, loss_fn)
+        batch_loss, outputs = done
         if on_step is not None:
             parameters = model.parameters()
             values, grads = [p.data for p in parameters], [p.grad for p in parameters]
         optimizer.step()
         _check_finite([p.data for p in optimizer.params], "a parameter after the step")
-        total_loss += batch_loss.data * len(batch)
-        outputs = [_floats(p) for p in predictions]
+        total_loss += batch_loss * len(batch)
+        targets = [y[i] for i in batch]
         batch_correct = sum(_is_correct(o, t) for o, t in zip(outputs, targets)) if count_correct else 0
         correct += batch_correct
         if on_step is not None:
-            on_step(StepInfo(step, epoch, batch, batch_loss.data,
+            on_step(StepInfo(step, epoch, batch, batch_loss,
                              batch_correct / len(batch) if count_correct else None, outputs,
                              parameters, values, grads, model, optimizer))
     return total_loss / len(order), (correct / len(order) if count_correct else None)
+
+
+def _scalar_step(model, X, y, batch, loss_fn):
+    """Forward, loss and backward node by node: (the batch's loss, its outputs as floats)."""
+    targets = [y[i] for i in batch]
+    predictions = [model(X[i]) for i in batch]
+    # Check outputs, not only the loss: relu(nan) is 0, so a model whose
+    # numbers overflowed can report a perfect hinge loss of 0 and go on training.
+    for output in predictions:
+        _check_finite(_floats(output), "a prediction")
+    batch_loss = loss_fn(predictions, targets)
+    if not isinstance(batch_loss, Value):
+        raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
+    _check_finite(batch_loss.data, "the loss")
+    model.zero_grad()
+    batch_loss.backward()
+    _check_finite([p.grad for p in model.parameters()], "a gradient")
+    return batch_loss.data, [_floats(p) for p in predictions]
 
 
 def _check_finite(numbers, what):
@@ -162,11 +199,32 @@ def _check_finite(numbers, what):
             )
 
 
-def predict(model, X):
+def predict(model, X, *, batched=None):
     """The model's outputs for each input row, as plain floats (a list of floats per row
-    for a model with several outputs), computed without recording a graph."""
+    for a model with several outputs).
+
+    For nn's Neuron, Layer and MLP and 32 rows or more (``batched=None``), one
+    row's graph is recorded and replayed over all rows with numpy; otherwise
+    each row runs node by node without recording a graph. ``batched=True``
+    replays any model, which must then not branch on its inputs' values
+    (checked on two rows only); ``batched=False`` never replays.
+    """
+    if batched is None:
+        batched = len(X) >= 32 and _never_branches(model)
+    if batched and X:
+        try:
+            return batched_outputs(model, X)
+        except StructureMismatch:
+            pass
     with no_grad():
         return [_floats(model(x)) for x in X]
+
+
+def _never_branches(model):
+    """True for nn's own models, whose graph is the same whatever the input's values."""
+    from .module import MLP, Layer, Neuron
+
+    return type(model).__call__ in (MLP.__call__, Layer.__call__, Neuron.__call__)
 
 
 def accuracy(model, X, y):

@@ -180,7 +180,7 @@ def test_on_step_reports_each_step_as_a_hand_written_loop_sees_it():
     seen = []
     model = MLP(2, [3, 1], seed=2)
     fit(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
-        epochs=2, batch_size=5, seed=4, progress=False, on_step=seen.append)
+        epochs=2, batch_size=5, seed=4, progress=False, on_step=seen.append, batched=False)
 
     # the same run by hand: same shuffles, same batches, one SGD step per batch
     import random

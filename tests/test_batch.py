@@ -1,0 +1,338 @@
+"""autograd.batch and fit's batched path: the same numbers as the scalar engine, a batch at a time.
+
+Every operation runs through both of its rules (scalar and array) and the two
+must agree; random graphs replayed over a batch must give each sample's value
+and the batch's gradient as the scalar engine does; fit's two paths must take
+the same steps.
+"""
+
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nn
+from autograd import ARRAY_RULES, Value
+from autograd.batch import StructureMismatch, Tape, replay
+
+# op name -> (make the node from Values, domain of each operand)
+SCALAR_OPS = {
+    "+": (lambda x, y: x + y, ((-5, 5), (-5, 5))),
+    "-": (lambda x, y: x - y, ((-5, 5), (-5, 5))),
+    "*": (lambda x, y: x * y, ((-5, 5), (-5, 5))),
+    "/": (lambda x, y: x / y, ((-5, 5), (0.3, 4))),
+    "neg": (lambda x: -x, ((-5, 5),)),
+    "**n": (lambda x: x**3, ((-3, 3),)),
+    "**": (lambda x, y: x**y, ((0.1, 4), (-3, 3))),
+    "sum": (lambda x, y, z: Value.sum([x, y, z]), ((-5, 5),) * 3),
+    "logsumexp": (lambda x, y, z: Value.logsumexp([x, y, z]), ((-30, 30),) * 3),
+    "relu": (lambda x: x.relu(), ((-3, 3),)),
+    "tanh": (lambda x: x.tanh(), ((-6, 6),)),
+    "sigmoid": (lambda x: x.sigmoid(), ((-40, 40),)),
+    "softplus": (lambda x: x.softplus(), ((-40, 40),)),
+    "exp": (lambda x: x.exp(), ((-5, 5),)),
+    "log": (lambda x: x.log(), ((0.01, 10),)),
+}
+EDGES = {"relu": [(0.0,), (-0.0,)], "**n": [(0.0,)], "sigmoid": [(0.0,), (-800.0,), (800.0,)],
+         "softplus": [(0.0,), (-800.0,), (800.0,)], "tanh": [(0.0,), (50.0,)],
+         "logsumexp": [(800.0, 799.0, -800.0)], "**": [(1e-310, 0.0), (0.0, 2.0), (0.0, 1.0)]}
+
+
+def test_every_operation_has_a_rule_over_arrays_and_this_test_checks_each():
+    assert set(ARRAY_RULES) == set(SCALAR_OPS)
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_each_operation_gives_the_same_result_and_local_gradients_both_ways(name):
+    make, domain = SCALAR_OPS[name]
+    rng = random.Random(name)
+    points = [tuple(rng.uniform(low, high) for low, high in domain) for _ in range(40)]
+    points += [edge for edge in EDGES.get(name, []) if len(edge) == len(domain)]
+    scalar = [make(*[Value(v) for v in point]) for point in points]
+    rule, stacked = ARRAY_RULES[name]
+    columns = np.array(points).T  # one row per operand, one column per sample
+    if stacked:  # one node of len(domain) operands: (1, operands, samples)
+        out, local = rule(np, columns[None, :, :])
+        out, locals_ = out[0], np.broadcast_to(local, (1,) + columns.shape)[0]
+    elif name == "**n":
+        out, locals_ = rule(np, columns[0], 3.0)
+    else:
+        out, locals_ = rule(np, *columns)
+    for k, node in enumerate(scalar):
+        assert math.isclose(out[k], node.data, rel_tol=1e-14, abs_tol=1e-300), (points[k], out[k], node.data)
+        for j, want in enumerate(node.local_grads):
+            got = np.broadcast_to(locals_[j], columns.shape[1:])[k]
+            # 1 - t² loses the digits t and numpy's t share: allow a few units in its last place
+            assert math.isclose(got, want, rel_tol=1e-13, abs_tol=1e-15), (points[k], j, got, want)
+
+
+# --- random graphs: a tape against the scalar engine, sample by sample -------------------
+
+UNARY = [lambda a: a.relu(), lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: -a,
+         lambda a: a * a, lambda a: a**2, lambda a: (a * a + 1).log(), lambda a: a.softplus()]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+          lambda a, b: a / (b * b + 1), lambda a, b: Value.sum([a, b, a]),
+          lambda a, b: Value.logsumexp([a, b])]
+
+
+@st.composite
+def programs(draw):
+    """A random recipe: which operation on which earlier nodes, over 3 parameters and 2 inputs."""
+    steps = []
+    for k in range(draw(st.integers(1, 12))):
+        available = 5 + k
+        if draw(st.booleans()):
+            steps.append(("unary", draw(st.integers(0, len(UNARY) - 1)), draw(st.integers(0, available - 1))))
+        else:
+            steps.append(("binary", draw(st.integers(0, len(BINARY) - 1)),
+                          draw(st.integers(0, available - 1)), draw(st.integers(0, available - 1)),
+                          draw(st.floats(-2, 2))))
+    return steps
+
+
+def _run(program, params, inputs, target):
+    nodes = list(params) + list(inputs)
+    for step in program:
+        if step[0] == "unary":
+            nodes.append(UNARY[step[1]](nodes[step[2]]))
+        else:
+            nodes.append(BINARY[step[1]](nodes[step[2]], nodes[step[3]] + step[4]))
+    return (nodes[-1] - target) ** 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(program=programs(), seed=st.integers(0, 10**6))
+def test_a_tape_gives_each_samples_value_and_the_batchs_gradient(program, seed):
+    rng = random.Random(seed)
+    params = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+    samples = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], rng.uniform(-1, 1)) for _ in range(5)]
+
+    # the scalar engine: every sample's graph, and backward of their mean
+    losses = [_run(program, params, [Value(v) for v in x], t) for x, t in samples]
+    mean = Value.sum(losses) / len(losses)
+    mean.backward()
+    want = [p.grad for p in params]
+    # the size of what was summed into each gradient, for a tolerance that allows reordering
+    scale = [sum(abs(g) for g in _per_sample_grads(program, params, samples, k)) for k in range(3)]
+
+    for p in params:
+        p.grad = 0.0
+    tape = Tape.record(lambda inputs, t: [_run(program, params, inputs, t)], samples)
+    values = tape.forward()[0]
+    tape.backward([1.0 / len(samples)])
+    for got, loss in zip(values.tolist(), losses):
+        assert math.isclose(got, loss.data, rel_tol=1e-12, abs_tol=1e-12)
+    for p, w, s in zip(params, want, scale):
+        assert abs(p.grad - w) <= 1e-12 * (s + abs(w)) + 1e-300, (p.grad, w)
+
+
+def _per_sample_grads(program, params, samples, k):
+    from autograd import grad
+    return [grad(_run(program, params, [Value(v) for v in x], t), [params[k]], allow_unused=True)[0] / len(samples)
+            for x, t in samples]
+
+
+def test_a_tape_replays_new_inputs_and_a_chosen_subset_of_samples():
+    w = [Value(0.5), Value(-1.5)]
+    tape = Tape.record(lambda x: (x[0] * w[0] + x[1] * w[1]).tanh(), [([1.0, 2.0],), ([3.0, -1.0],)])
+    rows = [[0.1, 0.2], [-3.0, 4.0], [2.0, 2.0]]
+    assert tape.forward(inputs=rows)[0].tolist() == pytest.approx(
+        [math.tanh(0.5 * a - 1.5 * b) for a, b in rows], rel=1e-15)
+    assert tape.forward(samples=[1])[0].tolist() == pytest.approx([math.tanh(1.5 + 1.5)], rel=1e-15)
+    w[0].data = 2.0  # shared leaves are read live at every replay
+    assert tape.forward(inputs=[[1.0, 0.0]])[0].tolist() == pytest.approx([math.tanh(2.0)], rel=1e-15)
+
+
+# --- what cannot be replayed is refused, with the reason ------------------------------
+
+
+def test_a_computation_that_branches_on_the_data_is_refused():
+    w = Value(1.0)
+
+    def branchy(x):
+        return (x[0] * w).relu() if x[0].data > 0 else (x[0] * w).tanh()
+
+    with pytest.raises(StructureMismatch, match="sample 1 makes another graph than sample 0: node 3 is "
+                                                "'tanh' of nodes \\[2\\] there, 'relu' of nodes \\[2\\]"):
+        Tape.record(branchy, [([1.0],), ([-1.0],)])
+
+    def longer(x):
+        return x[0] * w if x[0].data > 0 else (x[0] * w).tanh()
+
+    with pytest.raises(StructureMismatch, match="sample 1 makes a graph of 4 nodes, sample 0 one of 3"):
+        Tape.record(longer, [([1.0],), ([-1.0],)])
+
+
+def test_a_learners_own_operation_is_refused_for_want_of_an_array_rule():
+    def own(x):
+        out = Value(x[0].data * 2, (x[0],), "double")
+        out._backward = lambda: None
+        return out
+
+    with pytest.raises(StructureMismatch, match="'double' has no rule over arrays"):
+        Tape.record(own, [([1.0],), ([2.0],)])
+
+
+def test_a_constant_that_moves_with_the_parameters_is_refused():
+    w = Value(0.5)
+
+    def shifted(x):  # the old stable softmax trick: a constant read off a node's .data
+        z = x[0] * w
+        return (z - z.data).exp()
+
+    with pytest.raises(StructureMismatch, match="changes with the parameters"):
+        Tape.record(shifted, [([1.0],), ([2.0],)])
+    assert w.data == 0.5  # put back exactly
+
+
+def test_new_inputs_are_refused_when_other_constants_differ_between_samples():
+    w = Value(0.5)
+    tape = Tape.record(lambda x, t: (x[0] * w - t) ** 2, [([1.0], 1.0), ([2.0], 3.0)])
+    assert tape.forward(samples=[0, 1])[0].tolist() == [0.25, 4.0]
+    with pytest.raises(StructureMismatch, match="replays only the samples it recorded"):
+        tape.forward(inputs=[[1.0]])
+
+
+# --- replay: one graph's forward pass with leaves changed, for the stepper's check -----
+
+
+def test_replay_recomputes_with_changed_leaves_and_changes_nothing():
+    w, x, b = Value(3.0, label="w"), Value(2.0, label="x"), Value(7.0, label="b")
+    loss = ((w * x + b).relu() - 4.0) ** 2
+    loss.backward()
+    before = [(v.data, v.grad) for v in (w, x, b, loss)]
+    assert replay(loss, {}) == loss.data == 81.0
+    assert replay(loss, {w: 3.5}) == ((3.5 * 2 + 7) - 4) ** 2
+    assert replay(loss, {w: -9.0, b: -7.0}) == 16.0  # the ReLU is off
+    h = 1e-6
+    assert (replay(loss, {w: 3 + h}) - replay(loss, {w: 3 - h})) / (2 * h) == pytest.approx(36.0, rel=1e-8)
+    assert [(v.data, v.grad) for v in (w, x, b, loss)] == before
+    with pytest.raises(ValueError, match="not a leaf"):
+        replay(loss, {loss: 1.0})
+
+
+def test_replay_refuses_a_graph_with_a_learners_own_operation():
+    x = Value(1.0)
+    own = Value(2.0, (x,), "double")
+    with pytest.raises(ValueError, match="'double' has no rule over arrays"):
+        replay(own * 3, {x: 2.0})
+
+
+# --- fit and predict --------------------------------------------------------------------
+
+
+LOSS_CASES = [
+    ("mse", nn.make_squares, {}, [1, 8, 1]),
+    ("half_squared_error", nn.make_squares, {}, [1, 8, 1]),
+    ("hinge", nn.make_moons, {"signed": True}, [2, 8, 8, 1]),
+    ("bce_with_logits", nn.make_xor, {}, [2, 8, 1]),
+    ("cross_entropy", nn.make_spiral, {}, [2, 8, 3]),
+]
+
+
+@pytest.mark.parametrize("loss, make, options, sizes", LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
+def test_fit_takes_the_scalar_paths_steps_batched(loss, make, options, sizes):
+    X, y = make(24, seed=3, **options)
+    runs = {}
+    for batched in (False, True):
+        model = nn.MLP(sizes[0], sizes[1:], seed=7)
+        seen = []
+        history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=0.05),
+                         epochs=3, batch_size=10, seed=1, progress=False, batched=batched,
+                         on_step=seen.append)
+        runs[batched] = (history, seen, model.weights())
+    (scalar, scalar_steps, scalar_weights), (fast, fast_steps, fast_weights) = runs[False], runs[True]
+    for a, b in zip(scalar_steps, fast_steps):
+        assert a.batch == b.batch and a.values == pytest.approx(b.values, rel=1e-11, abs=1e-14)
+        assert b.grads == pytest.approx(a.grads, rel=1e-12, abs=1e-15)
+        assert b.loss == pytest.approx(a.loss, rel=1e-12)
+        assert b.accuracy == a.accuracy
+    assert fast["loss"] == pytest.approx(scalar["loss"], rel=1e-11)
+    assert np.allclose(np.concatenate([np.ravel(w) for w in _flat(fast_weights)]),
+                       np.concatenate([np.ravel(w) for w in _flat(scalar_weights)]), rtol=1e-10, atol=1e-13)
+
+
+def _flat(nested):
+    return [np.array(row, dtype=float) for layer in nested for row in layer]
+
+
+def test_the_progress_bar_names_the_path(capsys):
+    X, y = nn.make_moons(20, seed=0, signed=True)
+    nn.fit(nn.MLP(2, [4, 1], seed=0), X, y, loss="hinge", epochs=1)
+    assert "fit (batched)" in capsys.readouterr().err
+    nn.fit(nn.MLP(2, [4, 1], seed=0), X, y, loss="hinge", epochs=1, batched=False)
+    assert "fit (scalar)" in capsys.readouterr().err
+
+
+def test_a_model_that_branches_trains_on_the_scalar_path_with_one_warning_saying_why():
+    class Branchy(nn.Module):
+        def __init__(self):
+            self.inner = nn.MLP(2, [4, 1], seed=0)
+
+        def __call__(self, x):
+            out = self.inner(x)
+            return out if x[0] > 0 else out.tanh()
+
+        def parameters(self):
+            return self.inner.parameters()
+
+    X, y = nn.make_moons(20, seed=0, signed=True)
+    with pytest.warns(nn.ScalarPathWarning, match="trains on the scalar path: sample .* makes a"):
+        history = nn.fit(Branchy(), X, y, loss="hinge", epochs=2, progress=False)
+    assert len(history["loss"]) == 2
+    with pytest.raises(StructureMismatch, match="makes a"):
+        nn.fit(Branchy(), X, y, loss="hinge", epochs=1, progress=False, batched=True)
+
+
+def test_a_loss_function_that_is_not_a_mean_over_samples_is_trained_on_the_scalar_path():
+    X, y = nn.make_squares(10, seed=0)
+    total = lambda predictions, targets: Value.sum([(p - t) ** 2 for p, t in zip(predictions, targets)])  # noqa: E731
+    with pytest.warns(nn.ScalarPathWarning, match="is not the mean of their own losses"):
+        nn.fit(nn.MLP(1, [4, 1], seed=0), X, y, loss=total, epochs=1, progress=False)
+    mean = lambda predictions, targets: nn.mse(predictions, targets) * 2  # noqa: E731
+    model = nn.MLP(1, [4, 1], seed=0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.fit(model, X, y, loss=mean, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("lr", [1e150, 1e30])
+def test_a_divergence_found_on_the_batched_path_is_reported_as_on_the_scalar_path(lr):
+    X, y = nn.make_squares(10, seed=0)
+    errors = []
+    for batched in (False, None):
+        model = nn.MLP(1, [4, 1], seed=0)
+        with pytest.raises((OverflowError, ValueError)) as caught:
+            nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=lr), epochs=20,
+                   progress=False, batched=batched)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+
+
+def test_predict_replays_nns_models_and_gives_the_scalar_numbers():
+    X, _ = nn.make_moons(200, seed=2)
+    for model in (nn.MLP(2, [16, 16, 1], seed=1), nn.MLP(2, [8, 3], seed=1, activation="tanh"),
+                  nn.Layer(2, 3, seed=1), nn.Neuron(2, seed=1)):
+        fast = nn.predict(model, X)
+        slow = nn.predict(model, X, batched=False)
+        assert np.allclose(np.array(fast, dtype=float), np.array(slow, dtype=float), rtol=1e-13, atol=0)
+
+
+def test_predict_does_not_replay_a_callable_it_cannot_trust_unless_told_to():
+    calls = []
+    w = Value(2.0)
+
+    def model(x):
+        calls.append(1)
+        return w * x[0]
+
+    X = [[float(k)] for k in range(40)]
+    assert nn.predict(model, X) == [2.0 * k for k in range(40)]
+    assert len(calls) == 40  # row by row
+    calls.clear()
+    assert nn.predict(model, X, batched=True) == [2.0 * k for k in range(40)]
+    assert len(calls) == 2  # two rows recorded, the rest replayed
