@@ -307,23 +307,30 @@ class Value:
     def logsumexp(values):
         """log(e^x1 + ... + e^xn) as one node;  d/dxi = e^xi / Σ e^xj (the softmax).
 
-        Computed as m + log Σ e^(xi − m) with m the largest xi, so no exponent
-        is positive: finite for any finite inputs.
+        Computed as m + log(1 + Σ e^(xi − m)) over the xi other than the largest,
+        m: no exponent is positive (finite for any finite inputs), and log1p
+        keeps a result near m exact (a cross-entropy near 0).
         """
         terms = tuple(v if type(v) is Value else _operand(v, "logsumexp") for v in values)
         if not terms:
             raise ValueError("Value.logsumexp() needs at least one value")
-        m = max(v.data for v in terms)
-        exps = [math.exp(v.data - m) for v in terms]
-        total = math.fsum(exps)
-        return _many(m + math.log(total), terms, tuple(e / total for e in exps), "logsumexp")
+        data = [v.data for v in terms]
+        m = max(data)
+        exps = [math.exp(x - m) for x in data]
+        top = data.index(m)
+        others = math.fsum(e for k, e in enumerate(exps) if k != top)
+        total = 1.0 + others
+        return _many(m + math.log1p(others), terms, tuple(e / total for e in exps), "logsumexp")
 
     @array_rule("logsumexp", stacked=True)
     def _logsumexp_arrays(np, terms):
-        m = terms.max(axis=-2, keepdims=True)
+        top = terms.argmax(axis=-2)[..., None, :]
+        m = np.take_along_axis(terms, top, axis=-2)
         exps = np.exp(terms - m)
-        total = exps.sum(axis=-2, keepdims=True)
-        return (m + np.log(total)).squeeze(-2), exps / total
+        rest = exps.copy()
+        np.put_along_axis(rest, top, 0.0, axis=-2)  # all but the largest, whose e^0 is the 1 of log1p
+        others = rest.sum(axis=-2, keepdims=True)
+        return (m + np.log1p(others)).squeeze(-2), exps / (1.0 + others)
 
     # reflected forms keep operands in written order: 2 - x has inputs (2, x)
     def __radd__(self, other):
