@@ -87,6 +87,19 @@ def test_details_sum_over_consumers_and_check_leaves_by_central_differences():
     assert "central differences" in about_x["text"] and "≈ 5: agrees" in about_x["text"]
 
 
+def test_a_learners_own_operation_gets_its_gradients_but_no_central_difference_check():
+    x = Value(0.5, label="x")
+    out = Value(x.data**3, (x,), "cube")
+
+    def _backward():
+        x.grad += 3 * x.data**2 * out.grad
+    out._backward = _backward
+    out.label = "c"
+    details = data_of(trace(out).to_html())["details"]
+    assert details["n0"]["title"] == "grad(x) = 0.75"
+    assert "not available here" in details["n0"]["text"] and "'cube' has no rule over arrays" in details["n0"]["text"]
+
+
 def test_user_text_cannot_break_out_of_the_page():
     x = Value(1.0, label="</script><script>alert(1)</script>")
     page = trace(x * 2).to_html()

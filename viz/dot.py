@@ -18,7 +18,6 @@ Rules the drawing follows, so that a learner can rely on them:
 
 import html
 import math
-import re
 from pathlib import Path
 
 import graphviz

@@ -11,7 +11,7 @@ described in viz.page) only shows it. Nodes are found by the drawing's ids
 import math
 import re
 
-from autograd import Value, no_grad
+from autograd import replay
 
 from .dot import DEFAULT_MAX_NODES
 from .format import check_graph_size, format_number, is_off_relu
@@ -191,46 +191,19 @@ def _central_difference(recorded, leaf, number):
     root_name, name = recorded.nodes.name(recorded.root), recorded.nodes.name(leaf)
     h = 1e-6 * max(1.0, abs(leaf.data))
     try:
-        up = _replay(recorded.root, {leaf: leaf.data + h})
-        down = _replay(recorded.root, {leaf: leaf.data - h})
+        up = replay(recorded.root, {leaf: leaf.data + h})
+        down = replay(recorded.root, {leaf: leaf.data - h})
     except (ValueError, ArithmeticError) as error:
         return f"Check by central differences: not available here ({error})."
+    if not (math.isfinite(up) and math.isfinite(down)):
+        return ("Check by central differences: not available here (the output is not defined "
+                f"on both sides of {name} = {number(leaf.data)}).")
     estimate = (up - down) / (2 * h)
     verdict = "agrees" if math.isclose(estimate, recorded.grad(leaf), rel_tol=1e-4, abs_tol=1e-6) \
         else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
     return (f"Check by central differences, without backpropagation: with h = {number(h)},\n"
             f"  ({root_name}({name} + h) − {root_name}({name} − h)) / 2h = "
             f"({number(up)} − {_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")
-
-
-# TEMPORARY stand-in for autograd.replay (the lead is adding it to the engine):
-# the root's value recomputed with some leaves' data replaced, each operation
-# applied again through Value's own public operations, by its op name.
-def _replay(root, replaced):
-    from autograd import topological_order
-
-    unary = {"relu", "tanh", "sigmoid", "exp", "log"}
-    binary = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-              "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
-    values = {}
-    with no_grad():
-        for node in topological_order(root):
-            ins = [values[inp] for inp in node.inputs]
-            if not node.inputs:
-                values[node] = Value(replaced.get(node, node.data))
-            elif node.op in binary and len(ins) == 2:
-                values[node] = binary[node.op](*ins)
-            elif node.op.startswith("**") and len(ins) == 1:
-                values[node] = ins[0] ** float(node.op[2:])
-            elif node.op == "neg":
-                values[node] = -ins[0]
-            elif node.op == "sum":
-                values[node] = Value.sum(ins)
-            elif node.op in unary:
-                values[node] = getattr(ins[0], node.op)()
-            else:
-                raise ValueError(f"the operation {node.op!r} has no forward rule to replay")
-    return values[root].data
 
 
 def _inline_svg(svg):
