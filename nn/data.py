@@ -3,8 +3,10 @@
 Each generator returns ``(X, y)`` as plain lists: X holds one list of input
 numbers per sample, y one target per sample, shuffled. ``noise`` is the
 standard deviation of Gaussian noise added to each coordinate (to y for
-make_squares); ``seed`` makes the draw repeatable, using its own
-``random.Random`` (the global generator is never touched).
+make_squares). ``seed`` makes the draw repeatable with a generator of its
+own; without it the draw comes from Python's global ``random`` module, as
+micrograd's and scikit-learn's data do from theirs, so ``random.seed(1337)``
+at the top of a script makes the whole run repeatable.
 
 Binary labels are 0 and 1; ``signed=True`` gives −1 and +1 instead, as the
 hinge loss wants (or convert: ``[2 * t - 1 for t in y]``).
@@ -98,7 +100,7 @@ def _check(n, noise, seed, where):
         raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"{where}: seed must be an int or None, got {seed!r} ({type(seed).__name__})")
-    return n, float(noise), random.Random(seed)
+    return n, float(noise), (random if seed is None else random.Random(seed))
 
 
 def _check_finite(numbers, noise, where):

@@ -59,7 +59,6 @@ def _shared_inputs(x):
 class Module:
     """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` resets their grads."""
 
-    __slots__ = ()
 
     def zero_grad(self):
         """Set every parameter's grad to 0.0 (gradients accumulate until you do)."""
@@ -82,7 +81,6 @@ class Neuron(Module):
     them explicitly. ``name`` prefixes the labels ("N.w0", "N.b", "N.z", "N.a").
     """
 
-    __slots__ = ("w", "b", "name", "_activation", "_apply", "_z_label", "_a_label")
 
     def __init__(self, nin, nonlin=True, *, activation=None, seed=None, rng=None,
                  weights=None, bias=None, name="N"):
@@ -178,7 +176,6 @@ class Layer(Module):
     Neuron j is named ``f"{name}.N{j}"``.
     """
 
-    __slots__ = ("neurons",)
 
     def __init__(self, nin, nout, *, seed=None, rng=None, weights=None, biases=None,
                  name="L", **kwargs):
@@ -256,7 +253,6 @@ class MLP(Module):
     ``random`` module (``random.seed(1337); MLP(2, [16, 16, 1])`` is micrograd's model).
     """
 
-    __slots__ = ("layers",)
 
     def __init__(self, nin, nouts, *, activation="relu", output_activation="linear", seed=None,
                  rng=None, weights=None, biases=None):

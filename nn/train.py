@@ -59,7 +59,8 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     ``loss`` is a name from nn.LOSSES or a function ``loss(predictions, targets)
     -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
     ``batch_size=None`` takes one step per epoch on all of X; otherwise each
-    epoch visits X in batches, reshuffled with ``random.Random(seed)``.
+    epoch visits X in batches, reshuffled with ``random.Random(seed)`` (with no
+    seed, the global ``random``: ``random.seed`` makes the run repeatable).
     ``progress=False`` hides the tqdm bar. ``on_step``, a function, is called
     after every optimizer step with a StepInfo (to record or watch a run).
 
@@ -116,7 +117,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
                 raise
             warnings.warn(f"fit() trains on the scalar path: {why}", ScalarPathWarning, stacklevel=2)
 
-    rng = random.Random(seed)
+    rng = random if seed is None else random.Random(seed)
     order = list(range(n))
     size = n if batch_size is None else batch_size
     history = {"loss": []}

@@ -269,3 +269,12 @@ def test_second_backward_does_not_compound_interior_grads():
     y.backward()
     assert first == (36.0, 12.0)  # dy/dx = 2h·3, dy/dh = 2h
     assert (x.grad, h.grad) == (72.0, 12.0)
+
+
+def test_models_take_attributes_of_your_own_as_micrograds_do():
+    random.seed(3)
+    model = our_nn.MLP(2, [3, 1])
+    model.note = "moons"
+    model.layers[0].tag = 1
+    model.layers[0].neurons[0].colour = "red"
+    assert (model.note, model.layers[0].tag, model.layers[0].neurons[0].colour) == ("moons", 1, "red")

@@ -26,8 +26,16 @@ def test_a_seed_repeats_the_draw_without_touching_global_random(make):
     state = random.getstate()
     assert make(30, noise=0.2, seed=5) == make(30, noise=0.2, seed=5)
     assert make(30, noise=0.2, seed=5) != make(30, noise=0.2, seed=6)
-    make(30, noise=0.2)
     assert random.getstate() == state
+
+
+@pytest.mark.parametrize("make", BINARY + [make_spiral, make_squares])
+def test_without_a_seed_the_draw_follows_random_seed(make):
+    random.seed(1337)
+    first = make(30, noise=0.2)
+    random.seed(1337)
+    assert make(30, noise=0.2) == first
+    assert make(30, noise=0.2) != first  # the global generator moved on
 
 
 def test_moons_without_noise_lie_on_their_arcs():

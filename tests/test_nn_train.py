@@ -217,3 +217,16 @@ def test_on_step_must_be_callable():
     model = MLP(2, [2, 1], seed=0)
     with pytest.raises(TypeError, match="on_step must be a function"):
         fit(model, X, y, epochs=1, progress=False, on_step="print")
+
+
+def test_without_a_seed_the_shuffles_follow_random_seed():
+    import random
+    X, y = make_xor(20, seed=0)
+
+    def run():
+        random.seed(7)
+        model = MLP(2, [4, 1])  # weights from the global generator too
+        fit(model, X, y, loss="bce_with_logits", epochs=3, batch_size=6, progress=False)
+        return model.weights()
+
+    assert run() == run()
