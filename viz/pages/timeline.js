@@ -2,7 +2,8 @@
    tracegrad.timeline(root, options) finds its controls inside root by their
    data-role: "first", "prev", "next", "last", "slider" (an <input type=range>),
    "counter", and optionally "play", "speed", "reset". It calls
-   options.show(position) whenever the position changes. Keys (← → Home End,
+   options.show(position) whenever the position changes; options.counter(position),
+   when given, writes the counter's text (default "step 3 of 12"). Keys (← → Home End,
    space to play) are heard on options.keys (default: root), so several
    timelines on one page each answer only their own. */
 (function () {
@@ -18,7 +19,10 @@
     function go(index) {
       position = Math.max(0, Math.min(count - 1, index));
       if (slider) { slider.value = String(position); }
-      if (counter) { counter.textContent = (options.noun || "step") + " " + (position + 1) + " of " + count; }
+      if (counter) {
+        counter.textContent = options.counter ? options.counter(position)
+          : (options.noun || "step") + " " + (position + 1) + " of " + count;
+      }
       [["first", 0], ["prev", 0], ["next", count - 1], ["last", count - 1]].forEach(function (pair) {
         var button = part(pair[0]);
         if (button) { button.disabled = position === pair[1]; }

@@ -1,0 +1,193 @@
+"""The training player page: self-contained, and in headless Chromium it plays, steps, slides and resets
+to the recorded numbers."""
+
+import html
+import re
+
+import pytest
+
+from autograd import topological_order
+from nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
+from test_viz_stepper import Page, browser, data_of  # noqa: F401  (browser is a fixture)
+from viz import format_number, record
+from viz.page import page_file
+from viz.player import DIGITS
+
+
+def moons_run(epochs=12):
+    X, y = make_moons(30, noise=0.1, seed=2, signed=True)
+    model = MLP(2, [6, 6, 1], seed=0)
+    return record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=epochs,
+                  progress=False)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return moons_run()
+
+
+def number(x):
+    return format_number(x, DIGITS) if x == x else "\u2014"  # nan: nothing held yet
+
+
+def test_page_is_self_contained_and_built_from_package_files(moons):
+    page = moons.to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"\b(src|href)\s*=", page)
+    assert not re.findall(r"https?://(?!www\.w3\.org/)", page)
+    for name in ("base.css", "player.css", "timeline.js", "player.js"):
+        assert page_file(name).strip() in page
+    data = data_of(page)
+    assert data["steps"] == list(range(13)) and data["loss"] == [f.loss for f in moons.frames]
+
+
+def test_jupyter_shows_the_player_inline_in_its_own_frame(moons):
+    shown = moons._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in shown
+    inner = html.unescape(re.search(r'srcdoc="(.*?)"', shown, re.S).group(1))
+    assert inner.startswith("<!DOCTYPE html>") and 'data-tracegrad="player"' in inner
+
+
+def test_a_recording_as_the_last_expression_of_a_notebook_cell_shows_the_player():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "from nn import MLP, Adam, make_xor\nfrom viz import record\n"
+        "X, y = make_xor(12, seed=0, signed=True)\nmodel = MLP(2, [2, 1], seed=0)\n"
+        "record(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.1), epochs=3, progress=False)")]
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    output = notebook.cells[0].outputs[-1]
+    assert output["output_type"] == "execute_result"
+    assert output["data"]["text/html"].startswith("<iframe srcdoc=")
+    assert output["data"]["text/plain"].startswith("<Recording: 4 frames")
+
+
+# --- in a real browser ---------------------------------------------------------------
+
+
+def counter(page):
+    return page.page.inner_text('[data-role="counter"]')
+
+
+def picture(page):
+    return page.page.evaluate("document.querySelector('[data-role=\"data-figure\"] canvas').toDataURL()")
+
+
+def table(page):
+    return page.page.evaluate("""Array.from(document.querySelectorAll('[data-role="params"] tbody tr'))
+        .map(r => Array.from(r.cells).map(c => c.textContent))""")
+
+
+def expected_table(recording, k):
+    frame = recording.frames[k]
+    grads = frame.grads or [float("nan")] * len(frame.values)
+    return [[label, number(v), number(g), number(m), number(s)]
+            for label, v, g, m, s in zip(recording.labels, frame.values, grads, frame.state["m"], frame.state["v"])]
+
+
+def test_play_changes_the_step_and_the_boundary_and_pause_stops(browser, moons, tmp_path):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"))
+    assert counter(page) == "step 0 of 12 (before training)"
+    before = picture(page)
+    page.page.get_by_role("button", name="Play").click()
+    page.page.wait_for_function("!document.querySelector('[data-role=\"counter\"]').textContent.startsWith('step 0 ')")
+    page.page.get_by_role("button", name="Pause").click()
+    shown = counter(page)
+    assert shown != "step 0 of 12 (before training)"
+    assert picture(page) != before  # the boundary moved with the model
+    page.page.wait_for_timeout(300)
+    assert counter(page) == shown  # paused
+    assert page.page.get_by_role("button", name="Play").is_visible()
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def test_the_slider_shows_a_steps_recorded_numbers_and_reset_returns_to_step_0(browser, moons, tmp_path):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"))
+    slider = page.page.get_by_role("slider", name="Go to step")
+    for k in (7, 3, 12):
+        slider.fill(str(k))
+        frame = moons.frames[k]
+        assert counter(page) == f"step {k} of 12 (epoch {k})"
+        assert page.page.inner_text('[data-role="loss"]') == number(frame.loss)
+        assert page.page.inner_text('[data-role="accuracy"]') == f"{100 * frame.accuracy:.1f}%"
+        assert table(page) == expected_table(moons, k)
+    assert table(page)[0][2] == "\u2014"  # the last step has no gradient: the run ended there
+    page.page.get_by_role("button", name="Reset").click()
+    assert counter(page) == "step 0 of 12 (before training)"
+    assert page.page.inner_text('[data-role="loss"]') == number(moons.frames[0].loss)
+    assert table(page) == expected_table(moons, 0)
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"))
+    page.page.get_by_role("button", name="Step", exact=True).click()
+    assert counter(page).startswith("step 1 of 12")
+    page.page.focus("body")
+    page.press("ArrowRight", 2)
+    assert counter(page).startswith("step 3 of 12")
+    page.press("ArrowLeft")
+    assert counter(page).startswith("step 2 of 12")
+    page.press(" ")  # space plays
+    page.page.wait_for_function("!document.querySelector('[data-role=\"counter\"]').textContent.startsWith('step 2 ')")
+    page.press(" ")  # and pauses
+    assert page.page.get_by_role("button", name="Play").is_visible()
+    assert page.errors == []
+
+
+def test_hovering_a_neuron_or_an_edge_shows_its_value_and_gradient(browser, moons, tmp_path):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"))
+    page.page.get_by_role("slider", name="Go to step").fill("4")
+    frame = moons.frames[4]
+    labels = moons.labels
+    page.page.hover('.tg-network g.tg-neuron[aria-label="L1.N2"]')
+    tip = page.page.inner_text('[data-role="tooltip"]')
+    b = labels.index("L1.N2.b")
+    assert "L1.N2 (relu)" in tip and f"value {number(frame.values[b])}, gradient {number(frame.grads[b])}" in tip
+    # an edge: the weight L2.N1.w3, from L1.N3 to L2.N1 (edges cross, so no point of it is its alone)
+    page.page.evaluate("""() => {
+        const edges = document.querySelectorAll('.tg-network line.tg-hit');
+        edges[2 * 6 + 6 + 3].dispatchEvent(new MouseEvent('mouseenter'));  // after x0, x1 -> L1 and L2.N0's 6
+      }""")
+    tip = page.page.inner_text('[data-role="tooltip"]')
+    w = labels.index("L2.N1.w3")
+    assert tip.startswith("L2.N1.w3: the weight from L1.N3 to L2.N1")
+    assert f"value {number(frame.values[w])}, gradient {number(frame.grads[w])}" in tip
+    assert page.errors == []
+
+
+def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, tmp_path):  # noqa: F811
+    X, y = make_xor(20, seed=1, signed=True)
+    model = MLP(2, [2, 1], seed=3)
+    run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2, momentum=0.5),
+                 epochs=6, sample=2, progress=False)
+    page = Page(browser, run.save_html(tmp_path / "221.html"))
+    assert "Computation graph of sample 2" in page.page.inner_text('[data-role="graph-title"]')
+    root = len(run.graph.data[0]) - 1
+    w = [node.label for node in topological_order(run.graph.root)].index("L1.N0.w0")
+    for k in (0, 5, 3):
+        page.page.get_by_role("slider", name="Go to step").fill(str(k))
+        assert page.line(f"n{root}", "data") == f"data {number(run.graph.data[k][root])}"
+        assert page.line(f"n{w}", "data") == f"data {number(run.graph.data[k][w])}"
+        assert page.line(f"n{w}", "grad") == f"grad {number(run.graph.grads[k][w])}"
+    assert run.graph.data[5][w] != run.graph.data[0][w]
+    columns = page.page.evaluate("Array.from(document.querySelectorAll('[data-role=\"params\"] th')).map(t => t.textContent)")
+    assert columns == ["parameter", "value", "grad", "momentum buffer"]
+    page.page.get_by_role("button", name="Reset").click()
+    assert table(page)[0][3] == "\u2014"  # no momentum buffer before the first step
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
+    X, y = make_squares(15, noise=0.05, seed=0)
+    model = MLP(1, [8, 1], seed=0)
+    run = record(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.05), epochs=5, progress=False)
+    page = Page(browser, run.save_html(tmp_path / "squares.html"))
+    assert page.page.is_hidden('[data-role="accuracy-part"]') and page.page.is_hidden('[data-role="graph-panel"]')
+    first = picture(page)
+    page.page.get_by_role("slider", name="Go to step").fill("5")
+    assert picture(page) != first
+    assert page.page.inner_text('[data-role="loss"]') == number(run.frames[5].loss)
+    assert page.errors == [] and page.requests == [page.url]

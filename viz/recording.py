@@ -1,0 +1,339 @@
+"""Recording: a training run, step by step, for the training player page.
+
+``viz.record(model, X, y, loss=..., optimizer=..., epochs=...)`` trains with
+``nn.fit`` and returns a Recording; or make one yourself and hand it to fit
+as its ``on_step``::
+
+    run = Recording(model, X, y, loss="hinge", optimizer=optimizer)   # step 0, now
+    nn.fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=40, on_step=run)
+    run.save_html("run.html")
+
+Frame k is the model after k optimizer steps (frame 0: before any). It holds
+what the model is at that moment: every parameter's value, the gradient
+computed there (the one step k + 1 uses; not computed for the last frame),
+the optimizer's state after k steps (Adam's m and v, SGD's momentum buffer),
+the loss and accuracy over all training samples, the prediction for each
+sample, and the outputs of every neuron over a grid of the input plane (two
+inputs) or along the input line (one input). The page replays these numbers;
+it computes none of them.
+
+Models are evaluated on the grid through ``nn.predict``, which records no graph.
+"""
+
+import math
+
+import numpy as np
+
+from autograd import Value, grad, no_grad, topological_order
+from nn import LOSSES, MLP, SGD, Adam, fit, predict
+from nn.optim import Optimizer
+
+__all__ = ["Recording", "Frame", "record"]
+
+# The grid: points per side of the input plane, points along the input line,
+# and how much of it the small picture of each neuron keeps (every 2nd point).
+PLANE_RESOLUTION = 33
+LINE_RESOLUTION = 101
+TILE_STRIDE = 2
+# A sample's computation graph is drawn when it has at most this many nodes
+# (the 2-2-1 network with its loss has about 30).
+GRAPH_MAX_NODES = 60
+_CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
+
+
+class Frame:
+    """The model after ``step`` optimizer steps, as plain numbers (see the module's docstring).
+
+    ``values``, ``grads`` and each list in ``state`` follow ``model.parameters()``;
+    ``grads`` is None where no gradient was computed (the last frame), an entry
+    of ``state`` is nan where the optimizer holds nothing yet (SGD's momentum
+    buffer before the first step). ``loss`` and ``accuracy`` are over all
+    training samples; ``batch_loss`` is the loss of the batch the gradient
+    came from (the same with one batch per epoch). ``predictions`` has the
+    model's output for each sample (a list per sample for several outputs).
+    """
+
+    __slots__ = ("step", "epoch", "values", "grads", "state", "loss", "accuracy", "batch_loss",
+                 "predictions", "grid")
+
+    def __init__(self, step, epoch, values, state, loss, accuracy, predictions, grid):
+        self.step = step
+        self.epoch = epoch  # the epoch of the step that made this frame; None for frame 0
+        self.values = values
+        self.grads = None
+        self.state = state
+        self.loss = loss
+        self.accuracy = accuracy
+        self.batch_loss = None
+        self.predictions = predictions
+        self.grid = grid  # numpy array: every neuron's output at each grid point (None: no grid)
+
+    def __repr__(self):
+        accuracy = "" if self.accuracy is None else f", accuracy {self.accuracy:.1%}"
+        return f"<Frame: step {self.step}, loss {self.loss:.4g}{accuracy}>"
+
+
+class Recording:
+    """A training run, frame by frame; call it from ``nn.fit(..., on_step=recording)``.
+
+    Making it records frame 0 (the model as it is now). ``loss`` is fit's
+    (a name from nn.LOSSES or a function); ``optimizer`` the one fit steps.
+    ``accuracy`` as in fit (default: for the classification losses). ``every``:
+    record every k-th step only (call finish() after fit to record the last
+    state too). ``sample``: which training sample's computation graph the page
+    draws for a small model (None: none).
+    """
+
+    def __init__(self, model, X, y, *, loss, optimizer, accuracy=None, every=1, sample=0):
+        if isinstance(loss, str):
+            if loss not in LOSSES:
+                raise ValueError(f"Recording: unknown loss {loss!r}; choose one of "
+                                 f"{', '.join(map(repr, LOSSES))} or pass a function")
+            self.loss_name, self._loss = loss, LOSSES[loss]
+            self.tracks_accuracy = loss in _CLASSIFICATION if accuracy is None else bool(accuracy)
+        elif callable(loss):
+            self.loss_name, self._loss = getattr(loss, "__name__", "loss"), loss
+            self.tracks_accuracy = bool(accuracy)
+        else:
+            raise TypeError(f"Recording: loss must be a name or a function, got {loss!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"Recording: optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Recording: every must be a positive int, got {every!r}")
+        if not isinstance(X, (list, tuple)) or not isinstance(y, (list, tuple)) or len(X) != len(y) or not X:
+            raise ValueError("Recording: X and y must be lists of the same, non-zero length")
+        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)
+                                   or not 0 <= sample < len(X)):
+            raise ValueError(f"Recording: sample must be an index into X (0 to {len(X) - 1}) or None, "
+                             f"got {sample!r}")
+        self.model, self.optimizer, self.X, self.y = model, optimizer, list(X), list(y)
+        self.every = every
+        self.parameters = model.parameters()
+        self.labels = [p.label or f"p{i}" for i, p in enumerate(self.parameters)]
+        self.nin = len(X[0])
+        self.grid_axes = _grid_axes(self.X)
+        self._grid_rows = _grid_rows(self.grid_axes)
+        self._evaluate = _every_neuron(model) if isinstance(model, MLP) else model
+        self.frames = []
+        self._by_step = {}
+        self._next_step = 0  # the step fit should report next
+        self.history = None  # fit's history, when made by record()
+        self.graph = _SampleGraph.make(model, X, y, sample, self._loss)
+        self._record(0, None)
+
+    # --- recording ---------------------------------------------------------
+
+    def __call__(self, info):
+        """Record what fit reports after a step (an nn.StepInfo): called by fit as its on_step."""
+        if info.model is not self.model or info.optimizer is not self.optimizer:
+            raise ValueError("Recording: fit is training another model or optimizer than the one "
+                             "this recording was made for")
+        if info.step != self._next_step:
+            raise ValueError(f"Recording: expected step {self._next_step} from fit, got step {info.step}; "
+                             "a recording follows one run of fit (make a new one for another run)")
+        self._next_step += 1
+        frame = self._by_step.get(info.step)
+        if frame is not None:  # info's values and grads are those of the model before this step
+            frame.grads = list(info.grads)
+            frame.batch_loss = info.loss
+            if len(info.batch) == len(self.X) and not math.isclose(info.loss, frame.loss, rel_tol=1e-6,
+                                                                    abs_tol=1e-12):
+                raise ValueError(
+                    f"Recording: fit's loss at step {info.step} is {info.loss:.6g} but the recording's "
+                    f"{self.loss_name} is {frame.loss:.6g}: give the Recording the same loss as fit")
+        if self._next_step % self.every == 0:
+            self._record(self._next_step, info.epoch)
+        self._last_epoch = info.epoch
+
+    def finish(self):
+        """Record the model as it is now as the last frame, unless that step is recorded already."""
+        if self._next_step not in self._by_step:
+            self._record(self._next_step, getattr(self, "_last_epoch", None))
+        return self
+
+    def _record(self, step, epoch):
+        values = [p.data for p in self.parameters]
+        outputs = predict(self._evaluate, self._grid_rows + self.X)
+        table = np.array(outputs, dtype=float).reshape(len(outputs), -1)
+        grid, on_samples = table[:len(self._grid_rows)], table[len(self._grid_rows):]
+        nout = self._outputs()
+        predictions = [row[-nout:].tolist() if nout > 1 else float(row[-1]) for row in on_samples]
+        with no_grad():
+            wrapped = [[Value(v) for v in p] if nout > 1 else Value(p) for p in predictions]
+            loss = self._loss(wrapped, self.y).data
+        accuracy = None
+        if self.tracks_accuracy:
+            accuracy = sum(_is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
+        frame = Frame(step, epoch, values, _optimizer_state(self.optimizer, self.parameters), loss,
+                      accuracy, predictions, grid if self._grid_rows else None)
+        if self.graph is not None:
+            self.graph.record(self.model, self.X, self.y, self._loss)
+        self.frames.append(frame)
+        self._by_step[step] = frame
+
+    def _outputs(self):
+        return self.model.nouts[-1] if isinstance(self.model, MLP) else _output_count(self.model, self.X[0])
+
+    # --- reading it back ----------------------------------------------------
+
+    def __len__(self):
+        return len(self.frames)
+
+    def __getitem__(self, index):
+        return self.frames[index]
+
+    def __repr__(self):
+        last = self.frames[-1]
+        return (f"<Recording: {len(self.frames)} frames, steps 0 to {last.step}, loss "
+                f"{self.frames[0].loss:.4g} -> {last.loss:.4g}; .save_html(path) writes the player>")
+
+    def to_html(self, *, title=None):
+        """The training player: one self-contained HTML page (a str) that replays this recording."""
+        from .player import player_html
+
+        return player_html(self, title=title)
+
+    def save_html(self, path, *, title=None):
+        """Write to_html() to path (UTF-8); returns the path."""
+        from pathlib import Path
+
+        path = Path(path)
+        path.write_text(self.to_html(title=title), encoding="utf-8")
+        return path
+
+    def _repr_html_(self):
+        # Jupyter: the player inline, in its own frame
+        from .page import inline_frame
+
+        return inline_frame(self.to_html(), title="training player", height="760px")
+
+
+def record(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None, seed=None,
+           progress=True, accuracy=None, every=1, sample=0):
+    """Train model with nn.fit and return the Recording of the run (``.history`` is fit's history).
+
+    The arguments are fit's (optimizer defaults to ``Adam(model.parameters(), lr=0.01)``
+    as in fit), plus Recording's ``every`` and ``sample``.
+    """
+    if optimizer is None:
+        optimizer = Adam(model.parameters(), lr=0.01)
+    recording = Recording(model, X, y, loss=loss, optimizer=optimizer, accuracy=accuracy, every=every,
+                          sample=sample)
+    recording.history = fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                            batch_size=batch_size, progress=progress, seed=seed, accuracy=accuracy,
+                            on_step=recording)
+    return recording.finish()
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _every_neuron(model):
+    """A function of one input giving the output of every neuron of an MLP, layer after layer."""
+
+    def outputs(x):
+        values = []
+        for layer in model.layers:
+            x = layer(x)
+            x = x if isinstance(x, list) else [x]
+            values.extend(x)
+        return values
+
+    return outputs
+
+
+def _output_count(model, x):
+    with no_grad():
+        out = model(x)
+    return len(out) if isinstance(out, list) else 1
+
+
+def _grid_axes(X):
+    """The grid's coordinates along each input (one or two inputs), padded around the data."""
+    nin = len(X[0])
+    if nin not in (1, 2):
+        return []
+    axes = []
+    for k in range(nin):
+        column = [row[k] for row in X]
+        low, high = min(column), max(column)
+        pad = 0.15 * (high - low) + 0.1
+        count = PLANE_RESOLUTION if nin == 2 else LINE_RESOLUTION
+        axes.append(np.linspace(low - pad, high + pad, count).tolist())
+    return axes
+
+
+def _grid_rows(axes):
+    if len(axes) == 1:
+        return [[x] for x in axes[0]]
+    if len(axes) == 2:  # row by row, x0 varying fastest
+        return [[x0, x1] for x1 in axes[1] for x0 in axes[0]]
+    return []
+
+
+def _is_correct(output, target):
+    # nn.accuracy's rule: one output is a score (positive class when > 0), several a class index
+    if isinstance(output, list):
+        return max(range(len(output)), key=output.__getitem__) == target
+    return (output > 0.0) == (target > 0)
+
+
+def _optimizer_state(optimizer, parameters):
+    """name -> one number per parameter (nan where the optimizer holds none), and "t" for Adam."""
+    position = {id(p): i for i, p in enumerate(optimizer.params)}
+    where = [position.get(id(p)) for p in parameters]
+
+    def per_parameter(numbers):
+        return [math.nan if i is None or numbers[i] is None else float(numbers[i]) for i in where]
+
+    if isinstance(optimizer, Adam):
+        state = {"m": per_parameter(optimizer.m), "v": per_parameter(optimizer.v)}
+        if optimizer.v_max is not None:
+            state["v_max"] = per_parameter(optimizer.v_max)
+        state["t"] = optimizer.t
+        return state
+    if isinstance(optimizer, SGD) and optimizer.momentum:
+        return {"momentum_buffer": per_parameter(optimizer.velocities)}
+    return {}
+
+
+class _SampleGraph:
+    """One sample's loss graph, recorded at every frame: each node's data and d loss / d node."""
+
+    def __init__(self, sample, root, order):
+        self.sample = sample
+        self.root = root  # frame 0's graph, for the drawing
+        self.shape = [(node.op, len(node.inputs)) for node in order]
+        self.data, self.grads = [], []  # per frame, per node (None: this frame's graph differs)
+
+    @classmethod
+    def make(cls, model, X, y, sample, loss):
+        if sample is None:
+            return None
+        root = _sample_loss(model, X, y, sample, loss)
+        if root is None:
+            return None
+        order = topological_order(root)
+        if len(order) > GRAPH_MAX_NODES:
+            return None
+        return cls(sample, root, order)
+
+    def record(self, model, X, y, loss):
+        root = _sample_loss(model, X, y, self.sample, loss)
+        order = topological_order(root) if root is not None else []
+        if [(node.op, len(node.inputs)) for node in order] != self.shape:
+            # bce_with_logits, say, writes its terms one way for a negative logit, another for a positive
+            self.data.append(None)
+            self.grads.append(None)
+            return
+        self.data.append([node.data for node in order])
+        self.grads.append(list(grad(root, order)))
+
+
+def _sample_loss(model, X, y, sample, loss):
+    """The loss of one sample as a graph (the recording's own: no parameter's .grad changes)."""
+    try:
+        root = loss([model(X[sample])], [y[sample]])
+    except (TypeError, ValueError):
+        return None
+    return root if isinstance(root, Value) else None
