@@ -303,6 +303,11 @@ def _walk(roots):
                 node = stack.pop()
                 if node in position:
                     continue
+                if type(node) is not Value:
+                    raise StructureMismatch(
+                        f"the operation {node.op!r} is a learner's own (made with Value(data, "
+                        "_children, _op)): it has no rule over arrays, and runs only on the scalar engine"
+                    )
                 x, y = node._x, node._y
                 if y is not None:
                     operands = (position[x], position[y])

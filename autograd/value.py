@@ -132,7 +132,7 @@ class Value:
         # a graph, stay without the 32 bytes that possibility costs each object.
         return object.__new__(_OwnValue if cls is Value else cls)
 
-    def __init__(self, data, _children=(), _op="", label=""):
+    def __init__(self, data, _children=(), _op="", label="", *, local_grads=None):
         self.data = _real_number(data, "Value()")
         self.grad = 0.0
         if not isinstance(label, str):
@@ -140,15 +140,20 @@ class Value:
         if not isinstance(_op, str):
             raise TypeError(f"Value() _op must be a str naming the operation, got {_op!r}")
         self.label = label
-        operands = _children_of(_children)
-        if not operands or not is_grad_enabled():
-            self.op, self._x, self._y = "", None, None
-        else:
-            self.op = _op
-            self._x, self._y = _pack(operands)
         # Derivatives unknown until the learner assigns _backward: until then,
         # as in micrograd, nothing flows back through this node.
         self._dx = self._dy = None
+        if local_grads is None:
+            operands = _children_of(_children)
+        else:  # tracegrad's way: d data / d child for each child, as numbers now
+            operands, locals_ = _children_with_slopes(_children, local_grads)
+        if not operands or not is_grad_enabled():
+            self.op, self._x, self._y = "", None, None
+            return
+        self.op = _op
+        self._x, self._y = _pack(operands)
+        if local_grads is not None:
+            self._dx, self._dy = _pack(locals_) if len(locals_) <= 2 else (locals_, None)
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -563,6 +568,22 @@ def _children_of(children):
                 f"got {operand!r} ({type(operand).__name__})"
             )
     return operands
+
+
+def _children_with_slopes(children, local_grads):
+    """Value(data, children, op, local_grads=...): the children as given (one may repeat,
+    as in x·x) and their local derivatives as floats, one each."""
+    if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
+        raise TypeError(f"Value(): _children must be a tuple of Values, got {children!r}")
+    operands, slopes = tuple(children), tuple(local_grads) if hasattr(local_grads, "__iter__") else None
+    if slopes is None or len(slopes) != len(operands):
+        raise ValueError(
+            f"Value(): local_grads must hold one number per child ({len(operands)}), got {local_grads!r}"
+        )
+    for k, operand in enumerate(operands):
+        if not isinstance(operand, Value):
+            raise TypeError(f"Value(): _children[{k}] must be a Value, got {operand!r} ({type(operand).__name__})")
+    return operands, tuple(_real_number(g, f"Value() local_grads[{k}]") for k, g in enumerate(slopes))
 
 
 def _local_grads_of_closure(node):

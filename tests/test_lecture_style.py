@@ -439,3 +439,46 @@ def test_backward_refuses_a_bad_gradient_however_it_is_called(call):
     assert x.grad == 0.0
     call(y, 0.5)
     assert x.grad == 2.0
+
+
+# --- tracegrad's way: local derivatives stored when the node is made ------------------
+
+
+def own_cube(x):
+    """x³ with its local derivative 3x² stored as a number, as the built-in operations do."""
+    return Value(x.data**3, (x,), "cube", local_grads=(3 * x.data**2,))
+
+
+def test_an_operation_with_stored_local_gradients_is_first_class():
+    from viz import trace
+
+    x = Value(0.5, label="x")
+    y = own_cube(x) * x  # x⁴: d/dx = 4x³ = 0.5
+    assert y.inputs[0].local_grads == (0.75,)
+    assert grad(y, [x]) == (0.5,)
+    y.backward()
+    y.backward()
+    assert x.grad == 1.0  # leaves accumulate, exactly
+    assert trace(y).grad(x) == 0.5
+    twice = Value(x.data * x.data, (x, x), "square", local_grads=(x.data, x.data))
+    assert twice.inputs == (x, x) and grad(twice, [x]) == (1.0,)  # a repeated child stays twice
+
+
+def test_stored_local_gradients_are_checked():
+    x = Value(2.0)
+    with pytest.raises(ValueError, match=r"local_grads must hold one number per child \(1\)"):
+        Value(8.0, (x,), "cube", local_grads=(1.0, 2.0))
+    with pytest.raises(ValueError, match=r"local_grads\[0\] needs a finite number"):
+        Value(8.0, (x,), "cube", local_grads=(math.inf,))
+
+
+def test_an_own_operation_is_never_replayed_with_a_built_in_rule_of_the_same_name():
+    from autograd.batch import StructureMismatch, Tape
+
+    w = Value(2.0)
+
+    def fake_product(x):  # named '*' but it is x + w: only the scalar engine may run it
+        return Value(x[0].data + w.data, (x[0], w), "*", local_grads=(1.0, 1.0))
+
+    with pytest.raises(StructureMismatch, match="'\\*' is a learner's own"):
+        Tape.record(fake_product, [([1.0],), ([3.0],)])

@@ -97,7 +97,7 @@ def test_a_learners_own_operation_gets_its_gradients_but_no_central_difference_c
     out.label = "c"
     details = data_of(trace(out).to_html())["details"]
     assert details["n0"]["title"] == "grad(x) = 0.75"
-    assert "not available here" in details["n0"]["text"] and "'cube' has no rule over arrays" in details["n0"]["text"]
+    assert "not available here" in details["n0"]["text"] and "'cube' is a learner's own" in details["n0"]["text"]
 
 
 def test_user_text_cannot_break_out_of_the_page():
