@@ -4,8 +4,10 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -137,6 +139,10 @@ def test_any_expression_text_exits_0_or_2_with_one_line(text):
         (["trace", "square", "--digits", "0"], "argument --digits"),
         (["trace", "square", "--svg"], "expected one argument"),
         (["trace", "+".join(["1"] * 300), "--dot", "g.dot"], "too many to draw legibly"),
+        (["trace", "square", "--digits", "18"], "argument --digits: expected a whole number from 1 to 17, got '18'"),
+        (["trace", "square", "--digits", "9" * 5000], "argument --digits: expected a whole number from 1 to 17"),
+        (["trace", "x*2", "x=" + "9" * 400], "the value must be a finite number"),
+        (["trace", "x*2", "x=1e309"], "the value must be a finite number"),
         (["--out", "somewhere", "trace", "square"], "--out before a command is the walkthrough's"),
         (["--out", "somewhere", "train", "moons"], "use tracegrad train DATASET --out DIR"),
     ],
@@ -145,6 +151,16 @@ def test_user_errors_are_one_line_and_exit_2(capsys, argv, match):
     status, out, err = run(capsys, *argv)
     assert_one_line_error(status, out, err, match)
     assert out == ""
+
+
+@pytest.mark.parametrize("kind", ["svg", "png", "html", "dot"])
+def test_a_graph_too_big_to_draw_is_refused_before_anything_is_printed(capsys, tmp_path, kind):
+    # --html printed the whole trace, then a ValueError traceback and exit 1
+    path = tmp_path / f"g.{kind}"
+    status, out, err = run(capsys, "trace", "+".join(["1"] * 300), f"--{kind}", str(path))
+    assert_one_line_error(status, out, err, f"this graph has more than 500 nodes, too many to draw legibly; "
+                                            f"leave out --{kind} to print its trace alone")
+    assert out == "" and not path.exists()
 
 
 @pytest.mark.parametrize("kind", ["svg", "png", "html", "dot"])
@@ -246,9 +262,9 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
     [
         (["train"], "train needs a data set: moons, circles, xor, spiral, squares"),
         (["train", "mnist"], "unknown data set 'mnist'; choose one of moons"),
-        (["train", "moons", "--epochs", "0"], "argument --epochs: expected a whole number >= 1, got '0'"),
+        (["train", "moons", "--epochs", "0"], "argument --epochs: expected a whole number from 1 to 10,000, got '0'"),
         (["train", "moons", "--epochs", "ten"], "argument --epochs: expected a whole number, got 'ten'"),
-        (["train", "moons", "--epochs", "-3"], "argument --epochs: expected a whole number >= 1, got '-3'"),
+        (["train", "moons", "--epochs", "-3"], "argument --epochs: expected a whole number from 1 to 10,000, got '-3'"),
         (["train", "moons", "--lr", "0"], "argument --lr: expected a number > 0"),
         (["train", "moons", "--lr", "nan"], "argument --lr: expected a number > 0"),
         (["train", "moons", "--hidden", "16,x"], "expected layer sizes like 16,16"),
@@ -263,7 +279,32 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
         (["train", "moons", "--plot", "curve.txt"], "--plot needs a file name ending in .png"),
         (["train", "moons", "--plot", ".svg"], "--plot needs a file name ending in .png"),  # no suffix
         (["train", "moons", "--plot", "no/such/dir/p.png"], "does not exist"),
-        (["train", "moons", "--noise", "1e308"], "make_moons: noise 1e+308 gives numbers too large"),
+        # every number has an upper bound, checked before any work (issue 11)
+        (["train", "moons", "--noise", "1e308"], "argument --noise: expected a number from 0 to 1,000, got '1e308'"),
+        (["train", "moons", "--noise", "1000.5"], "argument --noise: expected a number from 0 to 1,000"),
+        (["train", "moons", "--lr", "1e308"], "argument --lr: expected a number > 0 and at most 1,000, got '1e308'"),
+        (["train", "moons", "--epochs", "10001"], "argument --epochs: expected a whole number from 1 to 10,000"),
+        # was "Python int too large to convert to C ssize_t", after building the model
+        (["train", "moons", "--epochs", "9" * 30], "argument --epochs: expected a whole number from 1 to 10,000"),
+        (["train", "moons", "--epochs", "9" * 5000], "argument --epochs: expected a whole number from 1 to 10,000"),
+        (["train", "moons", "--samples", "10001"], "argument --samples: expected a whole number from 1 to 10,000"),
+        # was a MemoryError, or the machine out of memory
+        (["train", "moons", "--samples", "99999999999999999999"], "argument --samples: expected a whole number from 1"),
+        (["train", "moons", "--hidden", "100000000"], "argument --hidden: expected layer sizes like 16,16: at most 10, each from 1 to 1,000"),
+        # was an OverflowError traceback
+        (["train", "moons", "--hidden", "1" * 30], "argument --hidden: expected layer sizes like 16,16: at most 10, each from 1 to 1,000"),
+        (["train", "moons", "--hidden", ",".join(["2"] * 11)], "argument --hidden: expected layer sizes like 16,16: at most 10,"),
+        (["train", "moons", "--seed", "-1"], "argument --seed: expected a whole number from 0 to 4,294,967,295, got '-1'"),
+        (["train", "moons", "--seed", str(2**32)], "argument --seed: expected a whole number from 0 to 4,294,967,295"),
+        (["train", "moons", "--seed", "9" * 5000], "argument --seed: expected a whole number from 0 to 4,294,967,295"),
+        (["train", "moons", "--hidden", "1000,1000"],
+         "--hidden 1000,1000 makes an MLP 2 → 1000 → 1000 → 1 of 1,005,001 parameters; the limit is 10,000"),
+        (["train", "moons", "--samples", "10000"],
+         "10,000 samples × 337 parameters is 3,370,000 parameter uses per step (each a node of the graph); "
+         "the limit is 500,000: use fewer --samples or smaller --hidden layers"),
+        (["train", "moons", "--epochs", "10000"],
+         "10,000 epochs × 100 samples × 337 parameters is 337,000,000 parameter uses; the limit is 50,000,000: "
+         "use at most 1,483 epochs"),
     ],
 )
 def test_train_user_errors_are_one_line_and_exit_2(capsys, monkeypatch, tmp_path, argv, match):
@@ -281,16 +322,44 @@ def test_train_output_folder_that_is_a_file(capsys, tmp_path):
     assert_one_line_error(status, out, err, "cannot create the directory")
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["moons", "--lr", "1e308"], "training stopped: fit(): training diverged"),  # was "final loss 0"
-    (["squares", "--lr", "1e308"], "training stopped:"),  # the loss's square overflowed first
-    (["squares", "--noise", "1e200"], "training stopped:"),  # targets of 1e200, squared
+def test_train_that_overflows_is_one_line_and_exit_2(capsys, monkeypatch):
+    # the bounds on --lr and --noise keep training finite; should fit() still diverge, one line
+    def diverged(*args, **kwargs):
+        raise OverflowError("fit(): training diverged: the loss is inf, beyond what a float can hold")
+
+    monkeypatch.setattr("nn.fit", diverged)
+    status, out, err = run(capsys, "train", "moons", *QUICK, "--no-plot")
+    assert status == 2 and "final loss" not in out
+    assert err == "tracegrad: error: training stopped: fit(): training diverged: the loss is inf, beyond what a float can hold\n"
+
+
+@pytest.mark.parametrize("dataset", ["moons", "squares"])
+def test_training_at_the_largest_learning_rate_and_noise_stays_finite(capsys, dataset):
+    status, out, err = run(capsys, "train", dataset, *QUICK, "--lr", "1000", "--noise", "1000", "--no-plot")
+    assert status == 0, err
+    assert "final loss" in out and "inf" not in out and "nan" not in out
+
+
+@pytest.mark.parametrize("option, largest, default", [
+    ("--epochs", "10000", "40"), ("--samples", "10000", "100"), ("--lr", "1000", "0.1"),
+    ("--noise", "1000", "0.1"), ("--seed", "4294967295", "0"), ("--hidden", ",".join(["1000"] * 10), "16,16"),
 ])
-def test_train_that_overflows_is_one_line_and_exit_2(capsys, argv, match):
-    status, out, err = run(capsys, "train", *argv, "--epochs", "3", "--no-progress", "--no-plot")
-    assert status == 2
-    assert "final loss" not in out
-    assert err.count("\n") == 1 and err.startswith("tracegrad: error: ") and match in err, err
+def test_each_bound_is_allowed_and_documented(capsys, option, largest, default):
+    from viz.cli import _parser
+
+    _parser().parse_args(["train", "moons", option, largest])  # the bound itself is allowed
+    status, out, err = run(capsys, "train", "--help")
+    help_text = " ".join(out.split())
+    bound = f"{int(float(largest.split(',')[0])):,}"
+    assert f"{option} " in help_text and f"default {default}" in help_text and f"at most {bound}" in help_text
+
+
+def test_the_bounds_are_in_the_readme():
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8").split())
+    for text in ("--epochs` at most 10,000", "`--samples` at most 10,000", "at most 10 hidden layers of at most 1,000",
+                 "10,000 parameters", "500,000", "50,000,000", "`--lr` at most 1,000", "`--noise` at most 1,000",
+                 "`--seed` from 0 to 4,294,967,295", "`--digits` from 1 to 17"):
+        assert text in readme, text
 
 
 # --- help, version, walkthrough ----------------------------------------------
@@ -356,3 +425,75 @@ def test_console_script_output_in_a_legacy_encoding(encoding):
     assert b"Traceback" not in done.stderr
     out = done.stdout.decode(encoding)
     assert "0.083232" in out and "?" in out
+
+
+# --- a fuzz of whole command lines ---------------------------------------------------
+
+# Values a hostile or careless user might give any numeric option: beyond every bound,
+# not numbers at all, or valid and small. Valid values that mean a lot of work (--epochs
+# 5000) are left out, so every example finishes in seconds; the bounds are tested above.
+_VALUES = ["0", "-1", "1", "2", "3", "0.5", "17", "18", "1000", "1000.5", "10001", "4294967296", "1e308",
+           "-1e308", "1e-320", "nan", "inf", "-inf", "9" * 30, "9" * 5000, "0x10", "1_0", "", " ", "²", "3,2",
+           "2,2", "0,1", "1000,1000", ",".join(["1"] * 11), "x", "-", "--"]
+_WORDS = ["trace", "train", "square", "221", "moons", "circles", "xor", "spiral", "squares", "mnist",
+          "x*y + 1", "tanh(w*x + b)", "log(x)", "x / y", "x ** 1000", "+".join(["1"] * 300), "x.__class__",
+          "open('f')", "x=2", "y=-3", "w=0.5", "b=1e308", "x=nan", "x", "=2", "hinge", "cross_entropy", "mse"]
+_OPTIONS = ["--out", "--svg", "--png", "--html", "--dot", "--digits", "--epochs", "--lr", "--hidden", "--loss",
+            "--samples", "--noise", "--seed", "--plot", "--no-plot", "--no-progress", "--help", "--version",
+            "--bogus", "-h", "--"]
+_PATHS = ["g.svg", "g.png", "page.html", "g.dot", "p.pdf", "plot.png", ".svg", "no/such/dir/g.svg", "out", "."]
+# A train run in the fuzz starts from a tiny setting, which the fuzzed options then override.
+_CHEAP = ["--epochs", "2", "--samples", "12", "--hidden", "3", "--no-plot", "--no-progress"]
+_TOKEN = st.one_of(
+    st.sampled_from(_VALUES), st.sampled_from(_WORDS), st.sampled_from(_OPTIONS), st.sampled_from(_PATHS),
+    st.text(st.characters(blacklist_characters="\x00"), max_size=12),  # an OS argument cannot hold NUL
+)
+
+
+class _TookTooLong(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_guard(seconds, argv):
+    """Fail (not hang) if one command runs longer than seconds: a generous guard, not a timing test."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _TookTooLong(f"tracegrad {argv!r} ran for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@settings(max_examples=300)
+@given(head=st.sampled_from([[], ["trace"], ["train"]]), tail=st.lists(_TOKEN, max_size=8))
+def test_any_command_line_exits_0_or_2_with_one_line(fuzz_folder, head, tail):
+    argv = []
+    for token in head + tail:
+        argv += ["train", *_CHEAP] if token == "train" else [token]
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(fuzz_folder)  # relative output paths land in the test's folder
+    try:
+        with _time_guard(120, argv), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(argv)
+    finally:
+        os.chdir(here)
+    if status == 2:
+        lines = err.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("tracegrad: error: "), (argv, err.getvalue())
+    else:
+        assert status == 0 and err.getvalue() == "", (argv, status, err.getvalue())

@@ -18,7 +18,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from .examples import EXAMPLES, SEED_001_BIASES, SEED_001_WEIGHTS, network_221, square_neuron
-from .expression import ExpressionError, parse
+from .expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, ExpressionError, parse
 from .format import format_number
 from .render import RenderError
 
@@ -26,6 +26,20 @@ __all__ = ["main", "UsageError"]
 
 DEFAULT_OUT = "tracegrad-out"
 DATASETS = ("moons", "circles", "xor", "spiral", "squares")
+
+# Upper bounds on every number the command takes, checked before any work starts,
+# so that no argument runs for hours or fills the memory. A training step uses each
+# parameter once per sample, and each use costs about 400 bytes of graph and 5 µs.
+MAX_EPOCHS = 10_000
+MAX_SAMPLES = 10_000
+MAX_HIDDEN_LAYERS = 10
+MAX_LAYER_SIZE = 1_000
+MAX_PARAMETERS = 10_000  # the plot runs the model on 3,600 grid points: ~20 s at the limit
+MAX_USES_PER_STEP = 500_000  # samples × parameters: ~200 MB of graph, a few seconds a step
+MAX_USES = 50_000_000  # epochs × samples × parameters: a few minutes of training
+MAX_LR = 1000  # Adam moves a weight by about lr a step: numbers stay far from overflowing
+MAX_NOISE = 1000  # the toy data lie within ±2; noise 1000 already hides them completely
+MAX_SEED = 2**32 - 1  # as numpy's seeds
 _OUTPUT_SUFFIXES = {"svg": ".svg", "png": ".png", "html": ".html", "dot": ".dot"}
 
 
@@ -71,6 +85,8 @@ def _replace_unencodable_output():
 
 def _print_error(error):
     message = " ".join(str(error).split())  # one line, whatever the message held
+    if len(message) > 500:  # an argument of megabytes, quoted back: keep both ends of the line
+        message = f"{message[:350]} ... {message[-100:]}"
     print(f"tracegrad: error: {message}", file=sys.stderr)
 
 
@@ -114,18 +130,21 @@ def _parser():
         "neuron learning y = x²; 221: Example B, a 2-2-1 network) or of an expression over named "
         "variables, like "
         "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use numbers, "
-        "variables, + - * / **, parentheses and relu, tanh, sigmoid, exp, log.",
+        "variables, + - * / **, parentheses and relu, tanh, sigmoid, exp, log, in at most "
+        f"{MAX_LENGTH:,} characters, {MAX_OPERATIONS} operations and {MAX_DEPTH} nested parentheses, "
+        f"with number exponents within ±{MAX_EXPONENT}.",
     )
     trace.add_argument("target", nargs="?", metavar="EXAMPLE_OR_EXPRESSION",
                        help=f"{' or '.join(EXAMPLES)}, or an expression in quotes; one that starts "
                        "with '-' goes after '--': tracegrad trace -- \"-x*y\" x=2 y=3")
     trace.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
-                       help="a value for each variable of the expression, like x=2 y=-3")
+                       help="a value for each variable of the expression, like x=2 y=-3: "
+                       "any finite number (a float: at most about 1.8e308 in size)")
     for kind, suffix in _OUTPUT_SUFFIXES.items():
         what = "the stepper page" if kind == "html" else f"the graph as {kind.upper()}"
         trace.add_argument(f"--{kind}", metavar=f"PATH{suffix}", help=f"also write {what}")
-    trace.add_argument("--digits", type=_digits, default=6, metavar="N",
-                       help="significant digits for numbers (1 to 17, default 6)")
+    trace.add_argument("--digits", type=_whole_number(1, 17), default=6, metavar="N",
+                       help="significant digits for numbers (default 6, from 1 to 17)")
     trace.set_defaults(run=_trace)
 
     train = commands.add_parser(
@@ -133,25 +152,29 @@ def _parser():
         help="train a small network on a toy data set and plot it",
         description="Train an MLP on a toy data set with a progress bar, print the final loss "
         "and accuracy, and write a plot of the loss curve and the decision boundary "
-        "(needs matplotlib: pip install 'tracegrad[plot]').",
+        "(needs matplotlib: pip install 'tracegrad[plot]'). Limits keep a run to minutes and "
+        f"a few hundred MB: at most {MAX_PARAMETERS:,} parameters, samples × parameters at most "
+        f"{MAX_USES_PER_STEP:,} (one step's graph), and epochs × samples × parameters at most "
+        f"{MAX_USES:,}.",
     )
     train.add_argument("dataset", nargs="?", metavar="DATASET", help=", ".join(DATASETS))
-    train.add_argument("--epochs", type=_positive_int, default=40, metavar="N",
-                       help="passes over the data, one Adam step each (default 40)")
-    train.add_argument("--lr", type=_positive_float, default=0.1, metavar="RATE",
-                       help="Adam's learning rate (default 0.1)")
+    train.add_argument("--epochs", type=_whole_number(1, MAX_EPOCHS), default=40, metavar="N",
+                       help=f"passes over the data, one Adam step each (default 40, at most {MAX_EPOCHS:,})")
+    train.add_argument("--lr", type=_number(0, MAX_LR, low_allowed=False), default=0.1, metavar="RATE",
+                       help=f"Adam's learning rate (default 0.1, at most {MAX_LR:,})")
     train.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="SIZES",
-                       help="hidden layer sizes, comma-separated (default 16,16)")
+                       help="hidden layer sizes, comma-separated (default 16,16; at most "
+                       f"{MAX_HIDDEN_LAYERS} layers of at most {MAX_LAYER_SIZE:,})")
     train.add_argument("--loss", metavar="NAME",
                        help="hinge, bce_with_logits, cross_entropy, mse or half_squared_error "
                        "(default: hinge for two classes, cross_entropy for spiral, mse for squares)")
-    train.add_argument("--samples", type=_positive_int, default=100, metavar="N",
-                       help="how many samples to generate (default 100)")
-    train.add_argument("--noise", type=_non_negative_float, metavar="SD",
-                       help="standard deviation of the noise added to the data "
-                       "(default 0.1; 0.05 for squares, whose targets lie in [0, 1])")
-    train.add_argument("--seed", type=int, default=0, metavar="N",
-                       help="seed for the data and the initial weights (default 0)")
+    train.add_argument("--samples", type=_whole_number(1, MAX_SAMPLES), default=100, metavar="N",
+                       help=f"how many samples to generate (default 100, at most {MAX_SAMPLES:,})")
+    train.add_argument("--noise", type=_number(0, MAX_NOISE, low_allowed=True), metavar="SD",
+                       help="standard deviation of the noise added to the data (default 0.1; "
+                       f"0.05 for squares, whose targets lie in [0, 1]; at most {MAX_NOISE:,})")
+    train.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=0, metavar="N",
+                       help=f"seed for the data and the initial weights (default 0, at most {MAX_SEED:,})")
     train.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, dest="train_out",
                        help=f"folder for the plot, named train-DATASET.png (default {DEFAULT_OUT})")
     train.add_argument("--plot", metavar="PATH", help="write the plot here instead (.png, .svg or .pdf)")
@@ -168,56 +191,70 @@ def _version():
         return "(not installed)"
 
 
-def _positive_int(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return n
+def _whole_number(low, high):
+    """An argparse type: a whole number from low to high."""
+
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:  # not a whole number, or thousands of digits
+            n = None
+        if n is None and not text.strip().lstrip("+-").isdecimal():
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        if n is None or not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low:,} to {high:,}, got {text!r}")
+        return n
+
+    return parse
 
 
-def _number_above(minimum, inclusive):
-    """An argparse type: a finite float > minimum (>= with inclusive)."""
-    relation = ">=" if inclusive else ">"
+def _number(low, high, low_allowed):
+    """An argparse type: a number up to high, and above low (or from low, with low_allowed)."""
+    wanted = f"from {low:,g} to {high:,g}" if low_allowed else f"> {low:,g} and at most {high:,g}"
 
     def parse(text):
         try:
             x = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not (math.isfinite(x) and (x >= minimum if inclusive else x > minimum)):
-            raise argparse.ArgumentTypeError(f"expected a number {relation} {minimum:g}, got {text!r}")
+        if not ((low <= x if low_allowed else low < x) and x <= high):  # also refuses nan
+            raise argparse.ArgumentTypeError(f"expected a number {wanted}, got {text!r}")
         return x
 
     return parse
 
 
-_positive_float = _number_above(0, inclusive=False)
-_non_negative_float = _number_above(0, inclusive=True)
-
-
 def _layer_sizes(text):
-    sizes = []
-    for part in text.split(","):
-        try:
-            sizes.append(_positive_int(part.strip()))
-        except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(
-                f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}"
-            ) from None
-    return sizes
-
-
-def _digits(text):
+    """An argparse type: hidden layer sizes like 16,16, within the bounds."""
+    parts = text.split(",")
+    size = _whole_number(1, MAX_LAYER_SIZE)
     try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 17, got {text!r}")
-    return n
+        if len(parts) <= MAX_HIDDEN_LAYERS:
+            return [size(part.strip()) for part in parts]
+    except argparse.ArgumentTypeError:
+        pass
+    raise argparse.ArgumentTypeError(
+        f"expected layer sizes like 16,16: at most {MAX_HIDDEN_LAYERS}, each from 1 to "
+        f"{MAX_LAYER_SIZE:,}, got {text!r}"
+    )
+
+
+def _check_size_of_run(args, sizes):
+    """Raise UsageError unless the network and the whole run stay within the bounds."""
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if parameters > MAX_PARAMETERS:
+        network = " → ".join(str(n) for n in sizes)
+        raise UsageError(f"--hidden {','.join(map(str, args.hidden))} makes an MLP {network} of "
+                         f"{parameters:,} parameters; the limit is {MAX_PARAMETERS:,}")
+    per_step = args.samples * parameters
+    if per_step > MAX_USES_PER_STEP:
+        raise UsageError(f"{args.samples:,} samples × {parameters:,} parameters is {per_step:,} parameter "
+                         f"uses per step (each a node of the graph); the limit is {MAX_USES_PER_STEP:,}: "
+                         "use fewer --samples or smaller --hidden layers")
+    if args.epochs * per_step > MAX_USES:
+        raise UsageError(f"{args.epochs:,} epochs × {args.samples:,} samples × {parameters:,} parameters is "
+                         f"{args.epochs * per_step:,} parameter uses; the limit is {MAX_USES:,}: use at most "
+                         f"{MAX_USES // per_step:,} epochs, or fewer --samples or smaller --hidden layers")
 
 
 # --- tracegrad trace ---------------------------------------------------------
@@ -233,6 +270,8 @@ def _trace(args):
     root = _target(args.target, args.assignments)
     from .trace import trace
 
+    if outputs:
+        _check_drawable(root, outputs)
     traced = trace(root, digits=args.digits)
     drawing = None
     if any(kind != "html" for kind, _ in outputs):
@@ -253,8 +292,23 @@ def _trace(args):
                 drawing.save(path)
         except OSError as error:
             raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        except ValueError as error:  # the page refuses a graph it cannot draw
+            raise UsageError(f"cannot write {path}: {error}") from None
         print(f"wrote {path}")
     return 0
+
+
+def _check_drawable(root, outputs):
+    """A UsageError, before the trace is printed, when the graph is too big to draw."""
+    from .dot import DEFAULT_MAX_NODES
+    from .format import check_graph_size
+
+    try:
+        check_graph_size(root, DEFAULT_MAX_NODES)
+    except ValueError:
+        options = "/".join(f"--{kind}" for kind, _ in outputs)
+        raise UsageError(f"this graph has more than {DEFAULT_MAX_NODES} nodes, too many to draw legibly; "
+                         f"leave out {options} to print its trace alone") from None
 
 
 def _target(target, assignments):
@@ -383,6 +437,7 @@ def _train(args):
         X, y, outputs, loss = _dataset(args.dataset, args.samples, noise, args.seed, args.loss)
     except ValueError as error:  # nn.data refuses a --noise whose draws overflow a float
         raise UsageError(str(error)) from None
+    _check_size_of_run(args, [len(X[0])] + args.hidden + [outputs])
     plot_path = None
     if not args.no_plot:
         from .plot import MissingMatplotlib, check_plot_path, require_matplotlib
@@ -412,7 +467,7 @@ def _train(args):
         history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
                          epochs=args.epochs, progress=not args.no_progress,
                          accuracy=args.dataset != "squares")
-    except OverflowError as error:  # a --lr or --noise so large that the numbers outgrow a float
+    except OverflowError as error:  # the numbers outgrew a float (the bounds make it unlikely)
         raise UsageError(f"training stopped: {error}") from None
     result = f"final loss {history['loss'][-1]:.4g}"
     if "accuracy" in history:
