@@ -215,25 +215,54 @@ def test_walkthrough_output_folder_that_cannot_be_made(capsys, tmp_path):
 QUICK = ["--epochs", "3", "--samples", "24", "--hidden", "4", "--no-progress"]
 
 
-def test_train_moons_reports_and_plots(capsys, tmp_path):
-    status, out, err = run(capsys, "train", "moons", *QUICK, "--out", str(tmp_path / "plots"))
+def test_train_moons_reports_and_writes_the_training_player(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "moons", *QUICK, "--out", str(tmp_path / "pages"))
     assert status == 0, err
     assert "moons: 24 samples; MLP 2 → 4 → 1" in out and "hinge loss" in out
     assert "final loss" in out and "accuracy" in out
-    plot = tmp_path / "plots" / "train-moons.png"
-    assert f"wrote {plot}" in out
-    assert plot.read_bytes().startswith(b"\x89PNG")
+    page = tmp_path / "pages" / "train-moons.html"
+    assert f"wrote {page}  (the training player: open it in a browser)" in out
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and 'data-tracegrad="player"' in text
+    assert "<h1>tracegrad train moons</h1>" in text
+    assert list((tmp_path / "pages").iterdir()) == [page]  # no picture unless asked for
+
+
+def test_train_html_and_plot_write_where_asked(capsys, tmp_path):
+    page, plot = tmp_path / "run.html", tmp_path / "run.png"
+    status, out, err = run(capsys, "train", "moons", *QUICK, "--html", str(page), "--plot", str(plot))
+    assert status == 0, err
+    assert f"wrote {page}" in out and f"wrote {plot}" in out
+    assert plot.read_bytes().startswith(b"\x89PNG") and 'data-tracegrad="player"' in page.read_text()
+
+
+def test_a_long_run_keeps_every_kth_step_so_the_page_stays_small(capsys, tmp_path):
+    from viz.cli import _frames_every
+    from nn import MLP
+
+    model = MLP(2, [16, 16, 1])
+    assert _frames_every(model, 2, 100) == 1  # the case: every step
+    assert _frames_every(model, 2, 1000) > 5
+    assert _frames_every(MLP(1, [2, 1]), 1, 1000) == 1
+    page = tmp_path / "long.html"
+    status, out, err = run(capsys, "train", "xor", "--epochs", "400", "--samples", "12", "--hidden", "64,64",
+                           "--no-progress", "--html", str(page))
+    assert status == 0, err
+    assert page.stat().st_size < 5_000_000
+    every = _frames_every(MLP(2, [64, 64, 1]), 2, 400)
+    assert every > 1 and f'"steps":[0,{every},' in page.read_text()
 
 
 @pytest.mark.parametrize("dataset, loss", [("spiral", None), ("squares", None), ("xor", "bce_with_logits"),
                                            ("circles", "cross_entropy")])
 def test_train_every_kind_of_data_set(capsys, tmp_path, dataset, loss):
-    argv = ["train", dataset, *QUICK, "--plot", str(tmp_path / "p.png")]
+    argv = ["train", dataset, *QUICK, "--plot", str(tmp_path / "p.png"), "--html", str(tmp_path / "p.html")]
     if loss:
         argv += ["--loss", loss]
     status, out, err = run(capsys, *argv)
     assert status == 0, err
     assert (tmp_path / "p.png").stat().st_size > 0
+    assert 'data-tracegrad="player"' in (tmp_path / "p.html").read_text(encoding="utf-8")
 
 
 def test_train_without_a_plot(capsys, tmp_path, monkeypatch):
@@ -249,12 +278,16 @@ def test_train_progress_bar_goes_to_stderr(capsys, tmp_path):
     assert status == 0 and "2/2" in err and "2/2" not in out
 
 
-def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tmp_path):
+def test_train_without_matplotlib_still_writes_the_page_and_plot_says_what_is_missing(capsys, monkeypatch,
+                                                                                        tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     status, out, err = run(capsys, "train", "moons", *QUICK, "--out", str(tmp_path))
-    assert_one_line_error(status, out, err, "tracegrad train needs matplotlib to plot: pip install 'tracegrad[plot]'")
-    assert list(tmp_path.iterdir()) == []  # refused before training, nothing written
+    assert status == 0, err
+    assert (tmp_path / "train-moons.html").exists()
+    status, out, err = run(capsys, "train", "moons", *QUICK, "--plot", str(tmp_path / "p.png"))
+    assert_one_line_error(status, out, err, "--plot needs matplotlib, which tracegrad installs; it is missing")
+    assert not (tmp_path / "p.png").exists()  # refused before training
 
 
 @pytest.mark.parametrize(
@@ -305,6 +338,9 @@ def test_train_without_matplotlib_says_how_to_install_it(capsys, monkeypatch, tm
         (["train", "moons", "--epochs", "10000"],
          "10,000 epochs × 100 samples × 337 parameters is 337,000,000 parameter uses; the limit is 50,000,000: "
          "use at most 1,483 epochs"),
+        (["train", "moons", "--html", "run.htm"], "--html needs a file name ending in .html"),
+        (["train", "moons", "--html", "no/such/dir/run.html"], "does not exist"),
+        (["train", "moons", "--no-plot", "--html", "run.html"], "--no-plot writes nothing"),
     ],
 )
 def test_train_user_errors_are_one_line_and_exit_2(capsys, monkeypatch, tmp_path, argv, match):

@@ -191,3 +191,47 @@ def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
     assert picture(page) != first
     assert page.page.inner_text('[data-role="loss"]') == number(run.frames[5].loss)
     assert page.errors == [] and page.requests == [page.url]
+
+
+# --- installed from a wheel ------------------------------------------------------------
+
+
+def test_tracegrad_train_moons_html_works_from_an_installed_wheel(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(root)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
+    wheel = next((tmp_path / "dist").glob("tracegrad-*.whl"))
+    archive = zipfile.ZipFile(wheel)
+    for name in ("player.html", "player.css", "player.js", "timeline.js", "base.css"):
+        assert f"viz/pages/{name}" in archive.namelist(), name
+    metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+    # a plain `pip install` brings what --plot needs; the page itself needs only numpy
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert any("matplotlib" in line and "extra" not in line for line in requires), requires
+    assert any("numpy" in line and "extra" not in line for line in requires), requires
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    script = target / "bin" / "tracegrad"
+    assert script.exists()
+    env = dict(os.environ, PYTHONPATH=str(target))
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run([sys.executable, str(script), "train", "moons", "--html", "run.html", "--epochs", "5",
+                           "--no-progress"], cwd=work, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "wrote run.html" in done.stdout
+    page = (work / "run.html").read_text(encoding="utf-8")
+    assert 'data-tracegrad="player"' in page and page_file("player.js").strip() in page
+    where = subprocess.run([sys.executable, "-c", "import viz; print(viz.__file__)"], cwd=work, env=env,
+                           capture_output=True, text=True)
+    assert where.stdout.startswith(str(target))  # the installed copy ran, not the source tree

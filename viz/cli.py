@@ -3,7 +3,7 @@
     tracegrad                                   the two worked examples, traced; graphs to files
     tracegrad trace square | 221                an example's forward and backward pass, as a table
     tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1
-    tracegrad train moons                       train an MLP, plot loss and decision boundary
+    tracegrad train moons                       train an MLP; write the training player page
 
 Every mistake a user can make (an unknown command, a bad expression, a missing
 variable, an output path that cannot be written) is reported as one line on
@@ -149,10 +149,12 @@ def _parser():
 
     train = commands.add_parser(
         "train",
-        help="train a small network on a toy data set and plot it",
+        help="train a small network on a toy data set and watch it learn",
         description="Train an MLP on a toy data set with a progress bar, print the final loss "
-        "and accuracy, and write a plot of the loss curve and the decision boundary "
-        "(needs matplotlib: pip install 'tracegrad[plot]'). Limits keep a run to minutes and "
+        "and accuracy, and write the training player: one page (open it in a browser) that "
+        "replays the run step by step, with the data and the decision boundary, the loss and "
+        "accuracy curves, the network and every parameter. --plot also writes a still picture. "
+        "Limits keep a run to minutes and "
         f"a few hundred MB: at most {MAX_PARAMETERS:,} parameters, samples × parameters at most "
         f"{MAX_USES_PER_STEP:,} (one step's graph), and epochs × samples × parameters at most "
         f"{MAX_USES:,}.",
@@ -176,9 +178,11 @@ def _parser():
     train.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=0, metavar="N",
                        help=f"seed for the data and the initial weights (default 0, at most {MAX_SEED:,})")
     train.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, dest="train_out",
-                       help=f"folder for the plot, named train-DATASET.png (default {DEFAULT_OUT})")
-    train.add_argument("--plot", metavar="PATH", help="write the plot here instead (.png, .svg or .pdf)")
-    train.add_argument("--no-plot", action="store_true", help="train and report, draw nothing")
+                       help=f"folder for the page, named train-DATASET.html (default {DEFAULT_OUT})")
+    train.add_argument("--html", metavar="PATH.html", help="write the training player here instead")
+    train.add_argument("--plot", metavar="PATH",
+                       help="also write a still picture of the loss and the final model (.png, .svg or .pdf)")
+    train.add_argument("--no-plot", action="store_true", help="train and report; write no page and no picture")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(run=_train)
     return parser
@@ -438,35 +442,49 @@ def _train(args):
     except ValueError as error:  # nn.data refuses a --noise whose draws overflow a float
         raise UsageError(str(error)) from None
     _check_size_of_run(args, [len(X[0])] + args.hidden + [outputs])
-    plot_path = None
+    page_path = plot_path = None
+    if args.no_plot and (args.html or args.plot):
+        raise UsageError("--no-plot writes nothing: drop it, or drop --html and --plot")
     if not args.no_plot:
+        page_path = args.html or os.path.join(args.train_out, f"train-{args.dataset}.html")
+        if os.path.splitext(page_path)[1].lower() != ".html":
+            raise UsageError(f"--html needs a file name ending in .html, got {page_path!r}")
+    if args.plot is not None:
         from .plot import MissingMatplotlib, check_plot_path, require_matplotlib
 
         try:
+            check_plot_path(args.plot)
+        except ValueError:
+            raise UsageError(f"--plot needs a file name ending in .png, .svg or .pdf, got {args.plot!r}") from None
+        try:
             require_matplotlib()
         except MissingMatplotlib:
-            raise UsageError(
-                "tracegrad train needs matplotlib to plot: pip install 'tracegrad[plot]' "
-                "(or pass --no-plot)"
-            ) from None
-        plot_path = args.plot or os.path.join(args.train_out, f"train-{args.dataset}.png")
-        try:
-            check_plot_path(plot_path)
-        except ValueError:
-            raise UsageError(f"--plot needs a file name ending in .png, .svg or .pdf, got {plot_path!r}") from None
-        if args.plot is None:
-            make_folder(args.train_out)
+            raise UsageError("--plot needs matplotlib, which tracegrad installs; it is missing here: "
+                             "pip install matplotlib") from None
+        plot_path = args.plot
         check_writable(plot_path)  # before training, not after
+    if page_path is not None:
+        if args.html is None:
+            make_folder(args.train_out)
+        check_writable(page_path)
 
     model = nn.MLP(len(X[0]), args.hidden + [outputs], seed=args.seed)
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts)
     summary = (f"{args.dataset}: {len(X)} samples; MLP {sizes} ({len(model.parameters())} parameters, "
                f"ReLU); {loss} loss; Adam, learning rate {args.lr:g}; {args.epochs} epochs")
     print(summary, flush=True)
+    optimizer = nn.Adam(model.parameters(), lr=args.lr)
+    options = dict(loss=loss, optimizer=optimizer, epochs=args.epochs, progress=not args.no_progress,
+                   accuracy=args.dataset != "squares")
     try:
-        history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
-                         epochs=args.epochs, progress=not args.no_progress,
-                         accuracy=args.dataset != "squares")
+        if page_path is None:
+            history = nn.fit(model, X, y, **options)
+        else:
+            from .recording import record
+
+            # one step per epoch; a long run keeps every k-th step, so the page stays a few MB
+            recording = record(model, X, y, every=_frames_every(model, len(X[0]), args.epochs), **options)
+            history = recording.history
     except OverflowError as error:  # the numbers outgrew a float (the bounds make it unlikely)
         raise UsageError(f"training stopped: {error}") from None
     result = f"final loss {history['loss'][-1]:.4g}"
@@ -474,11 +492,17 @@ def _train(args):
         result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
     print(result)
 
+    title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
+    if page_path is not None:
+        try:
+            recording.save_html(page_path, title=f"tracegrad train {args.dataset}")
+        except OSError as error:
+            raise UsageError(f"cannot write {page_path}: {error.strerror or error}") from None
+        print(f"wrote {page_path}  (the training player: open it in a browser)")
     if plot_path is not None:
         from .plot import save_training_plot
 
         curve = (lambda x: x * x, "y = x² (what the samples come from)") if args.dataset == "squares" else None
-        title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
         try:
             save_training_plot(plot_path, model, X, y, history, title=title, loss_name=f"{loss} loss",
                                true_curve=curve)
@@ -486,6 +510,22 @@ def _train(args):
             raise UsageError(f"cannot write {plot_path}: {error.strerror or error}") from None
         print(f"wrote {plot_path}")
     return 0
+
+
+# About 4 MB of page: the parameters' values, gradients and Adam's m and v in float64,
+# the model's output over the grid in float32, a byte per point of each neuron's picture.
+_PAGE_BYTES = 4_000_000
+
+
+def _frames_every(model, nin, steps):
+    """Record every k-th step: the smallest k that keeps the page near _PAGE_BYTES."""
+    from .recording import LINE_RESOLUTION, PLANE_RESOLUTION, TILE_STRIDE
+
+    points = PLANE_RESOLUTION ** 2 if nin == 2 else LINE_RESOLUTION if nin == 1 else 0
+    tile_points = points // TILE_STRIDE ** nin if nin in (1, 2) else 0
+    hidden = sum(model.nouts[:-1])
+    per_frame = 4 / 3 * (len(model.parameters()) * 8 * 4 + points * model.nouts[-1] * 4 + hidden * tile_points)
+    return max(1, math.ceil((steps + 1) * per_frame / _PAGE_BYTES))
 
 
 # --- tracegrad (the walkthrough) ------------------------------------------------
