@@ -1,6 +1,6 @@
 """Plots of a training run: the loss curve, and what the trained model does with its inputs.
 
-Needs matplotlib (``pip install 'tracegrad[plot]'``). Figures are drawn with
+Needs matplotlib (a dependency of tracegrad). Figures are drawn with
 matplotlib's object-oriented API on an Agg canvas, never through pyplot, so
 it works on a machine without a display and leaves a notebook's own
 matplotlib backend alone.
@@ -13,7 +13,7 @@ from nn import predict
 __all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "check_plot_path",
            "training_figure", "save_training_plot"]
 
-INSTALL_HINT = "pip install 'tracegrad[plot]'"
+INSTALL_HINT = "pip install matplotlib"
 
 # Okabe & Ito's palette: distinguishable with every common kind of colour blindness.
 _CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")

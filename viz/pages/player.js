@@ -286,6 +286,8 @@
 
     // --- loss and accuracy curves ----------------------------------------------
     var curves = part("curves"), curveSvg = element("svg", {}, curves), marker = {};
+    part("curves-title").textContent = data.lossName + " loss over all samples (black)" +
+      (data.accuracy ? " and accuracy (green, dashed)" : "") + ", step by step";
     function layoutCurves() {
       while (curveSvg.firstChild) { curveSvg.removeChild(curveSvg.firstChild); }
       var width = Math.max(50, curves.clientWidth), height = Math.max(50, curves.clientHeight);
@@ -304,7 +306,6 @@
       niceTicks(0, top, 4).forEach(function (t) { label(formatNumber(t, 3), box.left - 4, toY(t) + 4, "end"); });
       niceTicks(0, last, 5).forEach(function (t) { if (t === Math.round(t)) { label(String(t), toX(t), box.top + box.height + 13, "middle"); } });
       label("step", box.left + box.width / 2, box.top + box.height + 28, "middle");
-      label(data.lossName + " loss (all samples)", box.left + box.width - 4, box.top + 12, "end", "#000");
       function path(series, y, attributes) {
         var d = series.map(function (v, i) { return (i ? "L" : "M") + toX(data.steps[i]).toFixed(1) + "," + y(v).toFixed(1); }).join("");
         attributes.d = d; attributes.fill = "none";
@@ -314,7 +315,6 @@
       if (data.accuracy) {
         [0, 0.5, 1].forEach(function (a) { label(Math.round(a * 100) + "%", box.left + box.width + 4, toYa(a) + 4, "start", "#00775a"); });
         path(data.accuracy, toYa, { stroke: "#009e73", "stroke-width": 1.6, "stroke-dasharray": "5 3" });
-        label("accuracy", box.left + box.width - 4, box.top + box.height - 6, "end", "#00775a");
       }
       marker.line = element("line", { y1: box.top, y2: box.top + box.height, stroke: "#d62728", "stroke-width": 1.5 }, curveSvg);
       marker.loss = element("circle", { r: 4, fill: "#d62728" }, curveSvg);
