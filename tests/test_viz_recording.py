@@ -175,3 +175,17 @@ def test_the_moons_page_of_a_2_16_16_1_network_over_100_epochs_is_under_5_mb():
     assert len(run) == 101
     size = len(run.to_html().encode("utf-8"))
     assert 1_000_000 < size <= 5_000_000, size
+
+
+def test_a_subclass_of_mlp_with_its_own_forward_is_evaluated_as_itself():
+    class Doubled(MLP):
+        def __call__(self, x):
+            return super().__call__(x) * 2.0
+
+    X, y = small_moons()
+    model = Doubled(2, [3, 1], seed=2)
+    run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=1,
+                 progress=False)
+    axis0, axis1 = run.grid_axes
+    x = [axis0[7], axis1[5]]
+    assert run.frames[-1].grid[5 * len(axis0) + 7, -1] == pytest.approx(model(x).data, rel=1e-6)
