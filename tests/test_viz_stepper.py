@@ -241,6 +241,67 @@ def test_example_b_is_readable_at_1366x768_and_never_moves(browser, tmp_path):
     assert page.errors == [] and page.requests == [page.url]
 
 
+# For each edge label shown: the nodes (and the drawing's own edge labels) its box covers,
+# whether it lies inside the drawing,
+# and how far (in CSS px) it is from its edge, or from a tie line that starts on its edge.
+LABEL_GEOMETRY = """() => {
+  const box = e => e.getBoundingClientRect();
+  const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const gap = (r, x, y) => Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
+  const screen = (e, p) => { const m = e.getScreenCTM(); return [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]; };
+  const drawing = box(document.querySelector('.tg-viewport > svg'));
+  // every node, and the drawing's own edge labels ("minus")
+  const nodes = Array.from(document.querySelectorAll('g.node, g.edge:has(> text)'))
+    .map(g => [g.querySelector('title').textContent, box(g.classList.contains('node') ? g : g.querySelector('text'))]);
+  return Array.from(document.querySelectorAll('text.tg-edge-label')).map(label => {
+    const back = box(label.previousElementSibling);
+    const covers = nodes.filter(([id, r]) => meets(back, r)).map(([id]) => id);
+    const inside = back.left >= drawing.left && back.right <= drawing.right
+                   && back.top >= drawing.top && back.bottom <= drawing.bottom;
+    const group = Array.from(document.querySelectorAll('g.edge'))
+      .find(g => g.querySelector('title').textContent === label.dataset.edge);
+    if (!group) { return {text: label.textContent, covers: covers, inside: inside, distance: Infinity}; }
+    const edge = group.querySelector('path'), points = [];
+    for (let i = 0; i <= 400; i++) { points.push(screen(edge, edge.getPointAtLength(edge.getTotalLength() * i / 400))); }
+    let distance = Math.min(...points.map(([x, y]) => gap(back, x, y)));
+    document.querySelectorAll('line.tg-edge-label-tie').forEach(tie => {
+      const ends = [[tie.x1, tie.y1], [tie.x2, tie.y2]].map(([x, y]) =>
+        screen(tie, {x: x.baseVal.value, y: y.baseVal.value}));
+      const onEdge = Math.min(...points.map(([x, y]) => Math.hypot(x - ends[0][0], y - ends[0][1])));
+      if (onEdge < 3) { distance = Math.min(distance, gap(back, ...ends[1])); }
+    });
+    return {text: label.textContent, covers: covers, inside: inside, distance: distance};
+  });
+}"""
+
+
+@pytest.mark.parametrize("example, renderer", [(square_neuron, "found"), (network_221, "found"),
+                                               (network_221, "graphviz-pure")])
+def test_edge_labels_never_cover_a_node_and_stay_by_their_edge(browser, tmp_path, monkeypatch, example, renderer):
+    recorded = trace(example()[0])
+    if renderer == "graphviz-pure":  # no `dot` on PATH: graphviz-pure lays the graph out its own way
+        (tmp_path / "empty-bin").mkdir()
+        monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    page_html = recorded.to_html()
+    steps = data_of(page_html)["steps"]
+    path = tmp_path / "page.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = Page(browser, path)
+    shown = []
+    for k, step in enumerate(steps):
+        page.page.fill('[data-role="slider"]', str(k))
+        labels = page.page.evaluate(LABEL_GEOMETRY)
+        assert len(labels) == len(step.get("flows", []))
+        shown += [(k + 1, label) for label in labels]
+    for k, label in shown:
+        assert label["covers"] == [], f"step {k}: {label['text']!r} covers {label['covers']}"
+        assert label["inside"], f"step {k}: {label['text']!r} is cut off by the drawing's edge"
+    for k, label in shown:  # beside its edge, or tied to it
+        assert label["distance"] <= 6, f"step {k}: {label['text']!r} is {label['distance']} px from its edge"
+    assert len(shown) >= len(recorded.backward_steps)
+    assert page.errors == []
+
+
 def test_a_graph_that_fits_stays_exactly_in_place(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"), width=1920, height=1080)

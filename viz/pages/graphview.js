@@ -54,27 +54,98 @@
     }
     function clearOverlay() { while (layer.firstChild) { layer.removeChild(layer.firstChild); } }
 
-    // A label on a white background at the middle of the edge's path.
+    // What a label must not cover: every node, the neuron boxes' captions, the
+    // drawing's own edge labels ("minus"), and what the overlay already holds
+    // (arrows, other labels). The drawing's parts are measured when first
+    // needed, once the page is laid out.
+    var fixedBoxes = null;
+    function obstacles() {
+      if (!fixedBoxes) {
+        fixedBoxes = [];
+        svg.querySelectorAll("g.node, g.cluster > text, g.edge > text").forEach(function (e) { fixedBoxes.push(e.getBBox()); });
+      }
+      var placed = [];
+      layer.querySelectorAll("rect, polygon").forEach(function (e) { placed.push(e.getBBox()); });
+      return fixedBoxes.concat(placed);
+    }
+    function overlaps(a, b) {
+      return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    }
+    var background = svg.querySelector("g.graph > polygon");
+
+    // A label on a white background beside the edge's path, where it covers no
+    // node: the middle of the edge first, then further along it, then further
+    // away from it, above or below (left or right of a steep edge). A label
+    // that ends up more than a few points from its edge is tied to it by a
+    // dotted line.
     function edgeLabel(id, text) {
       elements(id).slice(0, 1).forEach(function (g) {
         var path = g.querySelector("path");
         if (!path) { return; }
-        var middle = path.getPointAtLength(path.getTotalLength() / 2);
         var label = document.createElementNS(SVG, "text");
-        label.setAttribute("x", String(middle.x));
-        label.setAttribute("y", String(middle.y - 5));
         label.setAttribute("text-anchor", "middle");
         label.setAttribute("class", "tg-edge-label");
+        label.setAttribute("data-edge", id);
         label.textContent = text;
+        var blocked = obstacles(), bounds = background ? background.getBBox() : null;
         var back = document.createElementNS(SVG, "rect");
         back.setAttribute("class", "tg-edge-label-back");
         layer.appendChild(back);
         layer.appendChild(label);
-        var box = label.getBBox();
-        back.setAttribute("x", String(box.x - 3));
-        back.setAttribute("y", String(box.y - 1));
-        back.setAttribute("width", String(box.width + 6));
-        back.setAttribute("height", String(box.height + 2));
+        label.setAttribute("x", "0");
+        label.setAttribute("y", "0");
+        var size = label.getBBox(), pad = 3;
+        var width = size.width + 2 * pad, height = size.height + 2;
+        var length = path.getTotalLength(), box = null;
+        [0, 4, 8, 14, 20, 28, 36, 46, 58].some(function (extra) {
+          return [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8].some(function (t) {
+            var at = path.getPointAtLength(length * t);
+            var ahead = path.getPointAtLength(Math.min(length, length * t + 1));
+            var behind = path.getPointAtLength(Math.max(0, length * t - 1));
+            var dx = ahead.x - behind.x, dy = ahead.y - behind.y, norm = Math.hypot(dx, dy) || 1;
+            var nx = -dy / norm, ny = dx / norm;  // a normal to the edge at that point
+            if (ny > 0 || (ny === 0 && nx > 0)) { nx = -nx; ny = -ny; }  // the first side tried is above
+            return [1, -1].some(function (side) {
+              // the box's centre, far enough along the normal that the box clears the edge
+              var reach = 3 + extra + Math.abs(nx) * width / 2 + Math.abs(ny) * height / 2;
+              var cx = at.x + side * nx * reach, cy = at.y + side * ny * reach;
+              var tried = { x: cx - width / 2, y: cy - height / 2, width: width, height: height };
+              if (bounds && (tried.x < bounds.x || tried.y < bounds.y || tried.x + width > bounds.x + bounds.width ||
+                             tried.y + height > bounds.y + bounds.height)) { return false; }
+              if (blocked.some(function (other) { return overlaps(tried, other); })) { return false; }
+              box = tried;
+              return true;
+            });
+          });
+        });
+        if (!box) {  // nowhere clear: on the middle of the edge, as Graphviz places labels
+          var middle = path.getPointAtLength(length / 2);
+          box = { x: middle.x - width / 2, y: middle.y - height / 2, width: width, height: height };
+        }
+        label.setAttribute("x", String(box.x + width / 2));
+        label.setAttribute("y", String(box.y + 1 + (0 - size.y)));
+        back.setAttribute("x", String(box.x));
+        back.setAttribute("y", String(box.y));
+        back.setAttribute("width", String(width));
+        back.setAttribute("height", String(height));
+        // the point of the edge nearest the label; further than a few points away, a tie joins them
+        var near = null;
+        for (var along = 0; along <= length; along += 2) {
+          var point = path.getPointAtLength(along);
+          var cx = Math.max(box.x, Math.min(box.x + width, point.x));
+          var cy = Math.max(box.y, Math.min(box.y + height, point.y));
+          var distance = Math.hypot(point.x - cx, point.y - cy);
+          if (!near || distance < near.distance) { near = { distance: distance, x: point.x, y: point.y, cx: cx, cy: cy }; }
+        }
+        if (near.distance > 5) {
+          var tie = document.createElementNS(SVG, "line");
+          tie.setAttribute("class", "tg-edge-label-tie");
+          tie.setAttribute("x1", String(near.x));
+          tie.setAttribute("y1", String(near.y));
+          tie.setAttribute("x2", String(near.cx));
+          tie.setAttribute("y2", String(near.cy));
+          layer.insertBefore(tie, back);
+        }
       });
     }
     // An arrowhead at the start of the edge, pointing back towards its tail.
