@@ -302,6 +302,15 @@ def test_edge_labels_never_cover_a_node_and_stay_by_their_edge(browser, tmp_path
     assert page.errors == []
 
 
+def test_the_legend_stays_in_the_header_and_covers_no_node(browser, tmp_path):
+    recorded = trace(network_221()[0])
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"))
+    legend, header, viewport = page.box(".tg-legend"), page.box(".tg-header"), page.box(".tg-viewport")
+    assert "red" in page.page.inner_text(".tg-legend")
+    assert legend[1] >= header[1] and legend[1] + legend[3] <= header[1] + header[3]
+    assert legend[1] + legend[3] <= viewport[1]  # above the graph, whatever is panned under it
+
+
 def test_a_graph_that_fits_stays_exactly_in_place(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"), width=1920, height=1080)
