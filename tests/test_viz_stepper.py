@@ -311,6 +311,26 @@ def test_the_legend_stays_in_the_header_and_covers_no_node(browser, tmp_path):
     assert legend[1] + legend[3] <= viewport[1]  # above the graph, whatever is panned under it
 
 
+def test_the_last_step_shows_every_leafs_gradient_without_scrolling(browser, tmp_path):
+    recorded = trace(network_221()[0])
+    leaves = data_of(recorded.to_html())["steps"][-1]["text"].splitlines()
+    assert len(leaves) == 12
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"))
+    header = page.box(".tg-header")
+    page.press("End")
+    assert page.step_text().splitlines() == leaves
+    fits = page.page.evaluate("""() => {
+        const text = document.querySelector('[data-role="step-text"]'), box = text.getBoundingClientRect();
+        const lines = Array.from(text.children).map(line => line.getBoundingClientRect());
+        return text.scrollHeight <= text.clientHeight && text.scrollWidth <= text.clientWidth
+          && lines.every(r => r.top >= box.top && r.bottom <= box.bottom && r.left >= box.left && r.right <= box.right);
+      }""")
+    assert fits
+    assert page.box(".tg-header") == header
+    page.press("ArrowLeft")  # an ordinary step's text is one block again
+    assert page.page.evaluate("document.querySelector('[data-role=\"step-text\"]').children.length") == 0
+
+
 def test_a_graph_that_fits_stays_exactly_in_place(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"), width=1920, height=1080)

@@ -60,10 +60,29 @@
         view.mark(step.edges || [], "tg-flow");
       }
       title.textContent = step.title;
-      text.textContent = step.text;
-      text.scrollTop = 0;
+      showText(step);
       // bring the step's nodes into view if they are not (the graph stays put otherwise)
       zoom.reveal((step.current || []).concat(step.inputs || []).map(function (id) { return view.elements(id)[0]; }));
+    }
+
+    // The last step's list of gradients stands in columns as wide as its longest
+    // line, as many as the header holds, so it is seen whole without scrolling.
+    function showText(step) {
+      var columns = step.phase === "done";
+      text.classList.toggle("tg-columns", columns);
+      text.textContent = columns ? "" : step.text;
+      text.style.columnWidth = "";
+      if (columns) {
+        var widest = 0;
+        step.text.split("\n").forEach(function (line) {
+          var item = document.createElement("span");
+          item.textContent = line;
+          text.appendChild(item);
+          widest = Math.max(widest, line.length);
+        });
+        text.style.columnWidth = (widest + 1) + "ch";
+      }
+      text.scrollTop = 0;
     }
 
     // a node's whole gradient, as the sum over the nodes that use it
