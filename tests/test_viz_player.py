@@ -121,6 +121,28 @@ def test_the_slider_shows_a_steps_recorded_numbers_and_reset_returns_to_step_0(b
     assert page.errors == [] and page.requests == [page.url]
 
 
+def boxes(page, *selectors):
+    return page.page.evaluate("""selectors => selectors.map(s => {
+        const r = document.querySelector(s).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""",
+                              list(selectors))
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_data_plot_keeps_one_size_and_never_covers_its_legend(browser, moons, tmp_path, size):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"), *size)
+    figure = '[data-role="data-figure"]'
+    first = None
+    for k in range(len(moons.frames)):
+        if k:  # step 0 as the page opens, then each step in turn
+            page.page.get_by_role("slider", name="Go to step").fill(str(k))
+        plot, frame, legend = boxes(page, figure + " canvas", figure, '[data-role="data-note"]')
+        first = first or plot
+        assert plot == first, f"step {k}: the plot is {plot}, at step 0 it was {first}"
+        assert frame[0] <= plot[0] and plot[2] <= frame[2] and frame[1] <= plot[1] and plot[3] <= frame[3]
+        assert plot[3] <= legend[1], f"step {k}: the plot reaches {plot[3]}, its legend starts at {legend[1]}"
+    assert page.errors == []
+
+
 def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):  # noqa: F811
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     page.page.get_by_role("button", name="Step", exact=True).click()

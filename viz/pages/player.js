@@ -170,10 +170,18 @@
       return lines;
     }
 
+    var TICK_FONT = "11px Helvetica, Arial, sans-serif";
+    function widestTick(range) {
+      var context = dataCanvas.getContext("2d");
+      context.font = TICK_FONT;
+      return Math.max.apply(null, niceTicks(range[0], range[1], 5).map(function (t) {
+        return context.measureText(formatNumber(t, 3)).width;
+      }));
+    }
     function drawAxes(context, box, xs, ys, xName, yName) {
       context.strokeStyle = "#999"; context.lineWidth = 1;
       context.strokeRect(box.left, box.top, box.width, box.height);
-      context.fillStyle = "#444"; context.font = "11px Helvetica, Arial, sans-serif";
+      context.fillStyle = "#444"; context.font = TICK_FONT;
       context.textAlign = "center"; context.textBaseline = "top";
       niceTicks(xs[0], xs[1], 5).forEach(function (t) {
         var x = box.left + (t - xs[0]) / (xs[1] - xs[0]) * box.width;
@@ -193,18 +201,23 @@
     }
 
     function drawData(k) {
-      var width = dataFigure.clientWidth, height = dataFigure.clientHeight;
+      // the box's exact size, rounded down (clientHeight rounds up half a pixel past the legend)
+      var room = dataFigure.getBoundingClientRect();
+      var width = Math.floor(room.width), height = Math.floor(room.height);
       if (!grid) {
         fitCanvas(dataCanvas, dataFigure, 10, 10);
         return;
       }
-      var side = twoInputs ? Math.min(width, height) : null;
-      var c = fitCanvas(dataCanvas, dataFigure, twoInputs ? side : width, twoInputs ? side : height);
-      dataCanvas.style.left = twoInputs ? Math.max(0, (width - side) / 2) + "px" : "0px";
-      var context = c.context;
-      var box = { left: 38, top: 6, width: c.width - 46, height: c.height - 42 };
       var xs = [grid.axes[0][0], grid.axes[0][grid.axes[0].length - 1]];
       var ys = twoInputs ? [grid.axes[1][0], grid.axes[1][grid.axes[1].length - 1]] : curveRange;
+      // room at the left for the axis title and the widest tick label beside it, 36 px
+      // below for the ticks and the x axis title; the input plane is drawn square
+      var left = 25 + Math.ceil(widestTick(ys)), right = 8, top = 6, below = 36;
+      var box = { left: left, top: top, width: width - left - right, height: height - top - below };
+      if (twoInputs) { box.width = box.height = Math.max(10, Math.min(box.width, box.height)); }
+      var c = fitCanvas(dataCanvas, dataFigure, box.left + box.width + right, box.top + box.height + below);
+      dataCanvas.style.left = Math.max(0, (width - c.width) / 2) + "px";
+      var context = c.context;
       function toX(x) { return box.left + (x - xs[0]) / (xs[1] - xs[0]) * box.width; }
       function toY(y) { return box.top + (1 - (y - ys[0]) / (ys[1] - ys[0])) * box.height; }
       context.clearRect(0, 0, c.width, c.height);
@@ -259,7 +272,12 @@
                twoInputs ? "x1 (second input)" : "y (target and prediction)");
     }
 
-    function dataNote(k) {
+    // the most samples misclassified at any step: the legend is laid out for it
+    var mostMissed = 0;
+    for (var frame = 0; wrong && frame < count; frame++) {
+      mostMissed = Math.max(mostMissed, wrong.row(frame).reduce(function (a, b) { return a + b; }, 0));
+    }
+    function dataNote(k, missedShown) {
       var note = part("data-note");
       if (!grid) {
         part("data-title").textContent = "The data";
@@ -268,10 +286,11 @@
       }
       var wrongNow = wrong ? wrong.row(k) : null, missed = 0;
       if (wrongNow) { for (var i = 0; i < wrongNow.length; i++) { missed += wrongNow[i]; } }
+      if (missedShown !== undefined) { missed = missedShown; }
       if (oneInput) {
         note.innerHTML = '<span class="tg-key" style="background:' + css(BLUE) + '"></span> training samples &nbsp; ' +
           '<span class="tg-key-line" style="border-color:' + css(ORANGE) + '"></span> what the model predicts at each x' +
-          (wrongNow ? ' &nbsp; <span class="tg-key-ring"></span> misclassified (' + missed + ")" : "");
+          (wrongNow ? ' &nbsp; <span class="tg-key-ring"></span> misclassified ' + "(" + missed + ")" : "");
         return;
       }
       var keys = samples.classes.map(function (label, index) {
@@ -280,7 +299,7 @@
       var shading = grid.outputCount === 1 ? "Shaded by the model's score (blue > 0, orange < 0)"
         : "Shaded by the class with the largest output";
       note.innerHTML = keys + ' &nbsp; <span class="tg-key-line"></span> decision boundary &nbsp; ' +
-        '<span class="tg-key-ring"></span> misclassified (' + missed + ")<br>" + shading +
+        '<span class="tg-key-ring"></span> misclassified ' + "(" + missed + ")" + "<br>" + shading +
         ", paler where it is less sure.";
     }
 
@@ -584,11 +603,19 @@
       position = k;
       part("loss").textContent = number(data.loss[k]);
       if (data.accuracy) { part("accuracy").textContent = percent(data.accuracy[k]); }
-      drawData(k); dataNote(k);
+      dataNote(k); drawData(k);  // the legend first: the plot takes the room it leaves
       if (marker.place) { marker.place(k); }
       drawNetwork(k); drawTable(k); drawGraph(k); describe();
     }
-    function layout() { layoutCurves(); layoutNetwork(); show(position); }
+    // The data's legend keeps the height it has with the largest count, so its
+    // lines break alike at every step and the plot above it keeps one size.
+    function reserveLegend() {
+      var note = part("data-note");
+      note.style.minHeight = "";
+      dataNote(position, mostMissed);
+      note.style.minHeight = note.getBoundingClientRect().height + "px";
+    }
+    function layout() { reserveLegend(); layoutCurves(); layoutNetwork(); show(position); }
     var ready = false;  // the timeline shows step 0 before the panels are laid out
     var all = root.ownerDocument.querySelectorAll('[data-tracegrad="player"]');
     var timeline = tracegrad.timeline(root, {
