@@ -215,6 +215,32 @@ def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
     assert page.errors == [] and page.requests == [page.url]
 
 
+def test_a_loss_that_falls_by_orders_of_magnitude_is_drawn_on_a_log_scale(browser, tmp_path):  # noqa: F811
+    X, y = make_squares(30, noise=0.05, seed=0)
+    model = MLP(1, [16, 16, 1], seed=0)
+    run = record(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.1), epochs=30, progress=False)
+    losses = [f.loss for f in run.frames]
+    assert sum(loss < max(losses) / 10 for loss in losses) > 0.9 * len(losses)  # flat on a linear axis
+    page = Page(browser, run.save_html(tmp_path / "squares.html"))
+    assert "log scale" in page.page.inner_text('[data-role="curves-title"]')
+    # the curve after its first step still spans a good part of the chart's height
+    spread = page.page.evaluate("""() => {
+        const svg = document.querySelector('[data-role="curves"] svg'), frame = svg.querySelector('rect');
+        const ys = svg.querySelector('path').getAttribute('d').split(/[ML]/).filter(Boolean)
+          .map(point => Number(point.split(',')[1])).slice(1);
+        return (Math.max(...ys) - Math.min(...ys)) / frame.getBBox().height;
+      }""")
+    assert spread > 0.4
+    labels = page.page.evaluate("Array.from(document.querySelectorAll('[data-role=\"curves\"] text')).map(t => t.textContent)")
+    assert {"1", "0.1", "0.01"} <= set(labels)
+    assert page.errors == []
+
+
+def test_a_loss_curve_that_reads_well_stays_linear(browser, moons, tmp_path):  # noqa: F811
+    page = Page(browser, moons.save_html(tmp_path / "run.html"))
+    assert "log scale" not in page.page.inner_text('[data-role="curves-title"]')
+
+
 # --- installed from a wheel ------------------------------------------------------------
 
 

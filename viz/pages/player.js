@@ -305,16 +305,30 @@
 
     // --- loss and accuracy curves ----------------------------------------------
     var curves = part("curves"), curveSvg = element("svg", {}, curves), marker = {};
-    part("curves-title").textContent = data.lossName + " loss over all samples (black)" +
-      (data.accuracy ? " and accuracy (green, dashed)" : "") + ", step by step";
+    // A loss that falls by orders of magnitude (a regression's first steps) would
+    // leave the rest of its curve flat along the bottom on a linear axis: when
+    // three quarters of the points lie in the bottom tenth, the axis is
+    // logarithmic, one tick per power of 10 (a loss of exactly 0 sits on the floor).
+    var lossTop = Math.max.apply(null, data.loss) || 1;
+    var lossPositive = data.loss.filter(function (l) { return l > 0; });
+    var logScale = lossPositive.length > 0 &&
+      data.loss.filter(function (l) { return l < lossTop / 10; }).length >= 0.75 * data.loss.length;
+    var logRange = logScale ? [Math.floor(Math.log10(Math.min.apply(null, lossPositive))),
+                               Math.ceil(Math.log10(lossTop))] : null;
+    part("curves-title").textContent = data.lossName + " loss over all samples (black" +
+      (logScale ? ", log scale" : "") + ")" + (data.accuracy ? " and accuracy (green, dashed)" : "") + ", step by step";
     function layoutCurves() {
       while (curveSvg.firstChild) { curveSvg.removeChild(curveSvg.firstChild); }
       var width = Math.max(50, curves.clientWidth), height = Math.max(50, curves.clientHeight);
       curveSvg.setAttribute("width", width); curveSvg.setAttribute("height", height);
       var box = { left: 48, top: 8, width: width - 48 - (data.accuracy ? 44 : 12), height: height - 38 };
-      var last = data.steps[count - 1] || 1, top = Math.max.apply(null, data.loss) || 1;
+      var last = data.steps[count - 1] || 1, top = lossTop;
       function toX(step) { return box.left + step / last * box.width; }
-      function toY(loss) { return box.top + (1 - loss / top) * box.height; }
+      function toY(loss) {
+        if (!logScale) { return box.top + (1 - loss / top) * box.height; }
+        var at = loss > 0 ? Math.max(logRange[0], Math.log10(loss)) : logRange[0];
+        return box.top + (1 - (at - logRange[0]) / Math.max(1, logRange[1] - logRange[0])) * box.height;
+      }
       function toYa(a) { return box.top + (1 - a) * box.height; }
       element("rect", { x: box.left, y: box.top, width: box.width, height: box.height, fill: "none", stroke: "#bbb" }, curveSvg);
       function label(text, x, y, anchor, colour) {
@@ -322,7 +336,16 @@
                                   "font-family": "Helvetica, Arial, sans-serif" }, curveSvg);
         t.textContent = text;
       }
-      niceTicks(0, top, 4).forEach(function (t) { label(formatNumber(t, 3), box.left - 4, toY(t) + 4, "end"); });
+      if (logScale) {  // a faint line at each power of 10, labelled where there is room
+        var decades = Math.max(1, logRange[1] - logRange[0]), every = Math.ceil(decades * 16 / box.height);
+        for (var e = logRange[0]; e <= logRange[1]; e++) {
+          var y = toY(Math.pow(10, e));
+          element("line", { x1: box.left, x2: box.left + box.width, y1: y, y2: y, stroke: "#eee" }, curveSvg);
+          if ((e - logRange[0]) % every === 0) { label(formatNumber(Math.pow(10, e), 3), box.left - 4, y + 4, "end"); }
+        }
+      } else {
+        niceTicks(0, top, 4).forEach(function (t) { label(formatNumber(t, 3), box.left - 4, toY(t) + 4, "end"); });
+      }
       niceTicks(0, last, 5).forEach(function (t) { if (t === Math.round(t)) { label(String(t), toX(t), box.top + box.height + 13, "middle"); } });
       label("step", box.left + box.width / 2, box.top + box.height + 28, "middle");
       function path(series, y, attributes) {
