@@ -202,6 +202,24 @@ def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, 
     assert page.errors == [] and page.requests == [page.url]
 
 
+def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(browser, tmp_path):  # noqa: F811
+    X, y = make_xor(12, seed=1, signed=True)
+    model = MLP(2, [2, 1], seed=3)
+    run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=2, progress=False)
+    page = Page(browser, run.save_html(tmp_path / "221.html"))
+    graph = '[data-role="graph-panel"]'
+    level = page.page.locator(graph + ' [data-role="zoom-level"]')
+    assert level.inner_text() == "100%"  # the graph starts at its natural size
+    page.page.locator(graph).get_by_role("button", name="Fit to panel").click()
+    drawing, viewport = boxes(page, graph + " svg", graph + ' [data-role="viewport"]')
+    assert viewport[0] <= drawing[0] and drawing[2] <= viewport[2] and viewport[1] <= drawing[1] \
+        and drawing[3] <= viewport[3]
+    assert level.inner_text() != "100%"
+    page.page.locator(graph).get_by_role("button", name="Actual size").click()
+    assert level.inner_text() == "100%"
+    assert page.errors == []
+
+
 def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
     X, y = make_squares(15, noise=0.05, seed=0)
     model = MLP(1, [8, 1], seed=0)

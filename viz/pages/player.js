@@ -606,7 +606,7 @@
       part("graph-title").textContent = "Computation graph of sample " + graph.sample + " (x = [" + x + "], y = " +
         formatNumber(samples.y[graph.sample], digits) + ")";
       part("graph-note").textContent = "This sample's own loss, each node's data, and grad = d (its loss) / d node; " +
-        "the table's gradient is the mean of these over all samples.";
+        "the table's gradient is the mean of these over all samples. Drag to pan.";
     } else {
       graphPanel.hidden = true;
     }
