@@ -331,6 +331,39 @@ def test_the_last_step_shows_every_leafs_gradient_without_scrolling(browser, tmp
     assert page.page.evaluate("document.querySelector('[data-role=\"step-text\"]').children.length") == 0
 
 
+def test_the_neuron_being_computed_is_shown_whole_when_it_fits(browser, tmp_path):
+    recorded = trace(network_221()[0])
+    steps = data_of(recorded.to_html())["steps"]
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"))
+    checked = 0
+    for k in range(len(steps)):
+        # the neuron box holding the current node; whether it, with the step's nodes, fits the
+        # viewport; and whether it is wholly in view
+        seen = page.page.evaluate("""() => {
+            const view = document.querySelector('.tg-viewport').getBoundingClientRect(), margin = 16;
+            const nodes = Array.from(document.querySelectorAll('g.node.tg-current, g.node.tg-input'))
+              .map(g => g.getBoundingClientRect());
+            const current = document.querySelector('g.node.tg-current');
+            if (!current) { return null; }
+            const inner = current.getBoundingClientRect();
+            const cluster = Array.from(document.querySelectorAll('g.cluster')).map(g => g.getBoundingClientRect())
+              .find(r => r.left <= inner.left && r.top <= inner.top && inner.right <= r.right && inner.bottom <= r.bottom);
+            if (!cluster) { return null; }
+            const all = nodes.concat([cluster]);
+            const left = Math.min(...all.map(r => r.left)), right = Math.max(...all.map(r => r.right));
+            const top = Math.min(...all.map(r => r.top)), bottom = Math.max(...all.map(r => r.bottom));
+            return {fits: right - left <= view.width - 2 * margin && bottom - top <= view.height - 2 * margin,
+                    shown: cluster.left >= view.left && cluster.right <= view.right
+                           && cluster.top >= view.top && cluster.bottom <= view.bottom};
+          }""")
+        if seen and seen["fits"]:
+            assert seen["shown"], f"step {k + 1}: the neuron box of the current node is cut off"
+            checked += 1
+        page.press("ArrowRight")
+    assert checked >= 10
+    assert page.errors == []
+
+
 def test_a_graph_that_fits_stays_exactly_in_place(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"), width=1920, height=1080)

@@ -111,8 +111,9 @@
     window.addEventListener("resize", apply);
 
     // Pan the least that brings the elements' joint box into the viewport (no zoom
-    // change); when it cannot all fit, the first element wins.
-    function reveal(elements) {
+    // change), together with the context elements (say the box around them) when
+    // all of it fits; when the elements alone cannot all fit, the first one wins.
+    function reveal(elements, context) {
       elements = [].concat(elements).filter(Boolean);
       if (!elements.length) { return; }
       var view = viewport.getBoundingClientRect();
@@ -122,10 +123,12 @@
                    right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) };
         });
       }
-      var box = union(elements);
-      if (box.right - box.left > view.width - 2 * margin || box.bottom - box.top > view.height - 2 * margin) {
-        box = union(elements.slice(0, 1));
+      function fits(box) {
+        return box.right - box.left <= view.width - 2 * margin && box.bottom - box.top <= view.height - 2 * margin;
       }
+      var box = union(elements.concat([].concat(context || []).filter(Boolean)));
+      if (!fits(box)) { box = union(elements); }
+      if (!fits(box)) { box = union(elements.slice(0, 1)); }
       var dx = 0, dy = 0;
       if (box.right > view.right - margin) { dx = view.right - margin - box.right; }
       if (box.left + dx < view.left + margin) { dx = view.left + margin - box.left; }

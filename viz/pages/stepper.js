@@ -61,8 +61,21 @@
       }
       title.textContent = step.title;
       showText(step);
-      // bring the step's nodes into view if they are not (the graph stays put otherwise)
-      zoom.reveal((step.current || []).concat(step.inputs || []).map(function (id) { return view.elements(id)[0]; }));
+      // bring the step's nodes into view if they are not, with the neuron box around
+      // them when it fits (the graph stays put otherwise)
+      var shown = (step.current || []).concat(step.inputs || []).map(function (id) { return view.elements(id)[0]; });
+      zoom.reveal(shown, shown[0] ? clustersAround(shown[0]) : []);
+    }
+
+    // the neuron boxes (Graphviz clusters) that hold a node: their boxes contain its box
+    var clusters = Array.prototype.slice.call(svg.querySelectorAll("g.cluster"));
+    function clustersAround(node) {
+      var inner = node.getBBox();
+      return clusters.filter(function (cluster) {
+        var outer = cluster.getBBox();
+        return outer.x <= inner.x && outer.y <= inner.y && inner.x + inner.width <= outer.x + outer.width &&
+               inner.y + inner.height <= outer.y + outer.height;
+      });
     }
 
     // The last step's list of gradients stands in columns as wide as its longest
