@@ -413,6 +413,28 @@ def test_click_or_enter_on_a_node_shows_its_gradient_as_a_sum(browser, tmp_path)
     assert page.errors == []
 
 
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_a_nodes_explanation_never_covers_the_node_clicked(browser, tmp_path, size):
+    recorded = trace(network_221()[0])
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"), *size)
+    page.press("End")
+    page.page.click('[data-role="zoom-fit"]')  # every node on screen, so each can be clicked
+    covered = page.page.evaluate("""() => {
+        const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        const details = document.querySelector('[data-role="details"]'), covered = [];
+        document.querySelectorAll('g.node[role="button"]').forEach(g => {
+          g.dispatchEvent(new MouseEvent('click'));
+          if (details.hidden) { covered.push('nothing shown for ' + g.querySelector('title').textContent); }
+          if (meets(details.getBoundingClientRect(), g.getBoundingClientRect())) {
+            covered.push(g.querySelector('title').textContent);
+          }
+        });
+        return covered;
+      }""")
+    assert covered == []
+    assert page.errors == []
+
+
 def test_two_steppers_in_one_notebook_do_not_interfere(browser, tmp_path):
     a = trace(square_neuron()[0])._repr_html_()
     b = trace(network_221()[0])._repr_html_()

@@ -106,6 +106,20 @@
       root.querySelector('[data-role="details-title"]').textContent = about.title;
       root.querySelector('[data-role="details-text"]').textContent = about.text;
       details.hidden = false;
+      placeDetails(view.elements(id)[0]);
+    }
+    // in a corner of the viewport where the box leaves the clicked node in sight
+    var CORNERS = [["right", "bottom"], ["left", "bottom"], ["right", "top"], ["left", "top"]];
+    function placeDetails(node) {
+      var target = node.getBoundingClientRect();
+      CORNERS.some(function (corner) {
+        ["left", "right", "top", "bottom"].forEach(function (side) {
+          details.style[side] = corner.indexOf(side) >= 0 ? "0.75rem" : "auto";
+        });
+        var box = details.getBoundingClientRect();
+        return box.right <= target.left || target.right <= box.left ||
+               box.bottom <= target.top || target.bottom <= box.top;
+      });
     }
     function close() { details.hidden = true; }
     root.querySelector('[data-role="close-details"]').addEventListener("click", close);
