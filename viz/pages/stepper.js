@@ -78,14 +78,16 @@
       });
     }
 
-    // The last step's list of gradients stands in columns as wide as its longest
-    // line, as many as the header holds, so it is seen whole without scrolling.
+    // The last step's list of gradients, one line each; when they are more than
+    // the header holds, in columns as wide as the longest line, as many as the
+    // header's width holds, so the list is seen whole without scrolling.
     function showText(step) {
-      var columns = step.phase === "done";
-      text.classList.toggle("tg-columns", columns);
-      text.textContent = columns ? "" : step.text;
+      var list = step.phase === "done";
+      text.classList.toggle("tg-list", list);
+      text.classList.remove("tg-columns");
       text.style.columnWidth = "";
-      if (columns) {
+      text.textContent = list ? "" : step.text;
+      if (list) {
         var widest = 0;
         step.text.split("\n").forEach(function (line) {
           var item = document.createElement("span");
@@ -93,7 +95,10 @@
           text.appendChild(item);
           widest = Math.max(widest, line.length);
         });
-        text.style.columnWidth = (widest + 1) + "ch";
+        if (text.scrollHeight > text.clientHeight) {
+          text.classList.add("tg-columns");
+          text.style.columnWidth = (widest + 1) + "ch";
+        }
       }
       text.scrollTop = 0;
     }
