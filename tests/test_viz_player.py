@@ -143,6 +143,18 @@ def test_the_data_plot_keeps_one_size_and_never_covers_its_legend(browser, moons
     assert page.errors == []
 
 
+def test_at_150_percent_zoom_the_controls_do_not_collide_and_the_plot_stays_readable(browser, moons, tmp_path):  # noqa: F811
+    # a 1366x768 laptop with the browser zoomed to 150%: 911x512 CSS pixels
+    page = Page(browser, moons.save_html(tmp_path / "run.html"), width=911, height=512, scale=1.5)
+    counter, speed = boxes(page, '[data-role="counter"]', ".tg-speed")
+    assert counter[2] <= speed[0], "the step counter runs into the speed setting"
+    width = page.page.evaluate("document.querySelector('[data-role=\"counter\"]').scrollWidth")
+    assert width <= counter[2] - counter[0] + 1  # its whole text inside its box
+    plot = boxes(page, '[data-role="data-figure"] canvas')[0]
+    assert plot[3] - plot[1] >= 200  # the board scrolls rather than shrinking the plot to a stamp
+    assert page.errors == []
+
+
 def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):  # noqa: F811
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     page.page.get_by_role("button", name="Step", exact=True).click()

@@ -183,7 +183,8 @@
       context.strokeRect(box.left, box.top, box.width, box.height);
       context.fillStyle = "#444"; context.font = TICK_FONT;
       context.textAlign = "center"; context.textBaseline = "top";
-      niceTicks(xs[0], xs[1], 5).forEach(function (t) {
+      // fewer ticks on a narrow plot, so their labels never run together
+      niceTicks(xs[0], xs[1], Math.max(2, Math.min(5, Math.floor(box.width / 45)))).forEach(function (t) {
         var x = box.left + (t - xs[0]) / (xs[1] - xs[0]) * box.width;
         context.fillText(formatNumber(t, 3), x, box.top + box.height + 3);
         context.beginPath(); context.moveTo(x, box.top + box.height); context.lineTo(x, box.top + box.height + 3); context.stroke();
