@@ -288,20 +288,23 @@
       var wrongNow = wrong ? wrong.row(k) : null, missed = 0;
       if (wrongNow) { for (var i = 0; i < wrongNow.length; i++) { missed += wrongNow[i]; } }
       if (missedShown !== undefined) { missed = missedShown; }
+      // each key and its words stay on one line: a line may break between keys, never inside one
+      function item(swatch, words) { return '<span class="tg-key-item">' + swatch + " " + words + "</span>"; }
+      var ring = '<span class="tg-key-ring"></span>';
       if (oneInput) {
-        note.innerHTML = '<span class="tg-key" style="background:' + css(BLUE) + '"></span> training samples &nbsp; ' +
-          '<span class="tg-key-line" style="border-color:' + css(ORANGE) + '"></span> what the model predicts at each x' +
-          (wrongNow ? ' &nbsp; <span class="tg-key-ring"></span> misclassified ' + "(" + missed + ")" : "");
+        note.innerHTML = [item('<span class="tg-key" style="background:' + css(BLUE) + '"></span>', "training samples"),
+          item('<span class="tg-key-line" style="border-color:' + css(ORANGE) + '"></span>', "what the model predicts at each x")]
+          .concat(wrongNow ? [item(ring, "misclassified (" + missed + ")")] : []).join(" ");
         return;
       }
       var keys = samples.classes.map(function (label, index) {
-        return '<span class="tg-key" style="background:' + css(classColour(label)) + '"></span> class ' + samples.names[index];
-      }).join(" &nbsp; ");
+        return item('<span class="tg-key" style="background:' + css(classColour(label)) + '"></span>', "class " + samples.names[index]);
+      });
       var shading = grid.outputCount === 1 ? "Shaded by the model's score (blue > 0, orange < 0)"
         : "Shaded by the class with the largest output";
-      note.innerHTML = keys + ' &nbsp; <span class="tg-key-line"></span> decision boundary &nbsp; ' +
-        '<span class="tg-key-ring"></span> misclassified ' + "(" + missed + ")" + "<br>" + shading +
-        ", paler where it is less sure.";
+      note.innerHTML = keys.concat([item('<span class="tg-key-line"></span>', "decision boundary"),
+                                    item(ring, "misclassified (" + missed + ")")]).join(" ") +
+        "<br>" + shading + ", paler where it is less sure.";
     }
 
     // --- loss and accuracy curves ----------------------------------------------
