@@ -19,6 +19,9 @@ INSTALL_HINT = "pip install matplotlib"
 _CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 _LOSS_COLOUR, _ACCURACY_COLOUR = "#000000", "#009E73"
 _PLOT_FORMATS = (".png", ".svg", ".pdf")
+# predict() replays a model over all its rows at once, with an array per node as long as
+# the rows; a few hundred rows at a time keep the grid's memory to that of a small batch.
+_ROWS_AT_ONCE = 400
 
 
 class MissingMatplotlib(ImportError):
@@ -120,7 +123,7 @@ def _boundary_panel(axes, model, X, y, resolution):
     gx = np.linspace(xs.min() - pad_x, xs.max() + pad_x, resolution)
     gy = np.linspace(ys.min() - pad_y, ys.max() + pad_y, resolution)
     grid = [[float(a), float(b)] for b in gy for a in gx]
-    outputs = predict(model, grid)
+    outputs = _predict(model, grid)
     index = np.array([_predicted_index(o) for o in outputs]).reshape(resolution, resolution)
     # one output is a score: draw its zero line, smoother than the edge between grid cells
     score = None if isinstance(outputs[0], list) else np.array(outputs).reshape(resolution, resolution)
@@ -160,6 +163,12 @@ def _boundary_panel(axes, model, X, y, resolution):
                    "dots are the training samples in their true class", fontsize=11)
 
 
+def _predict(model, rows):
+    """predict() over rows, _ROWS_AT_ONCE at a time."""
+    return [output for start in range(0, len(rows), _ROWS_AT_ONCE)
+            for output in predict(model, rows[start:start + _ROWS_AT_ONCE])]
+
+
 def _curve_panel(axes, model, X, y, resolution, true_curve):
     import numpy as np
 
@@ -167,7 +176,7 @@ def _curve_panel(axes, model, X, y, resolution, true_curve):
     low, high = min(xs), max(xs)
     pad = 0.1 * (high - low) + 0.05
     grid = np.linspace(low - pad, high + pad, 4 * resolution)
-    fitted = predict(model, [[float(t)] for t in grid])
+    fitted = _predict(model, [[float(t)] for t in grid])
     if isinstance(fitted[0], list):
         raise ValueError("training_figure(): a model with one input should have one output")
     axes.scatter(xs, y, color=_CLASS_COLOURS[0], s=22, zorder=3, label="training samples")
