@@ -123,6 +123,8 @@ def _new_file_beside(path):
             return temporary, os.open(temporary, flags, 0o666)
         except FileExistsError:  # 48 random bits taken: try again
             continue
+        except OSError as error:  # no such folder, no permission: say so about path, not our name
+            raise type(error)(error.errno, error.strerror, path) from None
     raise FileExistsError(f"cannot find a free temporary name beside {path}")
 
 

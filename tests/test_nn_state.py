@@ -229,6 +229,14 @@ def test_a_save_that_fails_midway_keeps_the_old_file_and_leaves_nothing_behind(t
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
 
 
+def test_saving_into_a_missing_folder_names_the_path_asked_for(tmp_path):
+    path = tmp_path / "nowhere" / "model.json"
+    with pytest.raises(FileNotFoundError) as caught:
+        seed_001_network().save(path)
+    assert caught.value.filename == str(path)
+    assert str(path) in str(caught.value) and ".tmp" not in str(caught.value)
+
+
 def test_threads_saving_to_one_path_while_another_loads_it(tmp_path):
     path = tmp_path / "model.json"
     models = [MLP(2, [16, 16, 1], seed=s) for s in (1, 2)]
