@@ -93,6 +93,10 @@ def node_line(source, node_id):
     return next(line for line in source.splitlines() if line.strip().startswith(node_id + " ["))
 
 
+def edge_line(source, edge):
+    return next(line for line in source.splitlines() if line.strip() == edge or line.strip().startswith(edge + " ["))
+
+
 def test_seed_000_gated_relu_is_highlighted():
     loss, _, _ = seed_000(w=-9.0, b=-7.0)
     loss.backward()
@@ -104,6 +108,11 @@ def test_seed_000_gated_relu_is_highlighted():
         assert "dashed" not in node_line(source, node_id)
     assert "blocked by a ReLU that is off" in source
     assert "dashed" not in draw(loss, highlight_gated=False).source
+    # every edge along which the gradient 0 goes back is dashed, into an operation or out of it
+    for edge in ("n0 -> op2", "n1 -> op2", "op2 -> n2", "n2 -> op4", "n3 -> op4", "op4 -> n4", "n4 -> op5"):
+        assert "dashed" in edge_line(source, edge), edge
+    for edge in ("op5 -> n5", "n5 -> op7", "op7 -> n7"):
+        assert "dashed" not in edge_line(source, edge), edge
 
 
 def test_seed_001_neurons_are_clusters_with_short_labels():
@@ -115,6 +124,18 @@ def test_seed_001_neurons_are_clusters_with_short_labels():
     assert "<b>w0</b><br/>data 0.4<br/>grad -0.1224" in source  # L1.N0.w0 inside box L1.N0
     assert 'tooltip="L1.N0.w0"' in source
     assert "subgraph" not in draw(cost, group_neurons=False).source
+
+
+def test_an_input_used_by_a_blocked_neuron_sends_0_along_that_edge_only():
+    cost, _ = seed_001()
+    cost.backward()
+    source = draw(cost).source
+    x0 = next(line.split()[0] for line in source.splitlines() if "tooltip=x0]" in line)
+    assert "dashed" not in node_line(source, x0)  # x0 itself gets a gradient, from L1.N0
+    into = [line.strip() for line in source.splitlines() if line.strip().startswith(x0 + " -> op")]
+    # x0 feeds L1.N0 (on: its gradient flows) and L1.N1 (whose ReLU is off: 0 comes back)
+    assert len(into) == 2
+    assert ["dashed" in line for line in into] == [False, True]
 
 
 def test_show_grads_options():

@@ -72,6 +72,10 @@ def test_off_relu_is_marked_at_its_forward_step_and_what_it_blocks_greyed_when_s
     off_backward = next(i for i, step in enumerate(steps)
                         if step["phase"] == "backward" and step.get("current", [""])[0] == off.node_id)
     assert grey and min(grey) == off_backward  # nothing is grey before the ReLU sends its 0
+    # the 0 goes back along the edge into the ReLU's input and on into the operation that made it
+    z = recorded.nodes.order[off.index].inputs[0]
+    z_id = recorded.nodes.id(z)
+    assert {f"{z_id}->op{off.index}", f"op{recorded.nodes.index[z]}->{z_id}"} <= set(steps[off_backward]["gated"])
 
 
 def test_details_sum_over_consumers_and_check_leaves_by_central_differences():

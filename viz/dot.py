@@ -237,18 +237,22 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
     if bodies:
         _network_columns(graph, nodes, clusters, written)
 
+    blocked_edge = {"style": "dashed", "color": "#999999"}
     for node in written:
         if not node.inputs:
             continue
+        # a gated value, or a ReLU that is off, sends 0 back along each of its edges:
+        # into the operation that made it, and from there to each of its inputs
+        sends_zero = node in gated or (highlight_gated and is_off_relu(node))
         roles = _OPERAND_ROLES.get(node.op, ())
         for position, inp in enumerate(node.inputs):
             attrs = {}
             if position < len(roles) and roles[position]:
                 attrs["label"] = roles[position]
-            if inp in gated:  # no gradient flows back along this edge
-                attrs.update(style="dashed", color="#999999")
+            if sends_zero:
+                attrs.update(blocked_edge)
             graph.edge(nodes.id(inp), nodes.op_id(node), **attrs)
-        graph.edge(nodes.op_id(node), nodes.id(node))
+        graph.edge(nodes.op_id(node), nodes.id(node), **(blocked_edge if node in gated else {}))
 
     # a backslash would start a DOT escape such as \l inside the caption
     root_name = nodes.name(nodes.order[-1]).replace("\\", "\\\\")

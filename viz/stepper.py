@@ -105,6 +105,8 @@ def _steps(recorded):
             rule = "" if c.local_rule.split(" ")[0] == local else f"{c.local_rule} = "
             flows.append([f"{c.input_id}->{op_id}", f"× {rule}{local}"])
         blocked = [c.input_id for c in step.contributions if nodes.order[_index(c.input_id)] in gated]
+        node = nodes.order[step.index]
+        sends_zero = node in gated or is_off_relu(node)
         steps.append({
             "phase": "backward",
             "title": f"Backward pass, step {k + 1} of {total}: {step.name} "
@@ -115,7 +117,10 @@ def _steps(recorded):
             "edges": [f"{op_id}->{step.node_id}"] + edges,
             "flows": _distinct_flows(flows),
             "grads": {c.input_id: number(c.grad_after) for c in step.contributions},
-            "gated": blocked + [f"{i}->{op_id}" for i in blocked],
+            # the edges a 0 goes back along (viz.draw dashes the same ones): from here to
+            # each input, when this node sends 0, and from a blocked value into its operation
+            "gated": blocked + (edges if sends_zero else [])
+                     + [f"op{_index(i)}->{i}" for i in blocked if nodes.order[_index(i)].inputs],
         })
     leaves = [leaf for step in recorded.forward_steps for leaf in step.leaves if leaf.text != leaf.name]
     steps.append({
