@@ -223,6 +223,30 @@ def test_stepping_example_a_in_chromium(browser, tmp_path):
     assert page.errors == [] and page.requests == [page.url]  # nothing fetched but the page itself
 
 
+def shape_colours(page, selector):
+    """{title: [stroke, fill]} of the shape (box, circle) of each node matching selector."""
+    return page.page.evaluate(f"""() => Object.fromEntries(Array.from(document.querySelectorAll('{selector}'))
+        .map(g => {{ const s = getComputedStyle(g.querySelector('path, polygon, ellipse'));
+                    return [g.querySelector('title').textContent, [s.stroke, s.fill]]; }}))""")
+
+
+def test_value_boxes_are_coloured_as_the_legend_says(browser, tmp_path):
+    # a value box with a tooltip sits inside <g><a> in Graphviz's SVG: the colours must reach it too
+    cost, nodes = network_221()
+    recorded = trace(cost)
+    page = Page(browser, recorded.save_html(tmp_path / "b.html"))
+    red, blue = "rgb(214, 39, 40)", "rgb(31, 119, 180)"
+    current = shape_colours(page, "g.node.tg-current")
+    inputs = shape_colours(page, "g.node.tg-input")
+    w0, x0 = recorded.nodes.id(nodes["L1.N0.w0"]), recorded.nodes.id(nodes["x0"])
+    assert all(stroke == red for stroke, _ in current.values()) and len(current) == 2  # the product and its ×
+    assert inputs[w0][0] == blue and inputs[x0][0] == blue
+    page.press("End")  # what the off ReLU blocked is grey
+    grey = shape_colours(page, "g.node.tg-gated")
+    assert grey and all(fill == "rgb(228, 228, 228)" for _, fill in grey.values())
+    assert page.errors == []
+
+
 def test_example_b_is_readable_at_1366x768_and_never_moves(browser, tmp_path):
     cost, _ = network_221()
     recorded = trace(cost)
