@@ -84,6 +84,10 @@ steps = st.lists(
     max_size=30,
 )
 leaf_values = st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4)
+# For sympy's exact rationals a subnormal leaf is 1/2^1074, and ** and 2 ** x of it
+# build integers that took over 20 GB: sympy's check keeps to normal floats.
+normal_leaf_values = st.lists(st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False),
+                              min_size=1, max_size=4)
 
 
 def build(leaf_data, program):
@@ -141,7 +145,7 @@ def test_random_graphs_match_torch_float64(leaf_data, program):
 
 
 @settings(max_examples=40, deadline=None)
-@given(leaf_data=leaf_values, program=steps.map(lambda p: p[:8]))
+@given(leaf_data=normal_leaf_values, program=steps.map(lambda p: p[:8]))
 @example(leaf_data=[1.0], program=[("relu", 0, 0), ("div", 0, 0)])  # sympy's derivative holds a 0/0 branch
 def test_random_graphs_match_sympy(leaf_data, program):
     leaves, pool, ran = build(leaf_data, program)
