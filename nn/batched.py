@@ -87,8 +87,17 @@ def batched_outputs(model, X):
         return output
 
     tape = Tape.record(one_sample, [(_row(X[0], 0),), (_row(X[-1], len(X) - 1),)], check_parameters=False)
-    columns = [column.tolist() for column in tape.forward(inputs=[_row(x, k) for k, x in enumerate(X)])]
+    rows = [_row(x, k) for k, x in enumerate(X)]
+    # the tape's table holds a number per node per row: replay a few MB of it at a time
+    chunk = max(1, _TABLE_NUMBERS // tape.size)
+    columns = [[] for _ in tape.roots]
+    for start in range(0, len(rows), chunk):
+        for column, values in zip(columns, tape.forward(inputs=rows[start:start + chunk])):
+            column.extend(values.tolist())
     return columns[0] if kind["single"] else [list(row) for row in zip(*columns)]
+
+
+_TABLE_NUMBERS = 2_000_000  # 16 MB of float64
 
 
 def _row(x, k):

@@ -336,3 +336,11 @@ def test_predict_does_not_replay_a_callable_it_cannot_trust_unless_told_to():
     calls.clear()
     assert nn.predict(model, X, batched=True) == [2.0 * k for k in range(40)]
     assert len(calls) == 2  # two rows recorded, the rest replayed
+
+
+def test_predict_replays_many_rows_a_few_megabytes_at_a_time(monkeypatch):
+    import nn.batched
+    monkeypatch.setattr(nn.batched, "_TABLE_NUMBERS", 1000)  # a table of ~70 nodes: 14 rows at a time
+    model = nn.MLP(2, [4, 4, 1], seed=3)
+    X, _ = nn.make_moons(100, seed=4)
+    assert nn.predict(model, X) == pytest.approx(nn.predict(model, X, batched=False), rel=1e-13)
