@@ -125,7 +125,7 @@ def _steps(recorded):
     leaves = [leaf for step in recorded.forward_steps for leaf in step.leaves if leaf.text != leaf.name]
     steps.append({
         "phase": "done",
-        "title": f"Done: every node holds d {root_name} / d node",
+        "title": f"Done: every node holds d {root_name} / d node. The leaves' gradients (the leaves in blue):",
         "text": "\n".join(f"grad({leaf.name}) = {number(recorded.grad(nodes.order[_index(leaf.node_id)]))}"
                           for leaf in leaves),
         "inputs": [leaf.node_id for leaf in leaves],
