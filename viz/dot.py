@@ -222,10 +222,13 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
                 layer, neuron = neuron_number(cluster)
                 bodies[cluster] = graphviz.Digraph(
                     name=f"cluster_{cluster}",
-                    graph_attr={"label": f"{cluster}  (layer {layer}, neuron {neuron})",
-                                "style": "rounded,filled", "fillcolor": "#f7f7f7",
-                                "color": "#bbbbbb", "labeljust": "l", "labelloc": "b"},
+                    graph_attr={"style": "rounded,filled", "fillcolor": "#f7f7f7", "color": "#bbbbbb"},
                 )
+                # The box's name is a node of its own, not a cluster label: Graphviz
+                # routes edges around nodes, but straight across a cluster's label.
+                bodies[cluster].node(_caption_id(cluster), label=f"{cluster}  (layer {layer}, neuron {neuron})",
+                                     shape="box", color="transparent", fontsize="10", margin="0.04,0.02",
+                                     height="0.2")
             target = bodies[cluster]
         target.node(nodes.id(node), **_value_attrs(nodes, node, cluster, grads, grad_of(node),
                                                     digits, node in gated, color, largest))
@@ -286,6 +289,16 @@ def _network_columns(graph, nodes, clusters, written):
         else:  # a weight or a bias: in the column just before the operation that uses it
             first_use = min(depth[user] for user in nodes.consumers[node])
             columns.setdefault((layer, first_use - 1, "value"), []).append(nodes.id(node))
+    # each box's name below the neuron's first column (its weights)
+    for cluster in sorted(set(clusters.values()), key=neuron_number):
+        layer = neuron_number(cluster)[0]
+        leaves = [node for node in written if clusters.get(node) == cluster and not node.inputs]
+        if not leaves:
+            continue
+        column = columns[(layer, min(depth[user] for leaf in leaves for user in nodes.consumers[leaf]) - 1,
+                          "value")]
+        last = max(k for k, node_id in enumerate(column) if node_id in {nodes.id(leaf) for leaf in leaves})
+        column.insert(last + 1, _caption_id(cluster))
     for ids in columns.values():
         _same_rank_in_order(graph, ids)
 
@@ -298,6 +311,10 @@ def _network_columns(graph, nodes, clusters, written):
         _same_rank_in_order(graph, [nodes.id(node) for node in inputs], flat_heads_up=False)
         for node in inputs:  # one column to the left of the first layer's weights
             graph.edge(nodes.id(node), nodes.id(leaves[0]), style="invis")
+
+
+def _caption_id(cluster):
+    return f"caption {cluster}"
 
 
 def _same_rank_in_order(graph, ids, flat_heads_up=True):
