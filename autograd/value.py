@@ -309,6 +309,36 @@ class Value:
         return terms.sum(axis=-2), 1.0
 
     @staticmethod
+    def linear(weights, inputs, bias):
+        """w1·x1 + ... + wn·xn + b as one node, a neuron's weighted sum;  d/dwi = xi,  d/dxi = wi,  d/db = 1.
+
+        Its operands are (w1, x1, w2, x2, ..., wn, xn, b): one node instead of n
+        products and a sum, so a network's graph is a few times smaller and
+        faster, and its backward pass reads as the textbook's ∂C/∂w = x·δ.
+        """
+        ws = [w if isinstance(w, Value) else _operand(w, "linear") for w in weights]
+        xs = [x if isinstance(x, Value) else _operand(x, "linear") for x in inputs]
+        b = bias if isinstance(bias, Value) else _operand(bias, "linear")
+        n = len(ws)
+        if n != len(xs) or not n:
+            raise ValueError(f"Value.linear() needs as many weights as inputs, and one at least; "
+                             f"got {n} weights and {len(xs)} inputs")
+        w_data, x_data = [w.data for w in ws], [x.data for x in xs]
+        # summed in order, products first and the bias last, as Value.sum of the products and b
+        data = sum([w * x for w, x in zip(w_data, x_data)] + [b.data])
+        operands, slopes = [b] * (2 * n + 1), [1.0] * (2 * n + 1)
+        operands[0:2 * n:2], operands[1:2 * n:2] = ws, xs
+        slopes[0:2 * n:2], slopes[1:2 * n:2] = x_data, w_data
+        return _many(data, tuple(operands), tuple(slopes), "linear")
+
+    @array_rule("linear", stacked=True)
+    def _linear_arrays(np, terms):
+        w, x = terms[..., 0:-1:2, :], terms[..., 1:-1:2, :]
+        local = np.empty_like(terms)
+        local[..., 0:-1:2, :], local[..., 1:-1:2, :], local[..., -1, :] = x, w, 1.0
+        return (w * x).sum(axis=-2) + terms[..., -1, :], local
+
+    @staticmethod
     def logsumexp(values):
         """log(e^x1 + ... + e^xn) as one node;  d/dxi = e^xi / Σ e^xj (the softmax).
 

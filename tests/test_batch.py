@@ -28,6 +28,7 @@ SCALAR_OPS = {
     "**n": (lambda x: x**3, ((-3, 3),)),
     "**": (lambda x, y: x**y, ((0.1, 4), (-3, 3))),
     "sum": (lambda x, y, z: Value.sum([x, y, z]), ((-5, 5),) * 3),
+    "linear": (lambda w0, x0, w1, x1, b: Value.linear([w0, w1], [x0, x1], b), ((-5, 5),) * 5),
     "logsumexp": (lambda x, y, z: Value.logsumexp([x, y, z]), ((-30, 30),) * 3),
     "relu": (lambda x: x.relu(), ((-3, 3),)),
     "tanh": (lambda x: x.tanh(), ((-6, 6),)),

@@ -94,6 +94,10 @@ OPS = [
        ((-5, 5), (-5, 5), (-5, 5)), edges=((800.0, 799.0, -800.0), (-800.0, -801.0, -900.0)),
        torch_fn=lambda x, y, z: _torch().logsumexp(
            _torch().stack([x, y, _torch().tensor(1.0, dtype=x.dtype), z]), dim=0)),
+    # a neuron's weighted sum as one node, with a plain-number input among its operands
+    Op("Value.linear", lambda w0, x0, w1, b: Value.linear([w0, w1], [x0, 1.5], b),
+       lambda w0, x0, w1, b: w0 * x0 + w1 * 1.5 + b, lambda w0, x0, w1, b: w0 * x0 + w1 * 1.5 + b,
+       ((-5, 5),) * 4, torch_fn=lambda w0, x0, w1, b: w0 * x0 + w1 * 1.5 + b),
     # the n-ary sum node, with a plain number among its terms
     Op("Value.sum", lambda x, y, z: Value.sum([x, y, 2.0, z]), lambda x, y, z: x + y + 2.0 + z,
        lambda x, y, z: x + y + 2 + z, ((-5, 5), (-5, 5), (-5, 5)),
@@ -459,3 +463,15 @@ def test_a_number_to_a_value_power_near_the_top_of_the_float_range():
 def test_a_value_base_whose_derivative_overflows_is_still_an_error():
     with pytest.raises(OverflowError, match="derivative is too large"):
         Value(2.0) ** Value(1023.5)
+
+
+def test_linear_is_one_node_with_operands_in_pairs_and_checks_its_lengths():
+    w0, w1, x0, b = Value(0.4), Value(0.2), Value(0.5), Value(0.1)
+    z = Value.linear([w0, w1], [x0, 0.1], b)
+    assert z.op == "linear" and z.inputs[0] is w0 and z.inputs[1] is x0 and z.inputs[2] is w1
+    assert z.inputs[4] is b and z.local_grads == (0.5, 0.4, 0.1, 0.2, 1.0)
+    assert z.data == 0.4 * 0.5 + 0.2 * 0.1 + 0.1
+    with pytest.raises(ValueError, match="as many weights as inputs, and one at least; got 2 weights and 1"):
+        Value.linear([w0, w1], [x0], b)
+    with pytest.raises(ValueError, match="got 0 weights"):
+        Value.linear([], [], b)

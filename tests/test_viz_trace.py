@@ -102,7 +102,7 @@ def test_forward_steps_of_the_221_network_go_layer_by_layer():
     names = [step.name for step in recorded.forward_steps]
     layer_of = [1 if "L1." in name else 2 if ("L2." in name or name == "ŷ") else 3 for name in names]
     assert layer_of == sorted(layer_of)  # every layer-1 node before every layer-2 node, loss last
-    assert names[:4] == ["L1.N0.w0*x0", "L1.N0.w1*x1", "L1.N0.z", "L1.N0.a"]  # neuron by neuron
+    assert names[:4] == ["L1.N0.z", "L1.N0.a", "L1.N1.z", "L1.N1.a"]  # neuron by neuron
     assert names[-1] == "C"
     # the backward pass is the same order reversed
     assert [s.name for s in recorded.backward_steps] == [n for n in reversed(names)]

@@ -34,7 +34,7 @@ __all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 DEFAULT_MAX_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
 
-_OP_TEXT = {"-": "−", "*": "×", "/": "÷"}
+_OP_TEXT = {"-": "−", "*": "×", "/": "÷", "linear": "w·x+b"}
 # Operand roles for operations where order matters; other edges stay unlabelled.
 _OPERAND_ROLES = {"-": ("", "minus"), "/": ("", "divided by"), "**": ("base", "exponent")}
 

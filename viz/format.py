@@ -161,6 +161,12 @@ def _combine(op, operands):
         first, *rest = operands
         parts = [wrap(first, _SUM)] + [wrap(o, _SUM, first=False) for o in rest]
         return " + ".join(parts), _SUM
+    if op == "linear":  # operands w1, x1, ..., wn, xn, b: "w1*x1 + ... + wn*xn + b"
+        *pairs, bias = operands
+        products = [_combine("*", [w, x]) for w, x in zip(pairs[0::2], pairs[1::2])]
+        return _combine("sum", products + [bias])
+    if len(operands) > 1:  # logsumexp(a, b, c)
+        return f"{op}({', '.join(text for text, _ in operands)})", _ATOM
     if op == "neg":
         return "-" + wrap(operands[0], _UNARY, strict=True), _UNARY
     # relu(x), tanh(x), ...: a function call needs no parentheses around it

@@ -61,9 +61,14 @@ def _steps(recorded):
         node = nodes.order[step.index]
         interior = bool(step.op)
         lines = [step.formula]
-        for leaf in step.leaves:
-            lines.append(f"{leaf.text}  (a leaf: given, not computed)" if leaf.text != leaf.name
-                         else f"{leaf.name}  (a constant)")
+        # the leaves this step introduces, on one line: a neuron's weighted sum has five
+        given = [leaf.text for leaf in step.leaves if leaf.text != leaf.name]
+        constants = [leaf.name for leaf in step.leaves if leaf.text == leaf.name]
+        if given:
+            lines.append(f"{', '.join(given)}  ({'leaves' if len(given) > 1 else 'a leaf'}: "
+                         "given, not computed)")
+        if constants:
+            lines.append(f"{', '.join(constants)}  ({'constants' if len(constants) > 1 else 'a constant'})")
         record = {
             "phase": "forward",
             "title": f"Forward pass, step {k + 1} of {total}: "

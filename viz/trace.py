@@ -297,6 +297,14 @@ def _local_rule(nodes, node, position):
         return nodes.name(node)
     if op == "log":
         return f"1/{a}"
+    if op == "linear":  # w1, x1, ..., wn, xn, b: a weight's slope is its input, and back
+        if position == len(inputs) - 1:
+            return "1"
+        return nodes.term(inputs[position + 1] if position % 2 == 0 else inputs[position - 1])
+    if op == "softplus":
+        return f"sigmoid({nodes.name(inputs[0])})"
+    if op == "logsumexp":
+        return f"exp({nodes.name(inputs[position])} - {out})"
     return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"  # an op added later
 
 

@@ -78,16 +78,17 @@
       });
     }
 
-    // The last step's list of gradients, one line each; when they are more than
-    // the header holds, in columns as wide as the longest line, as many as the
-    // header's width holds, so the list is seen whole without scrolling.
+    // A step's text, line by line; when the lines are more than the header
+    // holds (the last step's gradients, or a neuron's weighted sum sending to
+    // all its weights and inputs), in columns as wide as the longest line, as
+    // many as the header's width holds, so the text is seen whole without scrolling.
     function showText(step) {
-      var list = step.phase === "done";
-      text.classList.toggle("tg-list", list);
-      text.classList.remove("tg-columns");
+      text.classList.remove("tg-list", "tg-columns");
       text.style.columnWidth = "";
-      text.textContent = list ? "" : step.text;
-      if (list) {
+      text.textContent = step.text;
+      if (text.scrollHeight > text.clientHeight) {
+        text.textContent = "";
+        text.classList.add("tg-list");
         var widest = 0;
         step.text.split("\n").forEach(function (line) {
           var item = document.createElement("span");
