@@ -534,7 +534,9 @@ def _unary(data, x, local, op):
     if _threads_without_grad and not _grad_mode.enabled:
         node.op, node._x, node._dx = "", None, None
     else:
-        node.op, node._x, node._dx = op, x, local
+        node.op = op
+        node._x = x
+        node._dx = local
     node._y = node._dy = None
     return node
 
@@ -547,8 +549,13 @@ def _binary(data, x, y, local_x, local_y, op):
     node.label = ""
     if _threads_without_grad and not _grad_mode.enabled:
         node.op, node._x, node._y, node._dx, node._dy = "", None, None, None, None
-    else:
-        node.op, node._x, node._y, node._dx, node._dy = op, x, y, local_x, local_y
+        return node
+    # one store a slot (unpacking a tuple of five builds the tuple first): the hot path
+    node.op = op
+    node._x = x
+    node._y = y
+    node._dx = local_x
+    node._dy = local_y
     return node
 
 
