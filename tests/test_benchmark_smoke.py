@@ -14,7 +14,7 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 TINY = {"samples": 4, "steps": {"micrograd": 1, "tracegrad": 2, "torch": 2},
-        "warmup": 1, "terms": 300, "chain": 1000}
+        "warmup": 1, "rounds": 1, "terms": 300, "chain": 1000}
 
 
 def test_every_row_runs_in_worker_processes_and_is_reported():

@@ -10,7 +10,8 @@ library runs in a fresh interpreter of its own (this file, ``--worker``),
 builds its model and data, takes a few warm-up steps, then times steps back to
 back with the collector on and untouched, and reports the median step time
 and the share of the time spent in the collector (seen through gc.callbacks).
-Two libraries in one process would pay for each other's garbage.
+Two libraries in one process would pay for each other's garbage. Every worker
+runs three times, the libraries taking turns, and the median run counts.
 
 The step: a 2-16-16-1 ReLU MLP over 100 samples of two moons, mean squared
 error, backward, plain SGD; every library starts from the same weights (drawn
@@ -34,10 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [2, 16, 16, 1]
 LEARNING_RATE = 0.05
-FULL = {"samples": 100, "steps": {"micrograd": 8, "tracegrad": 30, "torch": 300},
-        "warmup": 2, "terms": 100_000, "chain": 1_000_000}
+FULL = {"samples": 100, "steps": {"micrograd": 6, "tracegrad": 30, "torch": 300},
+        "warmup": 2, "rounds": 3, "terms": 100_000, "chain": 1_000_000}
 QUICK = {"samples": 10, "steps": {"micrograd": 2, "tracegrad": 3, "torch": 3},
-         "warmup": 1, "terms": 2_000, "chain": 10_000}
+         "warmup": 1, "rounds": 1, "terms": 2_000, "chain": 10_000}
 
 
 # --- what every library runs: data, weights, one training step ----------------------
@@ -300,20 +301,32 @@ ROWS = [
 
 
 def measure(sizes):
-    """Every row: {name: (micrograd result, the other library's result)}; and memory."""
-    micrograd = {}
-    rows = []
-    for title, micro_case, case in ROWS:
-        if micro_case not in micrograd:
-            micrograd[micro_case] = run_worker("step", micro_case, "micrograd", sizes["samples"],
-                                               sizes["steps"]["micrograd"], sizes["warmup"])
-        library = "torch" if case == "torch" else "tracegrad"
-        ours = run_worker("step", case, library, sizes["samples"], sizes["steps"][library],
-                          sizes["warmup"])
-        rows.append((title, micrograd[micro_case], ours))
+    """Every row: (title, micrograd's result, the other library's result); and memory.
+
+    Each worker runs ``rounds`` times, the libraries taking turns, and a row
+    keeps the run with the median step time: a shared machine's speed drifts
+    over minutes, and turns spread the drift over both sides of a ratio.
+    """
+    runs = {}  # (case, library) -> results of its rounds
+    jobs = list(dict.fromkeys([(micro_case, "micrograd") for _, micro_case, _ in ROWS]
+                              + [(case, "torch" if case == "torch" else "tracegrad") for _, _, case in ROWS]))
+    for _ in range(sizes["rounds"]):
+        for case, library in jobs:
+            result = run_worker("step", case, library, sizes["samples"], sizes["steps"][library],
+                                sizes["warmup"])
+            runs.setdefault((case, library), []).append(result)
+    median = {job: _median_run(results) for job, results in runs.items()}
+    rows = [(title, median[(micro_case, "micrograd")], median[(case, "torch" if case == "torch" else "tracegrad")])
+            for title, micro_case, case in ROWS]
     memory = {library: run_worker("memory", library, sizes["terms"], sizes["chain"])
               for library in ("micrograd", "tracegrad")}
     return rows, memory
+
+
+def _median_run(results):
+    """The run whose median step time is the median of the rounds' (None if the case is unavailable)."""
+    results = sorted((r for r in results if r is not None), key=lambda r: r["median"])
+    return results[len(results) // 2] if results else None
 
 
 def format_report(rows, memory, samples):
