@@ -126,7 +126,7 @@ class Tape:
         """
         table = self._leaf_table(samples, inputs)
         self._saved = (table, self._run(table))
-        return [table[r] for r in self.roots]
+        return [table[r].copy() for r in self.roots]
 
     def backward(self, seeds):
         """Add d (Σ over samples of Σ seed·root) / d leaf to each shared leaf's ``.grad``.
@@ -139,7 +139,8 @@ class Tape:
         if self._saved is None:
             raise RuntimeError("Tape.backward() needs a forward() first")
         table, saved = self._saved
-        grads = np.zeros_like(table)
+        grads = self._buffer("_grads", table.shape)
+        grads.fill(0.0)
         for r, seed in zip(self.roots, seeds):
             grads[r] += seed
         with np.errstate(all="ignore"):
@@ -179,11 +180,20 @@ class Tape:
             rows = self._inputs[pick]
             constants = self._constants[:, pick]
         inputs_end, constants_end, shared_end = self._leaf_rows
-        table = np.empty((self.size, len(rows)))
+        table = self._buffer("_table", (self.size, len(rows)))
         table[:inputs_end] = rows.T[self._input_columns]
         table[inputs_end:constants_end] = constants
         table[constants_end:shared_end] = np.array([leaf.data for leaf in self.shared_leaves]).reshape(-1, 1)
         return table
+
+    def _buffer(self, name, shape):
+        """An array kept from one call to the next: a fresh one of a few hundred KB a step
+        costs more, in page faults, than the arithmetic done in it."""
+        array = getattr(self, name, None)
+        if array is None or array.shape != shape:
+            array = np.empty(shape)
+            setattr(self, name, array)
+        return array
 
     @staticmethod
     def _needs_grad(graph, shared_positions):
@@ -411,21 +421,31 @@ def _rows(positions):
 
 
 def _scatter_plan(positions):
-    """How to add one row per position into a table where positions may repeat."""
+    """How to add one row per position into a table where positions may repeat.
+
+    Positions that appear once are added in one step; the rows of a repeated
+    position are summed first (a fancy += would keep only one of them).
+    """
     positions = np.asarray(positions, dtype=np.intp)
-    if len(np.unique(positions)) == len(positions):
-        return _rows(positions), None, None
-    order = np.argsort(positions, kind="stable")
+    values, counts = np.unique(positions, return_counts=True)
+    once = np.isin(positions, values[counts == 1])
+    if once.all():
+        return (_rows(positions), None), None
+    repeated = np.flatnonzero(~once)
+    order = repeated[np.argsort(positions[repeated], kind="stable")]
     ordered = positions[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    return ordered[starts], order, starts
+    single = np.flatnonzero(once)
+    return (_rows(positions[single]), _rows(single)) if len(single) else None, (ordered[starts], order, starts)
 
 
 def _scatter_add(table, plan, rows):
-    targets, order, starts = plan
-    if order is None:
-        table[targets] += rows
-    else:  # the rows of a repeated position are summed first: fancy += would keep only one
+    single, repeated = plan
+    if single is not None:
+        targets, which = single
+        table[targets] += rows if which is None else rows[which]
+    if repeated is not None:
+        targets, order, starts = repeated
         table[targets] += np.add.reduceat(rows[order], starts, axis=0)
 
 

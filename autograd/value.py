@@ -333,10 +333,12 @@ class Value:
 
     @array_rule("linear", stacked=True)
     def _linear_arrays(np, terms):
-        w, x = terms[..., 0:-1:2, :], terms[..., 1:-1:2, :]
-        local = np.empty_like(terms)
-        local[..., 0:-1:2, :], local[..., 1:-1:2, :], local[..., -1, :] = x, w, 1.0
-        return (w * x).sum(axis=-2) + terms[..., -1, :], local
+        count = terms.shape[-2]
+        partner = np.arange(count) ^ 1  # w1 <-> x1, w2 <-> x2, ...: each one's slope is the other
+        partner[-1] = count - 1
+        local = np.take(terms, partner, axis=-2)  # a C-ordered copy: fancy indexing here gives odd strides
+        local[..., -1, :] = 1.0  # d/db
+        return (terms[..., 0:-1:2, :] * terms[..., 1:-1:2, :]).sum(axis=-2) + terms[..., -1, :], local
 
     @staticmethod
     def logsumexp(values):
