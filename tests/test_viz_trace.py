@@ -1,6 +1,7 @@
 """viz.trace: the recorded passes carry the seeds' numbers and agree with the engine."""
 
 import math
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -141,6 +142,26 @@ def test_trace_rejects_what_is_not_a_value():
     with pytest.raises(ValueError, match="digits must be a whole number"):
         trace(Value(1.0), digits=0)
 
+
+
+def test_a_graph_over_the_limit_is_refused_before_any_work(monkeypatch):
+    module = sys.modules["viz.trace"]  # the package's name viz.trace is the function
+
+    def named(*args, **kwargs):
+        raise AssertionError("the graph's nodes were named before the refusal")
+
+    monkeypatch.setattr(module, "GraphNodes", named)
+    wide = Value.sum([Value(float(i)) for i in range(module.DEFAULT_MAX_NODES)])  # one node more
+    with pytest.raises(ValueError, match=r"more than 10000 nodes, too many to trace.*max_nodes=None"):
+        trace(wide)
+    with pytest.raises(ValueError, match="more than 5 nodes"):
+        trace(Value.sum([Value(1.0)] * 3) * Value(2.0) + 1.0, max_nodes=5)
+
+
+def test_max_nodes_none_lifts_the_limit():
+    wide = Value.sum([Value(float(i), label=f"x{i}") for i in range(10_050)])
+    recorded = trace(wide, max_nodes=None)
+    assert len(recorded.forward_steps) == 1 and recorded.grad(wide) == 1.0
 
 def test_every_operation_is_written_out():
     x = Value(2.0, label="x")

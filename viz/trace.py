@@ -78,7 +78,12 @@ class BackwardStep:
     relu_off: bool  # a ReLU whose input is <= 0: it sends 0 back whatever its gradient
 
 
-def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=None):
+# A step of text per node: ten thousand steps are already more than anyone reads,
+# and a million-node graph would take minutes and gigabytes before drawing refused it.
+DEFAULT_MAX_NODES = 10_000
+
+
+def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=DEFAULT_MAX_NODES):
     """Record root's forward pass and backward pass node by node, as a Trace.
 
     Read-only: no ``.grad`` changes. The trace's numbers are d root / d node
@@ -90,7 +95,7 @@ def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=None):
         raise TypeError(f"trace() needs a Value, got {root!r} ({type(root).__name__})")
     check_digits(digits)
     if max_nodes is not None:
-        check_graph_size(root, max_nodes)
+        check_graph_size(root, max_nodes, what="trace")
     nodes = GraphNodes(root, digits)
     number = lambda x: format_number(x, digits)  # noqa: E731
     order = layered_order(nodes, neuron_clusters(nodes))
