@@ -1,7 +1,12 @@
-"""Hypothesis settings for the whole suite."""
+"""Hypothesis settings for the whole suite, and tracegrad built and installed from a wheel."""
 
 import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 # No deadlines: these machines are shared and noisy, and a slow example says
@@ -11,3 +16,32 @@ settings.register_profile("dev", deadline=None)
 # local runs keep exploring new examples.
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+class InstalledWheel:
+    """tracegrad's wheel (``names``: the files in it, ``metadata``: its METADATA text),
+    installed with ``pip --target`` into ``target``; ``env``: PYTHONPATH set to it."""
+
+    def __init__(self, wheel, target):
+        archive = zipfile.ZipFile(wheel)
+        self.names = archive.namelist()
+        self.metadata = archive.read(next(n for n in self.names if n.endswith("METADATA"))).decode()
+        self.target = target
+        self.env = dict(os.environ, PYTHONPATH=str(target))
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """Built and installed once for the session: a pip wheel build takes seconds."""
+    root = Path(__file__).resolve().parent.parent
+    folder = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(folder / "dist"), str(root)], capture_output=True, text=True)
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
+    wheel = next((folder / "dist").glob("tracegrad-*.whl"))
+    target = folder / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    return InstalledWheel(wheel, target)

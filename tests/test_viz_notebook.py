@@ -1,11 +1,9 @@
 """The stepper in Jupyter, and the page files in an installed (not editable) package."""
 
 import html
-import os
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,24 +35,15 @@ def test_a_bare_trace_in_a_notebook_shows_the_stepper_inline():
     assert output["data"]["text/plain"].startswith("Forward pass")  # the table stays the text
 
 
-def test_the_page_files_ship_in_the_wheel_and_load_when_installed(tmp_path):
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
-    if built.returncode != 0:
-        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
-    wheel = next((tmp_path / "dist").glob("tracegrad-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
+def test_the_page_files_ship_in_the_wheel_and_load_when_installed(installed_wheel, tmp_path):
     for name in PAGE_FILES:
-        assert f"viz/pages/{name}" in names, name
-    target = tmp_path / "installed"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-                    str(wheel)], check=True)
+        assert f"viz/pages/{name}" in installed_wheel.names, name
+    target = installed_wheel.target
     # outside the source tree, with only the installed copy of viz on the path
     check = ("import viz, viz.page; from viz.examples import square_neuron; from viz import trace; "
              "assert 'site' not in viz.__file__ and viz.__file__.startswith(%r); "
              "page = trace(square_neuron()[0]).to_html(); "
              "assert viz.page.page_file('panzoom.js').strip() in page; print('ok')" % str(target))
-    env = dict(os.environ, PYTHONPATH=str(target))
-    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=installed_wheel.env,
+                          capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr

@@ -275,34 +275,19 @@ def test_a_loss_curve_that_reads_well_stays_linear(browser, moons, tmp_path):  #
 # --- installed from a wheel ------------------------------------------------------------
 
 
-def test_tracegrad_train_moons_html_works_from_an_installed_wheel(tmp_path):
-    import os
+def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_wheel, tmp_path):
     import subprocess
     import sys
-    import zipfile
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(root)], capture_output=True, text=True)
-    if built.returncode != 0:
-        pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
-    wheel = next((tmp_path / "dist").glob("tracegrad-*.whl"))
-    archive = zipfile.ZipFile(wheel)
     for name in ("player.html", "player.css", "player.js", "timeline.js", "base.css"):
-        assert f"viz/pages/{name}" in archive.namelist(), name
-    metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+        assert f"viz/pages/{name}" in installed_wheel.names, name
     # a plain `pip install` brings what --plot needs; the page itself needs only numpy
-    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    requires = [line for line in installed_wheel.metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert any("matplotlib" in line and "extra" not in line for line in requires), requires
     assert any("numpy" in line and "extra" not in line for line in requires), requires
-    target = tmp_path / "installed"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-                    str(wheel)], check=True)
+    target, env = installed_wheel.target, installed_wheel.env
     script = target / "bin" / "tracegrad"
     assert script.exists()
-    env = dict(os.environ, PYTHONPATH=str(target))
     work = tmp_path / "work"
     work.mkdir()
     done = subprocess.run([sys.executable, str(script), "train", "moons", "--html", "run.html", "--epochs", "5",
