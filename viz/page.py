@@ -30,7 +30,7 @@ import json
 import re
 from importlib import resources
 
-__all__ = ["build_page", "inline_frame", "page_file", "script_json"]
+__all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "script_json"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
@@ -62,6 +62,15 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 
     # one pass, so a slot-like text inside a filled value (a label "{{data}}") stays text
     return _SLOT.sub(fill, page_file(template))
+
+
+def inline_svg(drawing):
+    """A Drawing rendered as an <svg> element alone: the XML prolog and DOCTYPE do not belong inside HTML."""
+    svg = drawing.pipe("svg").decode("utf-8")
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("the renderer returned no <svg> element")
+    return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)
 
 
 def inline_frame(page, *, title="tracegrad", height="640px"):

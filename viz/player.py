@@ -18,7 +18,7 @@ import numpy as np
 from nn import MLP
 
 from .format import format_number
-from .page import build_page
+from .page import build_page, inline_svg
 
 __all__ = ["player_html"]
 
@@ -153,18 +153,15 @@ def _graph(graph):
     from autograd import topological_order
 
     from .dot import draw
-    from .stepper import _inline_svg
 
     order = topological_order(graph.root)
     grads = dict(zip(order, graph.grads[0])) if graph.grads[0] is not None else None
     drawing = draw(graph.root, show_grads=True, grads=grads, digits=DIGITS, highlight_gated=False)
-    svg = _inline_svg(drawing.pipe("svg").decode("utf-8"))
+    svg = inline_svg(drawing)
     number = lambda x: format_number(x, DIGITS)  # noqa: E731
     data = [None if values is None else [number(v) for v in values] for values in graph.data]
     grad_texts = [None if values is None else [number(g) for g in values] for values in graph.grads]
-    names = [node.label for node in order]
-    return svg, {"sample": graph.sample, "data": data, "grads": grad_texts, "ids": [f"n{i}" for i in range(len(order))],
-                 "names": names}
+    return svg, {"sample": graph.sample, "data": data, "grads": grad_texts, "ids": [f"n{i}" for i in range(len(order))]}
 
 
 def _describe_optimizer(optimizer):

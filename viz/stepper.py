@@ -9,13 +9,12 @@ described in viz.page) only shows it. Nodes are found by the drawing's ids
 """
 
 import math
-import re
 
 from autograd import replay
 
 from .dot import DEFAULT_MAX_NODES
 from .format import check_graph_size, format_number, is_off_relu
-from .page import build_page
+from .page import build_page, inline_svg
 
 __all__ = ["stepper_html"]
 
@@ -36,7 +35,7 @@ def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
     # wider gaps between columns than a still picture needs: the backward
     # steps write the local derivative on the edges ("× 2·(z - y) = 18")
     drawing.digraph.graph_attr["ranksep"] = "0.55"
-    svg = _inline_svg(drawing.pipe("svg").decode("utf-8"))
+    svg = inline_svg(drawing)
     data = {"steps": _steps(recorded), "details": _details(recorded)}
     return build_page(
         "stepper.html",
@@ -214,11 +213,3 @@ def _central_difference(recorded, leaf, number):
     return (f"Check by central differences, without backpropagation: with h = {number(h)},\n"
             f"  ({root_name}({name} + h) − {root_name}({name} − h)) / 2h = "
             f"({number(up)} − {_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")
-
-
-def _inline_svg(svg):
-    """The <svg> element alone: the XML prolog and DOCTYPE do not belong inside HTML."""
-    start = svg.find("<svg")
-    if start < 0:
-        raise ValueError("the renderer returned no <svg> element")
-    return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)

@@ -15,7 +15,7 @@
     var controls = options.controls || viewport;
     var margin = 16, scale = 1, x = margin, y = margin;
     var width = svg.getBoundingClientRect().width, height = svg.getBoundingClientRect().height;
-    var pointers = {}, gesture = null;
+    var pointers = {}, gesture = null, level = controls.querySelector('[data-role="zoom-level"]');
 
     function fitScale() {
       return Math.min(1, (viewport.clientWidth - 2 * margin) / width,
@@ -31,7 +31,6 @@
     function apply() {
       clamp();
       svg.style.transform = "translate(" + x + "px, " + y + "px) scale(" + scale + ")";
-      var level = controls.querySelector('[data-role="zoom-level"]');
       if (level) { level.textContent = Math.round(scale * 100) + "%"; }
     }
     function zoomAt(factor, clientX, clientY) {

@@ -50,6 +50,10 @@
   function mix(colour, amount) {  // from white towards colour
     return [255 + (colour[0] - 255) * amount, 255 + (colour[1] - 255) * amount, 255 + (colour[2] - 255) * amount];
   }
+  function setPixel(image, i, j, rgb) {  // grid point (i, j); row j = 0 is the image's bottom row
+    var at = ((image.height - 1 - j) * image.width + i) * 4;
+    image.data[at] = rgb[0]; image.data[at + 1] = rgb[1]; image.data[at + 2] = rgb[2]; image.data[at + 3] = 255;
+  }
   function css(colour) { return "rgb(" + colour.map(Math.round).join(",") + ")"; }
   function element(name, attributes, parent) {
     var node = document.createElementNS(SVG, name);
@@ -147,8 +151,7 @@
             colour = classColour(samples.classes[best]);
             strength = Math.min(1, (out[point * n + best] - second) / grid.confident);
           }
-          var rgb = mix(colour, 0.15 + 0.45 * strength), at = ((ny - 1 - j) * nx + i) * 4;
-          image.data[at] = rgb[0]; image.data[at + 1] = rgb[1]; image.data[at + 2] = rgb[2]; image.data[at + 3] = 255;
+          setPixel(image, i, j, mix(colour, 0.15 + 0.45 * strength));
         }
       }
       return image;
@@ -274,10 +277,9 @@
     }
 
     // the most samples misclassified at any step: the legend is laid out for it
+    function missedAt(k) { return wrong.row(k).reduce(function (a, b) { return a + b; }, 0); }
     var mostMissed = 0;
-    for (var frame = 0; wrong && frame < count; frame++) {
-      mostMissed = Math.max(mostMissed, wrong.row(frame).reduce(function (a, b) { return a + b; }, 0));
-    }
+    for (var frame = 0; wrong && frame < count; frame++) { mostMissed = Math.max(mostMissed, missedAt(frame)); }
     function dataNote(k, missedShown) {
       var note = part("data-note");
       if (!grid) {
@@ -285,16 +287,14 @@
         note.textContent = "The model has " + (samples.X[0] || []).length + " inputs: there is no plane to draw.";
         return;
       }
-      var wrongNow = wrong ? wrong.row(k) : null, missed = 0;
-      if (wrongNow) { for (var i = 0; i < wrongNow.length; i++) { missed += wrongNow[i]; } }
-      if (missedShown !== undefined) { missed = missedShown; }
+      var missed = missedShown !== undefined ? missedShown : wrong ? missedAt(k) : 0;
       // each key and its words stay on one line: a line may break between keys, never inside one
       function item(swatch, words) { return '<span class="tg-key-item">' + swatch + " " + words + "</span>"; }
       var ring = '<span class="tg-key-ring"></span>';
       if (oneInput) {
         note.innerHTML = [item('<span class="tg-key" style="background:' + css(BLUE) + '"></span>', "training samples"),
           item('<span class="tg-key-line" style="border-color:' + css(ORANGE) + '"></span>', "what the model predicts at each x")]
-          .concat(wrongNow ? [item(ring, "misclassified (" + missed + ")")] : []).join(" ");
+          .concat(wrong ? [item(ring, "misclassified (" + missed + ")")] : []).join(" ");
         return;
       }
       var keys = samples.classes.map(function (label, index) {
@@ -430,7 +430,7 @@
             var source = previous[from].at;
             var coords = { x1: source.x + tile, y1: source.y + tile / 2, x2: at.x, y2: at.y + tile / 2 };
             var hit = element("line", Object.assign({ "class": "tg-hit" }, coords), edgeLayer);
-            var line = element("line", Object.assign({ "class": "tg-edge" }, coords), edgeLayer);
+            var line = element("line", Object.assign({ "class": "tg-edge", "stroke-opacity": "0.8" }, coords), edgeLayer);
             // many edges into one layer: thinner lines, so the picture is not a solid block
             var widest = Math.max(1.5, Math.min(6, 36 / Math.sqrt(layer.length * neuron.w.length)));
             var edge = { line: line, index: index, neuron: neuron, from: from, layer: l, widest: widest };
@@ -466,12 +466,12 @@
           image = new ImageData(nx, ny);
           var out = outputs.row(k), n = grid.outputCount, top = 0, p;
           for (p = 0; p < nx * ny; p++) { top = Math.max(top, Math.abs(out[p * n + item.index])); }
-          for (p = 0; p < nx * ny; p++) { paint(image, p, nx, ny, top ? out[p * n + item.index] / top : 0); }
+          for (p = 0; p < nx * ny; p++) { paint(image, p, top ? out[p * n + item.index] / top : 0); }
         } else {
           nx = tiles.shape[1]; ny = tiles.shape[0];
           image = new ImageData(nx, ny);
           var picture = tiles.values.row(k), h = neuronOffset[item.layer] + item.index, size = nx * ny;
-          for (p = 0; p < size; p++) { paint(image, p, nx, ny, (picture[h * size + p] - 128) / 127); }
+          for (p = 0; p < size; p++) { paint(image, p, (picture[h * size + p] - 128) / 127); }
         }
         canvas.width = nx; canvas.height = ny;
         canvas.getContext("2d").putImageData(image, 0, 0);
@@ -503,10 +503,8 @@
       for (var i = 0; i < size; i++) { series.push((picture[h * size + i] - 128) / 127 * scale); }
       return series;
     }
-    function paint(image, p, nx, ny, t) {  // t in [-1, 1]: blue above 0, orange below
-      var i = p % nx, j = Math.floor(p / nx), rgb = mix(t > 0 ? BLUE : ORANGE, Math.min(1, Math.abs(t)));
-      var at = ((ny - 1 - j) * nx + i) * 4;
-      image.data[at] = rgb[0]; image.data[at + 1] = rgb[1]; image.data[at + 2] = rgb[2]; image.data[at + 3] = 255;
+    function paint(image, p, t) {  // pixel p in grid order; t in [-1, 1]: blue above 0, orange below
+      setPixel(image, p % image.width, Math.floor(p / image.width), mix(t > 0 ? BLUE : ORANGE, Math.min(1, Math.abs(t))));
     }
     function drawNetwork(k) {
       if (!network) { return; }
@@ -515,7 +513,6 @@
         var w = now[edge.index];
         edge.line.setAttribute("stroke", css(w >= 0 ? BLUE : ORANGE));
         edge.line.setAttribute("stroke-width", (0.3 + edge.widest * Math.abs(w) / (largestWeight || 1)).toFixed(2));
-        edge.line.setAttribute("stroke-opacity", "0.8");
       });
       if (grid) { neurons.forEach(function (item) { drawTile(item, k); }); }
     }
@@ -606,9 +603,9 @@
       var viewport = part("viewport"), svg = viewport.querySelector("svg");
       view = tracegrad.graphView(svg);
       tracegrad.panZoom(viewport, svg, { controls: graphPanel });
-      var x = samples.X[graph.sample].map(function (v) { return formatNumber(v, digits); }).join(", ");
+      var x = samples.X[graph.sample].map(number).join(", ");
       part("graph-title").textContent = "Computation graph of sample " + graph.sample + " (x = [" + x + "], y = " +
-        formatNumber(samples.y[graph.sample], digits) + ")";
+        number(samples.y[graph.sample]) + ")";
       part("graph-note").textContent = "This sample's own loss, each node's data, and grad = d (its loss) / d node; " +
         "the table's gradient is the mean of these over all samples. Drag to pan.";
     } else {
@@ -644,11 +641,9 @@
     }
     function layout() { reserveLegend(); layoutCurves(); layoutNetwork(); show(position); }
     var ready = false;  // the timeline shows step 0 before the panels are laid out
-    var all = root.ownerDocument.querySelectorAll('[data-tracegrad="player"]');
-    var timeline = tracegrad.timeline(root, {
+    tracegrad.timeline(root, {
       count: count,
       show: function (k) { position = k; if (ready) { show(k); } },
-      keys: all.length === 1 ? root.ownerDocument : root,
       counter: function (k) {
         var epoch = data.epochs[k];
         return "step " + data.steps[k] + " of " + data.steps[count - 1] +
@@ -659,7 +654,6 @@
     layout();
     var resizing = null;
     window.addEventListener("resize", function () { clearTimeout(resizing); resizing = setTimeout(layout, 60); });
-    root.tracegradPlayer = { timeline: timeline, position: function () { return position; } };
   }
 
   document.querySelectorAll('[data-tracegrad="player"]').forEach(player);

@@ -25,8 +25,8 @@
         (steps[i].data || []).forEach(function (id) { known[id] = true; });
         var sent = steps[i].grads || {};
         Object.keys(sent).forEach(function (id) { grads[id] = sent[id]; });
-        off = off.concat(steps[i].off || []);
-        gated = gated.concat(steps[i].gated || []);
+        Array.prototype.push.apply(off, steps[i].off || []);
+        Array.prototype.push.apply(gated, steps[i].gated || []);
       }
       var done = step.phase !== "forward";
       Object.keys(view.lines).forEach(function (id) {
@@ -143,9 +143,7 @@
     });
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
-    // the arrow keys work anywhere on a page with one stepper, inside its own root otherwise
-    var all = root.ownerDocument.querySelectorAll('[data-tracegrad="stepper"]');
-    tracegrad.timeline(root, { count: steps.length, show: show, keys: all.length === 1 ? root.ownerDocument : root });
+    tracegrad.timeline(root, { count: steps.length, show: show });
   }
 
   document.querySelectorAll('[data-tracegrad="stepper"]').forEach(stepper);

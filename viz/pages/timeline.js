@@ -1,10 +1,11 @@
 /* timeline.js: a position among `count` steps, and the controls that move it.
    tracegrad.timeline(root, options) finds its controls inside root by their
-   data-role: "first", "prev", "next", "last", "slider" (an <input type=range>),
+   data-role: "first", "prev", "next", "slider" (an <input type=range>),
    "counter", and optionally "play", "speed", "reset". It calls
    options.show(position) whenever the position changes; options.counter(position),
    when given, writes the counter's text (default "step 3 of 12"). Keys (← → Home End,
-   space to play) are heard on options.keys (default: root), so several
+   space to play) are heard on the whole document when root is the only one of
+   its kind (data-tracegrad) on the page, and inside root otherwise, so several
    timelines on one page each answer only their own. */
 (function () {
   "use strict";
@@ -14,6 +15,8 @@
     var count = options.count, position = 0, timer = null;
     function part(role) { return root.querySelector('[data-role="' + role + '"]'); }
     var slider = part("slider"), counter = part("counter"), play = part("play"), speed = part("speed");
+    // each button is disabled at the position where it would do nothing
+    var stops = [[part("first"), 0], [part("prev"), 0], [part("next"), count - 1]];
     if (slider) { slider.min = 0; slider.max = Math.max(0, count - 1); slider.step = 1; }
 
     function go(index) {
@@ -21,12 +24,9 @@
       if (slider) { slider.value = String(position); }
       if (counter) {
         counter.textContent = options.counter ? options.counter(position)
-          : (options.noun || "step") + " " + (position + 1) + " of " + count;
+          : "step " + (position + 1) + " of " + count;
       }
-      [["first", 0], ["prev", 0], ["next", count - 1], ["last", count - 1]].forEach(function (pair) {
-        var button = part(pair[0]);
-        if (button) { button.disabled = position === pair[1]; }
-      });
+      stops.forEach(function (stop) { if (stop[0]) { stop[0].disabled = position === stop[1]; } });
       options.show(position);
       if (timer && position === count - 1) { pause(); }
     }
@@ -43,7 +43,7 @@
     function toggle() { if (timer) { pause(); } else { start(); } }
 
     var actions = { first: function () { go(0); }, prev: function () { go(position - 1); },
-                    next: function () { go(position + 1); }, last: function () { go(count - 1); },
+                    next: function () { go(position + 1); },
                     reset: function () { pause(); go(0); }, play: toggle };
     Object.keys(actions).forEach(function (role) {
       var button = part(role);
@@ -52,7 +52,9 @@
     if (slider) { slider.addEventListener("input", function () { go(Number(slider.value)); }); }
     if (speed) { speed.addEventListener("change", function () { if (timer) { pause(); start(); } }); }
 
-    (options.keys || root).addEventListener("keydown", function (event) {
+    var kind = '[data-tracegrad="' + root.dataset.tracegrad + '"]';
+    var keys = root.ownerDocument.querySelectorAll(kind).length === 1 ? root.ownerDocument : root;
+    keys.addEventListener("keydown", function (event) {
       var target = event.target;
       // typing in a text field, or a key a focused button or slider handles itself
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target !== slider) { return; }
