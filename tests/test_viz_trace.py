@@ -129,6 +129,16 @@ def test_a_drawing_made_from_a_trace_shows_the_traces_numbers():
     assert "<b>w</b><br/>data 3<br/>grad 36" in trace(loss).draw().source
 
 
+
+def test_a_drawing_or_page_made_from_a_trace_writes_the_traces_digits():
+    x = Value(1.0, label="x")
+    y = x / 3.0
+    recorded = trace(y, digits=3)
+    assert "data 0.333" in recorded.draw().source and "0.3333" not in recorded.draw().source
+    assert "0.333333" in recorded.draw(digits=6).source
+    page = recorded.to_html()
+    assert "0.333" in page and "0.3333" not in page
+
 def test_no_constant_receives_a_gradient_in_the_221_trace():
     cost, _ = network_221()
     printed = str(trace(cost))

@@ -280,10 +280,7 @@ def _trace(args):
     traced = trace(root, digits=args.digits)
     drawing = None
     if any(kind != "html" for kind, _ in outputs):
-        try:
-            drawing = traced.draw(digits=args.digits)  # with the trace's gradients
-        except ValueError as error:  # draw() refuses graphs too big to read
-            raise UsageError(f"cannot draw this graph: {error}") from None
+        drawing = traced.draw()  # the trace's gradients, in its digits; _check_drawable checked the size
     print(traced)
     if any(not math.isfinite(traced.grad(node)) for node in traced.nodes.order):
         # each step is finite, but a chain of large local derivatives can overflow

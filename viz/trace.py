@@ -212,9 +212,11 @@ class Trace:
             return None
 
     def draw(self, **draw_options):
-        """viz.draw of the traced graph, showing the trace's values and gradients (not ``.grad``)."""
+        """viz.draw of the traced graph, showing the trace's values and gradients (not ``.grad``),
+        in the trace's digits unless draw_options say otherwise."""
         from .dot import draw  # the drawing needs the graphviz package, the table does not
 
+        draw_options.setdefault("digits", self.digits)
         return draw(self.root, grads=self._grads, **draw_options)
 
     def to_html(self, **draw_options):
@@ -237,7 +239,6 @@ class Trace:
 def _factor(text):
     """A number after an operator: negative numbers in parentheses, "3 · (-2)"."""
     return f"({text})" if text.startswith("-") else text
-
 
 
 def _leaf_text(nodes, leaf, number):
