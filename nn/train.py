@@ -19,7 +19,8 @@ from .optim import Adam, Optimizer
 
 __all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning"]
 
-_CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
+# the losses whose targets are classes: fit reports accuracy for them by default
+CLASSIFICATION_LOSSES = ("hinge", "bce_with_logits", "cross_entropy")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
             raise ValueError(f"fit(): unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
                              "or pass a function loss(predictions, targets)")
         loss_fn = LOSSES[loss]
-        track_accuracy = loss in _CLASSIFICATION if accuracy is None else bool(accuracy)
+        track_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
     elif callable(loss):
         loss_fn = loss
         track_accuracy = bool(accuracy)
@@ -163,7 +164,7 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step,
         _check_finite([p.data for p in optimizer.params], "a parameter after the step")
         total_loss += batch_loss * len(batch)
         targets = [y[i] for i in batch]
-        batch_correct = sum(_is_correct(o, t) for o, t in zip(outputs, targets)) if count_correct else 0
+        batch_correct = sum(is_correct(o, t) for o, t in zip(outputs, targets)) if count_correct else 0
         correct += batch_correct
         if on_step is not None:
             on_step(StepInfo(step, epoch, batch, batch_loss,
@@ -236,7 +237,7 @@ def accuracy(model, X, y):
     outputs: the class is the index of the largest.
     """
     n = _check_data(X, y, "accuracy")
-    return sum(_is_correct(p, t) for p, t in zip(predict(model, X), y)) / n
+    return sum(is_correct(p, t) for p, t in zip(predict(model, X), y)) / n
 
 
 def _floats(output):
@@ -246,7 +247,8 @@ def _floats(output):
     return output.data
 
 
-def _is_correct(output, target):
+def is_correct(output, target):
+    """accuracy's rule: one output is a score (the positive class when > 0), several a class index."""
     if isinstance(output, list):
         return max(range(len(output)), key=output.__getitem__) == target
     return (output > 0.0) == (target > 0)

@@ -542,7 +542,8 @@ def _walkthrough(args):
     # Example A: one neuron, then the blog post's gradient-descent step (learning rate 1).
     print(_heading("square", EXAMPLES["square"][1]))
     loss, nodes = square_neuron()
-    print(trace(loss))
+    traced = trace(loss)  # read-only: the backward() below does not change it
+    print(traced)
     loss.backward()
     w, b, x = nodes["w"], nodes["b"], nodes["x"]
     w_new, b_new = w.data - w.grad, b.data - b.grad
@@ -558,12 +559,13 @@ def _walkthrough(args):
         " the chain rule\n  gives dL/dw = 2(z - y)·x = 36 and dL/db = 2(z - y) = 18,"
         " as the trace above shows. Either way the ReLU ends up off.\n"
     )
-    written += _save_example("square", loss, folder)
+    written += _save_example("square", traced, folder)
 
     # Example B: the 2-2-1 network, then one step with the post's learning rate 0.1.
     print(_heading("221", EXAMPLES["221"][1]))
     cost, nodes = network_221()
-    print(trace(cost))
+    traced = trace(cost)
+    print(traced)
     cost.backward()
     rate = 0.1
     weights = [[[_step(nodes[f"L{i + 1}.N{j}.w{k}"], rate) for k in range(len(row))]
@@ -579,7 +581,7 @@ def _walkthrough(args):
               f" = {number(_step(node, rate))}")
     print(f"  the other parameters have gradient 0 (the ReLU of L1.N1 is off) and stay;"
           f" C = {number(cost.data)} -> {number(after.data)}\n")
-    written += _save_example("221", cost, folder)
+    written += _save_example("221", traced, folder)
 
     print("Wrote:")
     width = max(len(path) for path, _ in written)
@@ -602,14 +604,11 @@ def _is_parameter(label):
     return label.startswith("L") and (label.endswith(".b") or ".w" in label)
 
 
-def _save_example(name, root, folder):
-    """Write the example's drawing and stepper page into folder: [(path, description)]."""
-    from .trace import trace
-
+def _save_example(name, traced, folder):
+    """Write a traced example's drawing and stepper page into folder: [(path, description)]."""
     svg = os.path.join(folder, f"{name}.svg")
     page = os.path.join(folder, f"{name}.html")
     try:
-        traced = trace(root)
         traced.draw().save(svg)
         traced.save_html(page)
     except OSError as error:

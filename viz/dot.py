@@ -27,7 +27,7 @@ from autograd import Value
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
                      is_off_relu)
-from .layout import layered_order, neuron_clusters, neuron_number
+from .layout import depths, layered_order, neuron_clusters, neuron_number
 
 __all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 
@@ -275,9 +275,7 @@ def _network_columns(graph, nodes, clusters, written):
     any neuron that the first layer uses) stand in a column of their own before
     the first layer's weights, so no input sits between two neuron boxes.
     """
-    depth = {}
-    for node in nodes.order:
-        depth[node] = 1 + max((depth[inp] for inp in node.inputs), default=-1)
+    depth = depths(nodes)
     columns = {}  # (layer, depth, value or operation) -> DOT ids in neuron order
     for node in written:
         if node not in clusters:

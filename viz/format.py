@@ -2,7 +2,7 @@
 
 from autograd import topological_order
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "is_off_relu", "check_graph_size", "GraphNodes"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes"]
 
 # Six significant digits write every number of the seeds exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -16,6 +16,11 @@ def format_number(x, digits=DEFAULT_DIGITS):
     # -0.0 appears when a zero gradient is multiplied by a negative number;
     # "-0" next to a gradient would look like a sign that means something.
     return "0" if text == "-0" else text
+
+
+def as_factor(text):
+    """A written number after an operator: a negative one in parentheses, "3 · (-2)"."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def is_off_relu(node):

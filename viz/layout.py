@@ -9,7 +9,7 @@ steps always agree on what "layer 1" is.
 
 import re
 
-__all__ = ["neuron_of_label", "neuron_number", "neuron_clusters", "layered_order"]
+__all__ = ["neuron_of_label", "neuron_number", "neuron_clusters", "depths", "layered_order"]
 
 # nn labels parameters and neuron outputs "L<layer>.N<neuron>.<name>".
 _NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(.+)$")
@@ -52,6 +52,14 @@ def neuron_clusters(nodes):
     return clusters
 
 
+def depths(nodes):
+    """node -> its depth: 0 for a leaf, one more than its deepest input otherwise."""
+    depth = {}
+    for node in nodes.order:
+        depth[node] = 1 + max((depth[inp] for inp in node.inputs), default=-1)
+    return depth
+
+
 def layered_order(nodes, clusters=None):
     """The operation nodes in the order a learner reads a network: layer by layer, neuron by neuron.
 
@@ -64,10 +72,9 @@ def layered_order(nodes, clusters=None):
     """
     if clusters is None:
         clusters = neuron_clusters(nodes)
-    stage, depth = {}, {}
+    stage, depth = {}, depths(nodes)
     for node in nodes.order:
         own = neuron_number(clusters[node]) if node in clusters else (0, 0)
         stage[node] = max([own] + [stage[inp] for inp in node.inputs])
-        depth[node] = 1 + max((depth[inp] for inp in node.inputs), default=-1)
     operations = [node for node in nodes.order if node.inputs] or [nodes.order[-1]]
     return sorted(operations, key=lambda node: (stage[node], depth[node], nodes.index[node]))

@@ -29,8 +29,9 @@ import html
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
-__all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "script_json"]
+__all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "save_page", "script_json"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
@@ -62,6 +63,13 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 
     # one pass, so a slot-like text inside a filled value (a label "{{data}}") stays text
     return _SLOT.sub(fill, page_file(template))
+
+
+def save_page(path, page):
+    """Write a page (a str) to path in UTF-8; returns the path as a Path."""
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def inline_svg(drawing):

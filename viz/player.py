@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from nn import MLP
+from nn.train import is_correct
 
 from .format import format_number
 from .page import build_page, inline_svg
@@ -57,7 +58,7 @@ def player_html(recording, *, title=None):
         },
         "samples": _samples(recording),
     }
-    nout = _output_count(recording)
+    nout = recording.nout
     data["samples"]["wrong"] = _pack([_wrong(f.predictions, recording.y) for f in frames], "u1") \
         if recording.tracks_accuracy else None
     axes = recording.grid_axes
@@ -90,11 +91,6 @@ def _pack(rows, dtype):
             "base64": base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")}
 
 
-def _output_count(recording):
-    first = recording.frames[0].predictions[0]
-    return len(first) if isinstance(first, list) else 1
-
-
 def _samples(recording):
     labels = recording.y
     classes = sorted(set(labels)) if recording.tracks_accuracy else None
@@ -108,9 +104,7 @@ def _class_name(label, classes):
 
 
 def _wrong(predictions, targets):
-    from .recording import _is_correct
-
-    return [0 if _is_correct(p, t) else 1 for p, t in zip(predictions, targets)]
+    return [0 if is_correct(p, t) else 1 for p, t in zip(predictions, targets)]
 
 
 def _tiles(hidden, axes, stride):
@@ -150,11 +144,9 @@ def _network(model, parameters):
 
 def _graph(graph):
     """The sample's graph drawn once (viz.draw), and each frame's texts for its value boxes."""
-    from autograd import topological_order
-
     from .dot import draw
 
-    order = topological_order(graph.root)
+    order = graph.order
     grads = dict(zip(order, graph.grads[0])) if graph.grads[0] is not None else None
     drawing = draw(graph.root, show_grads=True, grads=grads, digits=DIGITS, highlight_gated=False)
     svg = inline_svg(drawing)

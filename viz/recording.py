@@ -29,6 +29,7 @@ import numpy as np
 from autograd import ARRAY_RULES, Value, grad, no_grad, topological_order
 from nn import LOSSES, MLP, SGD, Adam, fit, predict
 from nn.optim import Optimizer
+from nn.train import CLASSIFICATION_LOSSES, is_correct
 
 __all__ = ["Recording", "Frame", "record"]
 
@@ -40,7 +41,6 @@ TILE_STRIDE = 2
 # A sample's computation graph is drawn when it has at most this many nodes
 # (the 2-2-1 network with its loss has about 30).
 GRAPH_MAX_NODES = 60
-_CLASSIFICATION = ("hinge", "bce_with_logits", "cross_entropy")
 
 
 class Frame:
@@ -92,7 +92,7 @@ class Recording:
                 raise ValueError(f"Recording: unknown loss {loss!r}; choose one of "
                                  f"{', '.join(map(repr, LOSSES))} or pass a function")
             self.loss_name, self._loss = loss, LOSSES[loss]
-            self.tracks_accuracy = loss in _CLASSIFICATION if accuracy is None else bool(accuracy)
+            self.tracks_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
         elif callable(loss):
             self.loss_name, self._loss = getattr(loss, "__name__", "loss"), loss
             self.tracks_accuracy = bool(accuracy)
@@ -112,10 +112,11 @@ class Recording:
         self.every = every
         self.parameters = model.parameters()
         self.labels = [p.label or f"p{i}" for i, p in enumerate(self.parameters)]
-        self.nin = len(X[0])
         self.grid_axes = _grid_axes(self.X)
         self._grid_rows = _grid_rows(self.grid_axes)
         self._evaluate = _evaluator(model, self._grid_rows + self.X)
+        # how many outputs the model has: predictions are lists exactly when more than one
+        self.nout = model.nouts[-1] if isinstance(model, MLP) else _output_count(model, self.X[0])
         self._frames = []
         self._by_step = {}
         self._next_step = 0  # the step fit should report next
@@ -160,12 +161,12 @@ class Recording:
         values = [p.data for p in self.parameters]
         table = self._evaluate()
         grid, on_samples = table[:len(self._grid_rows)], table[len(self._grid_rows):]
-        nout = self._outputs()
+        nout = self.nout
         predictions = on_samples[:, -nout:].tolist() if nout > 1 else on_samples[:, -1].tolist()
         loss = None  # fit reports it with the step's gradient; else computed when first read
         accuracy = None
         if self.tracks_accuracy:
-            accuracy = sum(_is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
+            accuracy = sum(is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
         # float32 is all the page draws the grid with, and half the memory of a long run
         frame = Frame(step, epoch, values, _optimizer_state(self.optimizer, self.parameters), loss,
                       accuracy, predictions, grid.astype(np.float32) if self._grid_rows else None)
@@ -179,9 +180,6 @@ class Recording:
         with no_grad():
             wrapped = [[Value(v) for v in p] if isinstance(p, list) else Value(p) for p in predictions]
             return self._loss(wrapped, self.y).data
-
-    def _outputs(self):
-        return self.model.nouts[-1] if isinstance(self.model, MLP) else _output_count(self.model, self.X[0])
 
     # --- reading it back ----------------------------------------------------
 
@@ -212,11 +210,9 @@ class Recording:
 
     def save_html(self, path, *, title=None):
         """Write to_html() to path (UTF-8); returns the path."""
-        from pathlib import Path
+        from .page import save_page
 
-        path = Path(path)
-        path.write_text(self.to_html(title=title), encoding="utf-8")
-        return path
+        return save_page(path, self.to_html(title=title))
 
     def _repr_html_(self):
         # Jupyter: the player inline, in its own frame
@@ -303,13 +299,6 @@ def _grid_rows(axes):
     return []
 
 
-def _is_correct(output, target):
-    # nn.accuracy's rule: one output is a score (positive class when > 0), several a class index
-    if isinstance(output, list):
-        return max(range(len(output)), key=output.__getitem__) == target
-    return (output > 0.0) == (target > 0)
-
-
 def _optimizer_state(optimizer, parameters):
     """name -> one number per parameter (nan where the optimizer holds none), and "t" for Adam."""
     position = {id(p): i for i, p in enumerate(optimizer.params)}
@@ -335,6 +324,7 @@ class _SampleGraph:
     def __init__(self, sample, root, order):
         self.sample = sample
         self.root = root  # frame 0's graph, for the drawing
+        self.order = order  # its nodes, inputs first: the order of each frame's data and grads
         self.shape = [(node.op, len(node.inputs)) for node in order]
         self.data, self.grads = [], []  # per frame, per node (None: this frame's graph differs)
 

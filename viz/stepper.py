@@ -13,7 +13,7 @@ import math
 from autograd import replay
 
 from .dot import DEFAULT_MAX_NODES
-from .format import check_graph_size, format_number, is_off_relu
+from .format import as_factor, check_graph_size, format_number, is_off_relu
 from .page import build_page, inline_svg
 
 __all__ = ["stepper_html"]
@@ -177,11 +177,11 @@ def _details(recorded):
                          "of (local derivative) · grad(user):")
             for step, c in uses:
                 lines.append(f"  from {step.name}:  {c.local_rule} · grad({step.name}) = "
-                             f"{_factor(number(c.local_grad))} · {_factor(number(c.upstream))} = "
+                             f"{as_factor(number(c.local_grad))} · {as_factor(number(c.upstream))} = "
                              f"{number(c.amount)}")
             amounts = [number(c.amount) for _, c in uses]
             if len(amounts) > 1:
-                lines.append(f"  grad({name}) = {' + '.join(_factor(a) for a in amounts)} = {number(grad)}")
+                lines.append(f"  grad({name}) = {' + '.join(as_factor(a) for a in amounts)} = {number(grad)}")
             else:
                 lines.append(f"  grad({name}) = {number(grad)}")
         if not node.inputs and node is not recorded.root:
@@ -189,10 +189,6 @@ def _details(recorded):
             lines.append(_central_difference(recorded, node, number))
         details[node_id] = {"title": f"grad({name}) = {number(grad)}", "text": "\n".join(lines)}
     return details
-
-
-def _factor(text):
-    return f"({text})" if text.startswith("-") else text
 
 
 def _central_difference(recorded, leaf, number):
@@ -212,4 +208,4 @@ def _central_difference(recorded, leaf, number):
         else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
     return (f"Check by central differences, without backpropagation: with h = {number(h)},\n"
             f"  ({root_name}({name} + h) − {root_name}({name} − h)) / 2h = "
-            f"({number(up)} − {_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")
+            f"({number(up)} − {as_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")

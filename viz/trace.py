@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from autograd import Value
 
-from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
+from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
                      is_off_relu)
 from .layout import layered_order, neuron_clusters
 
@@ -129,10 +129,10 @@ def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=DEFAULT_MAX_NODES):
             uses[inp] = use = uses.get(inp, 0) + 1
             rule = _local_rule(nodes, node, position)
             text = (f"grad({nodes.name(inp)}) += {rule} · grad({nodes.name(node)}) = "
-                    f"{_factor(number(local))} · {_factor(number(upstream))} = {number(amount)}")
+                    f"{as_factor(number(local))} · {as_factor(number(upstream))} = {number(amount)}")
             if use > 1:  # a node used more than once: its gradient is the running sum
                 text += (f";  grad({nodes.name(inp)}) = {number(before)} + "
-                         f"{_factor(number(amount))} = {number(after)}")
+                         f"{as_factor(number(amount))} = {number(after)}")
             contributions.append(Contribution(
                 nodes.id(inp), nodes.name(inp), rule, local, upstream, amount, before, after,
                 use, text))
@@ -227,19 +227,12 @@ class Trace:
 
     def save_html(self, path, **draw_options):
         """Write to_html() to path (UTF-8); returns the path."""
-        from pathlib import Path
+        from .page import save_page
 
-        path = Path(path)
-        path.write_text(self.to_html(**draw_options), encoding="utf-8")
-        return path
+        return save_page(path, self.to_html(**draw_options))
 
 
 # --- how each step is written ----------------------------------------------
-
-def _factor(text):
-    """A number after an operator: negative numbers in parentheses, "3 · (-2)"."""
-    return f"({text})" if text.startswith("-") else text
-
 
 def _leaf_text(nodes, leaf, number):
     """ "w = 3" for a labelled leaf; an unlabelled constant is its own name ("2")."""
@@ -290,7 +283,7 @@ def _local_rule(nodes, node, position):
             return "0"
         if n == 2.0:
             return f"2·{a}"
-        return f"{format_number(n)}·{a}**{_factor(format_number(n - 1.0))}"
+        return f"{format_number(n)}·{a}**{as_factor(format_number(n - 1.0))}"
     if op == "relu":
         if node.local_grads[0] == 0.0:
             return f"0 (ReLU off: {nodes.name(inputs[0])} ≤ 0)"
