@@ -114,7 +114,11 @@ def backward(root, gradient=1.0):
                 y = node._y
                 if y is not None:
                     y.grad += node._dy * upstream
-            else:  # many operands, or a learner's own operation: its _backward does the same
+            elif type(local) is tuple:  # many operands (a sum, w·x+b): one local derivative each
+                upstream = node.grad
+                for inp, slope in zip(node._x, local):
+                    inp.grad += slope * upstream
+            else:  # a learner's own operation: its _backward does the same
                 node._backward()
     except BaseException:  # a learner's _backward failed: every leaf keeps what it had
         recorded = set(leaves)
