@@ -103,7 +103,7 @@ class Tape:
         # results together, so most rows are read and written as slices.
         order = input_positions + constant_positions + shared_positions
         self._leaf_rows = [len(input_positions), len(input_positions) + len(constant_positions), len(order)]
-        for _, _, outs, _ in grouped:
+        for _, outs, _ in grouped:
             order += outs
         row = {p: r for r, p in enumerate(order)}
         self.size = len(order)
@@ -112,7 +112,7 @@ class Tape:
         needs = [needs[p] for p in order]  # by row
         self._groups = [_Group(op, [row[p] for p in outs], [[row[q] for q in rows] for rows in operands],
                                needs)
-                        for op, _, outs, operands in grouped]
+                        for op, outs, operands in grouped]
         self._saved = None
 
     # --- running ------------------------------------------------------------------
@@ -369,11 +369,18 @@ class _Group:
         if self.stacked:
             self.shape = table.shape
             self.operands = _rows(table.ravel())
-            self.plans = [_scatter_plan(table.ravel())]
+            self._sent_to = [table.ravel()]
         else:
             self.operands = [_rows(column) for column in table.T]
-            self.plans = [_scatter_plan(column) if any(needs[q] for q in column.tolist()) else None
-                          for column in table.T]
+            self._sent_to = [column if any(needs[q] for q in column.tolist()) else None for column in table.T]
+        self._plans = None  # made by the first send_back: a forward-only tape (replay) never needs them
+
+    @property
+    def plans(self):
+        """For each operand column, how send_back adds into its rows (None: no gradient wanted there)."""
+        if self._plans is None:
+            self._plans = [None if rows is None else _scatter_plan(rows) for rows in self._sent_to]
+        return self._plans
 
     def run(self, table):
         """Write this group's results into the table; return its local gradients."""
@@ -399,7 +406,7 @@ class _Group:
 
 
 def _grouped(graph):
-    """The operations as (op, depth, outs, operands) groups, shallowest first."""
+    """The operations as (op, outs, operands) groups, shallowest first."""
     depth = [0] * len(graph.nodes)
     grouped = {}
     for p, (op, operands) in enumerate(graph.ops):
@@ -409,7 +416,7 @@ def _grouped(graph):
         outs, rows = grouped.setdefault((depth[p], op, len(operands)), ([], []))
         outs.append(p)
         rows.append(operands)
-    return [(op, d, outs, rows) for (d, op, _), (outs, rows) in sorted(grouped.items(), key=lambda item: item[0][0])]
+    return [(op, outs, rows) for (_, op, _), (outs, rows) in sorted(grouped.items(), key=lambda item: item[0][0])]
 
 
 def _rows(positions):
