@@ -153,7 +153,7 @@ class Value:
         self.op = _op
         self._x, self._y = _pack(operands)
         if local_grads is not None:
-            self._dx, self._dy = _pack(locals_) if len(locals_) <= 2 else (locals_, None)
+            self._dx, self._dy = _pack(locals_)
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -411,12 +411,8 @@ class Value:
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""
         x = self.data
-        # never exponentiate a large positive number: e^-x overflows for x < -709
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
+        e = math.exp(-abs(x))  # e^-x for x >= 0, e^x below: never e^(large), which overflows
+        s = (1.0 if x >= 0.0 else e) / (1.0 + e)
         return _unary(s, self, s * (1.0 - s), "sigmoid")
 
     @array_rule("sigmoid")
@@ -429,12 +425,9 @@ class Value:
         """log(1 + e^x), a smooth relu;  d/dx = σ(x)"""
         x = self.data
         # max(x, 0) + log(1 + e^-|x|): no overflow, and log1p keeps tiny values exact
-        out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-        if x >= 0.0:
-            slope = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            slope = e / (1.0 + e)
+        e = math.exp(-abs(x))
+        out = max(x, 0.0) + math.log1p(e)
+        slope = (1.0 if x >= 0.0 else e) / (1.0 + e)  # σ(x), as sigmoid() computes it
         return _unary(out, self, slope, "softplus")
 
     @array_rule("softplus")
