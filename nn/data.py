@@ -13,8 +13,9 @@ hinge loss wants (or convert: ``[2 * t - 1 for t in y]``).
 """
 
 import math
-import random
 from numbers import Real
+
+from .module import _rng
 
 __all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_squares"]
 
@@ -98,9 +99,7 @@ def _check(n, noise, seed, where):
         raise ValueError(f"{where}: n must be a positive int, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, Real) or not (noise >= 0.0 and math.isfinite(noise)):
         raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"{where}: seed must be an int or None, got {seed!r} ({type(seed).__name__})")
-    return n, float(noise), (random if seed is None else random.Random(seed))
+    return n, float(noise), _rng(seed, None, where)  # the global generator without a seed, as nn's weights
 
 
 def _check_finite(numbers, noise, where):
