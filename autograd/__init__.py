@@ -1,9 +1,19 @@
-"""tracegrad's engine: scalar Values that record a graph and back-propagate through it."""
+"""tracegrad: scalar Values that record a graph and back-propagate through it.
 
-from .batch import StructureMismatch, Tape, replay
+``import tracegrad`` is the engine; ``tracegrad.nn`` (models, losses, training)
+and ``tracegrad.viz`` (drawings, traces, pages, the command line) are imported
+explicitly, or on first use of the attribute. The batched path (``Tape``,
+``replay``) loads numpy only when first used, so the engine starts fast.
+
+    from tracegrad.engine import Value      # micrograd's path
+    from tracegrad import nn                # micrograd's nn: Module, Neuron, Layer, MLP
+"""
+
+import importlib
+
+from .backprop import backward, grad, topological_order
 from .check import GradcheckError, gradcheck
-from .engine import backward, grad, topological_order
-from .value import ARRAY_RULES, Value, is_grad_enabled, no_grad
+from .engine import ARRAY_RULES, Value, is_grad_enabled, no_grad
 
 __all__ = [
     "Value",
@@ -19,3 +29,26 @@ __all__ = [
     "replay",
     "ARRAY_RULES",
 ]
+
+# name -> the module that defines it, imported on first use (numpy, nn and viz are slow to import)
+_LAZY = {
+    "Tape": ".batch",
+    "StructureMismatch": ".batch",
+    "replay": ".batch",
+    "batch": ".batch",
+    "nn": ".nn",
+    "viz": ".viz",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tracegrad' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name], __name__)
+    value = module if name == _LAZY[name][1:] else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

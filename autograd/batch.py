@@ -5,7 +5,7 @@ branches on the data (a ReLU is not a branch: it is a mask). ``Tape.record``
 builds that graph for some samples with the ordinary scalar engine, checks
 that they all made the same graph, and keeps its shape: each node's operation
 and where its operands are. ``forward`` then runs every operation's rule over
-arrays (in value.py, beside its scalar rule) for all samples at once, and
+arrays (in engine.py, beside its scalar rule) for all samples at once, and
 ``backward`` the chain rule over the same arrays, summing the samples'
 gradients into each parameter's ``.grad``: what backward() of the mean loss
 over the batch would give, a few hundred times faster.
@@ -24,7 +24,7 @@ a table holding one row per node and one column per sample.
 
 import numpy as np
 
-from .value import ARRAY_RULES, Value, is_grad_enabled
+from .engine import ARRAY_RULES, Value, is_grad_enabled, power_exponent
 
 __all__ = ["Tape", "StructureMismatch", "replay"]
 
@@ -301,8 +301,8 @@ _LEAF = (None, ())
 def _walk(roots):
     """Every node under roots once, operands first; for each, (op, operand positions); node -> position.
 
-    The walk of engine.backward, reading the slots behind ``inputs`` (see
-    value.py): a tape records every sample, so this loop is its hot path.
+    The walk of backprop.backward, reading the slots behind ``inputs`` (see
+    engine.py): a tape records every sample, so this loop is its hot path.
     """
     nodes, ops, position = [], [], {}
     for root in roots:
@@ -313,7 +313,7 @@ def _walk(roots):
                 node = stack.pop()
                 if node in position:
                     continue
-                if type(node) is not Value:
+                if node._own_operation:
                     raise StructureMismatch(
                         f"the operation {node.op!r} is a learner's own (made with Value(data, "
                         "_children, _op)): it has no rule over arrays, and runs only on the scalar engine"
@@ -354,14 +354,15 @@ class _Group:
     """Operations of one kind at one depth: run as one numpy call over all of them and all samples."""
 
     def __init__(self, op, outs, operands, needs):
-        rule_key = "**n" if op.startswith("**") and op != "**" else op
+        exponent = power_exponent(op)
+        rule_key = op if exponent is None else "**n"
         if rule_key not in ARRAY_RULES:
             raise StructureMismatch(
                 f"the operation {op!r} has no rule over arrays (a learner's own operation, "
                 "with a _backward function, runs only on the scalar engine)"
             )
         self.rule, self.stacked = ARRAY_RULES[rule_key]
-        self.extra = (float(op[2:]),) if rule_key == "**n" else ()
+        self.extra = () if exponent is None else (exponent,)
         self.outs = slice(outs[0], outs[-1] + 1)  # renumbered to be consecutive
         table = np.array(operands, dtype=np.intp)  # (m, operands)
         # the gradient only goes where a shared leaf (a parameter) lies below

@@ -1,7 +1,7 @@
 """gradcheck: backward's gradients against central differences."""
 
-from .engine import grad
-from .value import Value, no_grad
+from .backprop import grad
+from .engine import Value, no_grad
 
 __all__ = ["gradcheck", "GradcheckError"]
 

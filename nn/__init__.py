@@ -1,7 +1,7 @@
 """tracegrad's neural networks, built on autograd: models, losses, optimizers, data, training.
 
 micrograd's classes (Module, Neuron, Layer, MLP) with its public shape, so
-code written for micrograd's nn runs unchanged with ``from nn import MLP``.
+code written for micrograd's nn runs unchanged with ``from tracegrad.nn import MLP``.
 """
 
 from .data import make_circles, make_moons, make_spiral, make_squares, make_xor

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from autograd import Value
-from autograd.batch import StructureMismatch, Tape
+from tracegrad import Value
+from tracegrad.batch import StructureMismatch, Tape
 
 __all__ = ["BatchedLoss", "batched_outputs", "StructureMismatch"]
 

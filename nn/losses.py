@@ -14,7 +14,7 @@ numbers, so every sample makes the same graph.
 import math
 from numbers import Integral, Real
 
-from autograd import Value
+from tracegrad import Value
 
 __all__ = ["mse", "half_squared_error", "hinge", "bce_with_logits", "cross_entropy", "LOSSES"]
 

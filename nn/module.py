@@ -18,7 +18,7 @@ import math
 import random
 from numbers import Real
 
-from autograd import Value
+from tracegrad import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
 

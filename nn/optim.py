@@ -10,7 +10,7 @@ term for term, so the steps match ``torch.optim.SGD``/``Adam``/``AdamW`` in floa
 import math
 from numbers import Real
 
-from autograd import Value
+from tracegrad import Value
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from autograd import Value, no_grad
+from tracegrad import Value, no_grad
 
 from .batched import BatchedLoss, StructureMismatch, batched_outputs
 from .losses import LOSSES

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
-from autograd import ARRAY_RULES, Value
-from autograd.batch import StructureMismatch, Tape, replay
+from tracegrad import nn
+from tracegrad import ARRAY_RULES, Value
+from tracegrad.batch import StructureMismatch, Tape, replay
 
 # op name -> (make the node from Values, domain of each operand)
 SCALAR_OPS = {
@@ -131,7 +131,7 @@ def test_a_tape_gives_each_samples_value_and_the_batchs_gradient(program, seed):
 
 
 def _per_sample_grads(program, params, samples, k):
-    from autograd import grad
+    from tracegrad import grad
     return [grad(_run(program, params, [Value(v) for v in x], t), [params[k]], allow_unused=True)[0] / len(samples)
             for x, t in samples]
 
@@ -340,7 +340,7 @@ def test_predict_does_not_replay_a_callable_it_cannot_trust_unless_told_to():
 
 
 def test_predict_replays_many_rows_a_few_megabytes_at_a_time(monkeypatch):
-    import nn.batched
+    import tracegrad.nn.batched  # noqa: F401  (nn.batched below)
     monkeypatch.setattr(nn.batched, "_TABLE_NUMBERS", 1000)  # a table of ~70 nodes: 14 rows at a time
     model = nn.MLP(2, [4, 4, 1], seed=3)
     X, _ = nn.make_moons(100, seed=4)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value
+from tracegrad import Value
 
 pytest.importorskip("micrograd")
 _PATH = Path(__file__).parent / "benchmarks" / "bench_engine.py"

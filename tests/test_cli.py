@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from viz.cli import main
+from tracegrad.viz.cli import main
 
 
 def run(capsys, *argv):
@@ -188,7 +188,7 @@ def test_output_in_a_read_only_folder(capsys, tmp_path):
 
 def test_output_folder_without_write_permission(capsys, tmp_path, monkeypatch):
     # As root every folder is writable, so the permission check is exercised by pretending.
-    monkeypatch.setattr("viz.cli.os.access", lambda path, mode: False)
+    monkeypatch.setattr("tracegrad.viz.cli.os.access", lambda path, mode: False)
     status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
     assert_one_line_error(status, out, err, "no permission to write in")
 
@@ -197,7 +197,7 @@ def test_a_write_that_fails_midway_is_one_line(capsys, tmp_path, monkeypatch):
     def disk_full(self, path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("viz.dot.Drawing.save", disk_full)
+    monkeypatch.setattr("tracegrad.viz.dot.Drawing.save", disk_full)
     status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
     assert status == 2 and err == f"tracegrad: error: cannot write {tmp_path / 'g.svg'}: No space left on device\n"
 
@@ -237,8 +237,8 @@ def test_train_html_and_plot_write_where_asked(capsys, tmp_path):
 
 
 def test_a_long_run_keeps_every_kth_step_so_the_page_stays_small(capsys, tmp_path):
-    from viz.cli import _frames_every
-    from nn import MLP
+    from tracegrad.viz.cli import _frames_every
+    from tracegrad.nn import MLP
 
     model = MLP(2, [16, 16, 1])
     assert _frames_every(model, 2, 100) == 1  # the case: every step
@@ -363,7 +363,7 @@ def test_train_that_overflows_is_one_line_and_exit_2(capsys, monkeypatch):
     def diverged(*args, **kwargs):
         raise OverflowError("fit(): training diverged: the loss is inf, beyond what a float can hold")
 
-    monkeypatch.setattr("nn.fit", diverged)
+    monkeypatch.setattr("tracegrad.nn.fit", diverged)
     status, out, err = run(capsys, "train", "moons", *QUICK, "--no-plot")
     assert status == 2 and "final loss" not in out
     assert err == "tracegrad: error: training stopped: fit(): training diverged: the loss is inf, beyond what a float can hold\n"
@@ -381,7 +381,7 @@ def test_training_at_the_largest_learning_rate_and_noise_stays_finite(capsys, da
     ("--noise", "1000", "0.1"), ("--seed", "4294967295", "0"), ("--hidden", ",".join(["1000"] * 10), "16,16"),
 ])
 def test_each_bound_is_allowed_and_documented(capsys, option, largest, default):
-    from viz.cli import _parser
+    from tracegrad.viz.cli import _parser
 
     _parser().parse_args(["train", "moons", option, largest])  # the bound itself is allowed
     status, out, err = run(capsys, "train", "--help")

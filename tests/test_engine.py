@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from autograd import Value, backward, grad, is_grad_enabled, no_grad, topological_order
+from tracegrad import Value, backward, grad, is_grad_enabled, no_grad, topological_order
 
 # --- backward ------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograd import Value
-from viz.examples import EXAMPLES, network_221, square_neuron
+from tracegrad import Value
+from tracegrad.viz.examples import EXAMPLES, network_221, square_neuron
 
 
 def test_seed_000_square_neuron():

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, grad
-from viz.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse
+from tracegrad import Value, grad
+from tracegrad.viz.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse
 
 
 def sigmoid(t):

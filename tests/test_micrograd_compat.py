@@ -22,8 +22,8 @@ import random
 
 import pytest
 
-import nn as our_nn
-from autograd import Value as OurValue
+from tracegrad import nn as our_nn
+from tracegrad import Value as OurValue
 
 micrograd_engine = pytest.importorskip("micrograd.engine")
 micrograd_nn = pytest.importorskip("micrograd.nn")

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from nn import make_circles, make_moons, make_spiral, make_squares, make_xor
+from tracegrad.nn import make_circles, make_moons, make_spiral, make_squares, make_xor
 
 BINARY = [make_moons, make_circles, make_xor]
 

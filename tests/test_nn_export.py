@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from autograd import Value
-from nn import MLP, Layer, Neuron, to_torch
+from tracegrad import Value
+from tracegrad.nn import MLP, Layer, Neuron, to_torch
 
 torch = pytest.importorskip("torch")
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, gradcheck, topological_order
-from nn import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
+from tracegrad import Value, gradcheck, topological_order
+from tracegrad.nn import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
 
 TIGHT = dict(rel=1e-12, abs=1e-14)
 

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from autograd import Value, gradcheck, no_grad, topological_order
-from nn import MLP, SGD, Layer, Module, Neuron, half_squared_error
+from tracegrad import Value, gradcheck, no_grad, topological_order
+from tracegrad.nn import MLP, SGD, Layer, Module, Neuron, half_squared_error
 
 SEED_001_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
 SEED_001_BIASES = [[0.1, -0.3], [0.2]]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograd import Value
-from nn import MLP, SGD, Adam, AdamW, fit, half_squared_error, make_moons
+from tracegrad import Value
+from tracegrad.nn import MLP, SGD, Adam, AdamW, fit, half_squared_error, make_moons
 
 START = [0.5, -1.5, 2.0, 0.25]
 TARGET = [1.0, 0.0, -1.0, 2.0]

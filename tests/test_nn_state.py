@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-import nn
-from nn import MLP
+from tracegrad import nn
+from tracegrad.nn import MLP
 
 SEED_001_STATE = {
     "format": "tracegrad.MLP",
@@ -270,7 +270,7 @@ def test_threads_saving_to_one_path_while_another_loads_it(tmp_path):
 
 _SAVE_FOREVER = """
 import sys
-from nn import MLP
+from tracegrad.nn import MLP
 models = [MLP(2, [64, 64, 1], seed=s) for s in (1, 2)]
 models[0].save(sys.argv[1])
 print("saved", flush=True)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograd import Value
-from nn import (MLP, SGD, Adam, Neuron, accuracy, fit, hinge, make_moons, make_spiral, make_squares,
+from tracegrad import Value
+from tracegrad.nn import (MLP, SGD, Adam, Neuron, accuracy, fit, hinge, make_moons, make_spiral, make_squares,
                 make_xor, mse, predict)
 
 

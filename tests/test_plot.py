@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from nn import MLP  # noqa: E402
-from viz.plot import MissingMatplotlib, require_matplotlib, save_training_plot, training_figure  # noqa: E402
+from tracegrad.nn import MLP  # noqa: E402
+from tracegrad.viz.plot import MissingMatplotlib, require_matplotlib, save_training_plot, training_figure  # noqa: E402
 
 HISTORY = {"loss": [0.9, 0.5, 0.2], "accuracy": [0.5, 0.75, 0.8]}
 

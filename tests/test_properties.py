@@ -15,7 +15,7 @@ import sympy
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, grad
+from tracegrad import Value, grad
 
 # How each library spells the functions that are not Python operators.
 VALUE_LIB = {

@@ -19,7 +19,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, grad
+from tracegrad import Value, grad
 
 
 class Op(NamedTuple):
@@ -364,7 +364,7 @@ def test_repr_reads_data_and_grad():
     x = Value(2.0)
     y = x * 3
     y.backward()
-    assert repr(y) == "Value(data=6.0, grad=1.0)"
+    assert repr(y) == "Value(data=6.0, grad=1)"  # micrograd prints the root's grad as 1
     assert repr(x) == "Value(data=2.0, grad=3.0)"
     assert repr(Value(1, label="w")) == "Value(data=1.0, grad=0.0, label='w')"
 
@@ -383,13 +383,15 @@ def test_values_you_create_take_extra_attributes_without_changing_their_numbers(
         w.never_set
 
 
-def test_nodes_made_by_operations_stay_compact():
-    # most of a graph: no room for extra attributes, and 32 bytes smaller for it
+def test_every_node_is_a_value_and_takes_attributes_as_in_micrograd():
     node = Value(1.0) * 2
-    assert not hasattr(node, "__dict__")
-    assert sys.getsizeof(node) < sys.getsizeof(Value(1.0))
-    with pytest.raises(AttributeError):
-        node.colour = "red"
+    node._vis_color = "red"  # EurekaLabs' vis_color marks interior nodes
+    assert vars(node) == {"_vis_color": "red"} and vars(Value(1.0)) == {}
+    assert type(node) is Value and type(Value(1.0)) is Value
+    # the slots and one dictionary pointer: about 8 bytes more than slots alone
+    expected = {(3, 10): 112, (3, 11): 120, (3, 12): 112, (3, 13): 112}.get(sys.version_info[:2])
+    if expected is not None:
+        assert sys.getsizeof(node) == expected
 
 
 def test_a_dropped_graph_is_freed_by_reference_counting_alone():

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value
-from viz import draw
-from viz.format import format_number
+from tracegrad import Value
+from tracegrad.viz import draw
+from tracegrad.viz.format import format_number
 from viz_seeds import seed_000, seed_001
 
 

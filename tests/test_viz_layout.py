@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from viz import draw
-from viz.examples import network_221
-from viz.format import GraphNodes
+from tracegrad.viz import draw
+from tracegrad.viz.examples import network_221
+from tracegrad.viz.format import GraphNodes
 
 RENDERERS = ["graphviz-pure"] + (["dot"] if shutil.which("dot") else [])
 

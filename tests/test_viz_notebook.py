@@ -19,7 +19,7 @@ def test_a_bare_trace_in_a_notebook_shows_the_stepper_inline():
     pytest.importorskip("ipykernel")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell("from viz import trace\nfrom viz.examples import square_neuron\n"
+        nbformat.v4.new_code_cell("from tracegrad.viz import trace\nfrom viz.examples import square_neuron\n"
                                   "L, nodes = square_neuron()"),
         nbformat.v4.new_code_cell("trace(L)"),
     ]
@@ -37,13 +37,13 @@ def test_a_bare_trace_in_a_notebook_shows_the_stepper_inline():
 
 def test_the_page_files_ship_in_the_wheel_and_load_when_installed(installed_wheel, tmp_path):
     for name in PAGE_FILES:
-        assert f"viz/pages/{name}" in installed_wheel.names, name
+        assert f"tracegrad/viz/pages/{name}" in installed_wheel.names, name
     target = installed_wheel.target
     # outside the source tree, with only the installed copy of viz on the path
-    check = ("import viz, viz.page; from viz.examples import square_neuron; from viz import trace; "
+    check = ("import tracegrad.viz as viz, tracegrad.viz.page; from tracegrad.viz.examples import square_neuron; from tracegrad.viz import trace; "
              "assert 'site' not in viz.__file__ and viz.__file__.startswith(%r); "
              "page = trace(square_neuron()[0]).to_html(); "
-             "assert viz.page.page_file('panzoom.js').strip() in page; print('ok')" % str(target))
+             "assert tracegrad.viz.page.page_file('panzoom.js').strip() in page; print('ok')" % str(target))
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=installed_wheel.env,
                           capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr

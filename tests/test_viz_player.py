@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from autograd import topological_order
-from nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
+from tracegrad import topological_order
+from tracegrad.nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
 from test_viz_stepper import Page, browser, data_of  # noqa: F401  (browser is a fixture)
-from viz import format_number, record
-from viz.page import page_file
-from viz.player import DIGITS
+from tracegrad.viz import format_number, record
+from tracegrad.viz.page import page_file
+from tracegrad.viz.player import DIGITS
 
 
 def moons_run(epochs=12):
@@ -54,7 +54,7 @@ def test_a_recording_as_the_last_expression_of_a_notebook_cell_shows_the_player(
     pytest.importorskip("ipykernel")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(
-        "from nn import MLP, Adam, make_xor\nfrom viz import record\n"
+        "from tracegrad.nn import MLP, Adam, make_xor\nfrom viz import record\n"
         "X, y = make_xor(12, seed=0, signed=True)\nmodel = MLP(2, [2, 1], seed=0)\n"
         "record(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.1), epochs=3, progress=False)")]
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
@@ -280,7 +280,7 @@ def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_whee
     import sys
 
     for name in ("player.html", "player.css", "player.js", "timeline.js", "base.css"):
-        assert f"viz/pages/{name}" in installed_wheel.names, name
+        assert f"tracegrad/viz/pages/{name}" in installed_wheel.names, name
     # a plain `pip install` brings what --plot needs; the page itself needs only numpy
     requires = [line for line in installed_wheel.metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert any("matplotlib" in line and "extra" not in line for line in requires), requires
@@ -296,6 +296,6 @@ def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_whee
     assert "wrote run.html" in done.stdout
     page = (work / "run.html").read_text(encoding="utf-8")
     assert 'data-tracegrad="player"' in page and page_file("player.js").strip() in page
-    where = subprocess.run([sys.executable, "-c", "import viz; print(viz.__file__)"], cwd=work, env=env,
+    where = subprocess.run([sys.executable, "-c", "import tracegrad.viz; print(tracegrad.viz.__file__)"], cwd=work, env=env,
                            capture_output=True, text=True)
     assert where.stdout.startswith(str(target))  # the installed copy ran, not the source tree

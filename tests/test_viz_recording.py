@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from autograd import Value
-from nn import MLP, SGD, Adam, AdamW, fit, hinge, make_moons, make_squares, make_xor, mse, predict
-from viz import Recording, record
+from tracegrad import Value
+from tracegrad.nn import MLP, SGD, Adam, AdamW, fit, hinge, make_moons, make_squares, make_xor, mse, predict
+from tracegrad.viz import Recording, record
 
 
 def small_moons(n=24):
@@ -132,7 +132,7 @@ def test_a_small_model_records_one_samples_graph_at_every_frame():
     fresh = hinge([model(X[5])], [y[5]])
     model.zero_grad()  # fit left the last step's gradients
     fresh.backward()
-    from autograd import topological_order
+    from tracegrad import topological_order
 
     order = topological_order(fresh)
     assert graph.data[-1] == [node.data for node in order]

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-import viz.render as render_module
-from viz import RenderError, draw
-from viz.render import render
+import tracegrad.viz.render as render_module
+from tracegrad.viz import RenderError, draw
+from tracegrad.viz.render import render
 from viz_seeds import seed_000, seed_001
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -90,7 +90,7 @@ def test_a_renderer_that_hangs_is_stopped(monkeypatch, tmp_path):
 
 
 def test_a_graph_too_large_to_draw_is_refused():
-    from autograd import Value
+    from tracegrad import Value
 
     total = Value(0.0, label="x")
     for i in range(300):
@@ -101,10 +101,11 @@ def test_a_graph_too_large_to_draw_is_refused():
 
 
 def test_an_over_limit_graph_is_refused_before_any_node_is_named(monkeypatch):
-    import viz.dot
-    import viz.stepper
-    from autograd import Value
-    from viz import trace
+    import tracegrad.viz.dot
+    import tracegrad.viz.stepper
+    from tracegrad import viz
+    from tracegrad import Value
+    from tracegrad.viz import trace
 
     total = Value(0.0, label="x")
     for i in range(2000):
@@ -133,7 +134,7 @@ def test_system_dot_is_preferred_when_installed(no_system_dot):
 
 
 def test_labels_with_markup_characters_still_render():
-    from autograd import Value
+    from tracegrad import Value
 
     for label in ("</script>", "a\"b", "back\\slash", "<b>", "x & y"):
         node = Value(1.0, label=label).relu()
@@ -142,8 +143,8 @@ def test_labels_with_markup_characters_still_render():
 
 def test_draw_dot_render_writes_an_svg_without_system_graphviz(no_system_dot, tmp_path, monkeypatch):
     # micrograd's notebook style: draw_dot(root, format, rankdir), then render(name)
-    from autograd import Value
-    from viz import draw_dot
+    from tracegrad import Value
+    from tracegrad.viz import draw_dot
 
     monkeypatch.chdir(tmp_path)
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -165,7 +166,7 @@ def test_draw_dot_render_writes_an_svg_without_system_graphviz(no_system_dot, tm
 
 def test_png_is_drawn_at_twice_the_resolution():
     import struct
-    from autograd import Value
+    from tracegrad import Value
 
     x = Value(2.0, label="x")
     drawing = draw(x * x + x)
@@ -179,8 +180,8 @@ def test_png_is_drawn_at_twice_the_resolution():
 def test_layout_work_is_bounded_for_every_drawing():
     # Graphviz's crossing minimisation and network simplex are capped (the benchmark
     # tests/benchmarks/bench_layout.py measures the effect), and big graphs get straight edges
-    from autograd import Value
-    from viz.dot import LARGE_LAYOUT_LIMITS, LAYOUT_LIMITS
+    from tracegrad import Value
+    from tracegrad.viz.dot import LARGE_LAYOUT_LIMITS, LAYOUT_LIMITS
 
     x, y = Value(2.0, label="x"), Value(3.0, label="y")
     small = x * y

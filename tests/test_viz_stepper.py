@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from autograd import Value
-from viz import trace
-from viz.examples import network_221, square_neuron
-from viz.page import build_page, inline_frame, page_file
+from tracegrad import Value
+from tracegrad.viz import trace
+from tracegrad.viz.examples import network_221, square_neuron
+from tracegrad.viz.page import build_page, inline_frame, page_file
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

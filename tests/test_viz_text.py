@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograd import Value
-from viz import text_tree
+from tracegrad import Value
+from tracegrad.viz import text_tree
 from viz_seeds import seed_000, seed_001
 
 

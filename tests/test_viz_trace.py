@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value
-from viz import trace
-from viz.examples import network_221
+import tracegrad
+from tracegrad import Value
+from tracegrad.viz import trace
+from tracegrad.viz.examples import network_221
 from viz_seeds import seed_000, seed_001
 
 
@@ -86,7 +86,7 @@ def test_running_sum_at_a_node_used_more_than_once():
 def test_forward_steps_are_operations_with_their_leaves_and_the_drawing_ids():
     loss, _, _ = seed_000()
     recorded = trace(loss)
-    order = autograd.topological_order(loss)
+    order = tracegrad.topological_order(loss)
     assert [step.node_id for step in recorded.forward_steps] == ["n2", "n4", "n5", "n7", "n8"]
     assert [step.value for step in recorded.forward_steps] == [order[i].data for i in (2, 4, 5, 7, 8)]
     assert recorded.forward_steps[0].input_names == ("w", "x")
@@ -114,7 +114,7 @@ def test_trace_is_read_only():
     trace(loss)
     assert w.grad == 0.0 and loss.grad == 0.0  # trace() before backward() fills nothing
     loss.backward()
-    before = {node: node.grad for node in autograd.topological_order(loss)}
+    before = {node: node.grad for node in tracegrad.topological_order(loss)}
     recorded = trace(loss)
     assert {node: node.grad for node in before} == before  # trace() after backward() changes nothing
     assert w.grad == 36.0 and recorded.grad(w) == 36.0
@@ -155,7 +155,7 @@ def test_trace_rejects_what_is_not_a_value():
 
 
 def test_a_graph_over_the_limit_is_refused_before_any_work(monkeypatch):
-    module = sys.modules["viz.trace"]  # the package's name viz.trace is the function
+    module = sys.modules["tracegrad.viz.trace"]  # the package's name viz.trace is the function
 
     def named(*args, **kwargs):
         raise AssertionError("the graph's nodes were named before the refusal")
@@ -205,7 +205,7 @@ def test_trace_gradients_equal_the_engine(leaves, program):
     root = made[-1]
     if not all(math.isfinite(node.data) for node in made):
         return
-    expected = autograd.grad(root, inputs, allow_unused=True)
+    expected = tracegrad.grad(root, inputs, allow_unused=True)
     recorded = trace(root)
     # the trace adds a node's contributions in the layered order, which may differ
     # from the engine's, so the sums agree to rounding, not always to the last bit

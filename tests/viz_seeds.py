@@ -4,7 +4,7 @@ Labels follow nn's scheme (L1.N0.w0, L1.N0.b, L1.N0.z, L1.N0.a) so the
 drawings and traces read as they will for a network built with nn.
 """
 
-from autograd import Value
+from tracegrad import Value
 
 
 def seed_000(w=3.0, b=7.0):

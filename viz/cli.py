@@ -398,7 +398,7 @@ _REGRESSION_LOSSES = ("mse", "half_squared_error")
 
 def _dataset(name, samples, noise, seed, loss):
     """(X, y, number of outputs, loss) for a data set, checking the loss fits it."""
-    import nn
+    from tracegrad import nn
 
     if name in ("moons", "circles", "xor"):
         loss = loss or "hinge"
@@ -427,7 +427,7 @@ def _check_loss(dataset, loss, allowed):
 
 
 def _train(args):
-    import nn
+    from tracegrad import nn
 
     if args.dataset is None:
         raise UsageError(f"train needs a data set: {', '.join(DATASETS)}, like: tracegrad train moons")

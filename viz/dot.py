@@ -22,7 +22,7 @@ from pathlib import Path
 
 import graphviz
 
-from autograd import Value
+from tracegrad import Value
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,

@@ -12,8 +12,8 @@ Value and a dict from label to every labelled node of its graph, so a test or
 the command line can read ``nodes["w"].grad`` after ``loss.backward()``.
 """
 
-from autograd import Value, topological_order
-from nn import MLP
+from tracegrad import Value, topological_order
+from tracegrad.nn import MLP
 
 __all__ = ["EXAMPLES", "square_neuron", "network_221", "SEED_001_WEIGHTS", "SEED_001_BIASES"]
 

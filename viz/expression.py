@@ -17,7 +17,7 @@ import keyword
 import math
 import warnings
 
-from autograd import Value
+from tracegrad import Value
 
 __all__ = ["ExpressionError", "parse", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATIONS", "MAX_EXPONENT"]
 

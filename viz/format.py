@@ -1,6 +1,6 @@
 """How viz writes numbers and names nodes: shared by the drawing, the text view and the trace."""
 
-from autograd import topological_order
+from tracegrad import topological_order
 
 __all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes"]
 

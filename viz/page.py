@@ -38,7 +38,7 @@ _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 def page_file(name):
     """The text of a file in viz/pages (package data), read with importlib.resources."""
-    return resources.files("viz").joinpath("pages", name).read_text(encoding="utf-8")
+    return resources.files("tracegrad.viz").joinpath("pages", name).read_text(encoding="utf-8")
 
 
 def script_json(data):

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from nn import MLP
-from nn.train import is_correct
+from tracegrad.nn import MLP
+from tracegrad.nn.train import is_correct
 
 from .format import format_number
 from .page import build_page, inline_svg
@@ -157,7 +157,7 @@ def _graph(graph):
 
 
 def _describe_optimizer(optimizer):
-    from nn import SGD, Adam, AdamW
+    from tracegrad.nn import SGD, Adam, AdamW
 
     if isinstance(optimizer, AdamW):
         return f"AdamW, learning rate {optimizer.lr:g}, weight decay {optimizer.weight_decay:g}"

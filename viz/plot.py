@@ -8,7 +8,7 @@ matplotlib backend alone.
 
 import os
 
-from nn import predict
+from tracegrad.nn import predict
 
 __all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "check_plot_path",
            "training_figure", "save_training_plot"]

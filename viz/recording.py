@@ -26,10 +26,10 @@ import math
 
 import numpy as np
 
-from autograd import ARRAY_RULES, Value, grad, no_grad, topological_order
-from nn import LOSSES, MLP, SGD, Adam, fit, predict
-from nn.optim import Optimizer
-from nn.train import CLASSIFICATION_LOSSES, is_correct
+from tracegrad import ARRAY_RULES, Value, grad, no_grad, topological_order
+from tracegrad.nn import LOSSES, MLP, SGD, Adam, fit, predict
+from tracegrad.nn.optim import Optimizer
+from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
 
 __all__ = ["Recording", "Frame", "record"]
 

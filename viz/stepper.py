@@ -10,7 +10,7 @@ described in viz.page) only shows it. Nodes are found by the drawing's ids
 
 import math
 
-from autograd import replay
+from tracegrad import replay
 
 from .dot import DEFAULT_MAX_NODES
 from .format import as_factor, check_graph_size, format_number, is_off_relu

@@ -16,7 +16,7 @@ many nodes were left out.
 
 from collections import deque
 
-from autograd import Value
+from tracegrad import Value
 
 from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
 

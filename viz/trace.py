@@ -15,7 +15,7 @@ graph: it changes no ``.grad`` (``backward()`` fills them; ``draw()`` shows them
 
 from dataclasses import dataclass
 
-from autograd import Value
+from tracegrad import Value
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
                      is_off_relu)

@@ -157,8 +157,8 @@ def worker_step(case, library, samples, steps, warmup):
     elif library == "torch":
         return _torch_step(xs, ys, weights, steps, warmup)
     else:
-        import nn
-        from autograd import Value
+        from tracegrad import nn
+        from tracegrad import Value
         if case == "shape":
             model = InlineMLP(Value, weights)
             return timed_steps(lambda: train_step(model, xs, ys), steps, warmup)
@@ -229,7 +229,7 @@ def worker_memory(library, terms, chain):
         from micrograd.engine import Value
         sys.setrecursionlimit(10 * terms + 1000)  # its topological sort recurses
     else:
-        from autograd import Value
+        from tracegrad import Value
     rng = random.Random(1)
     inputs = [rng.uniform(-1, 1) for _ in range(terms)]
     starts = [rng.uniform(-1, 1) for _ in range(terms)]

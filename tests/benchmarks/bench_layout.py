@@ -14,9 +14,9 @@ import subprocess
 import sys
 import time
 
-from autograd import Value
-from viz import draw
-from viz.dot import LARGE_LAYOUT_LIMITS
+from tracegrad import Value
+from tracegrad.viz import draw
+from tracegrad.viz.dot import LARGE_LAYOUT_LIMITS
 
 
 def hard_graph(terms):

@@ -11,8 +11,8 @@ import argparse
 import statistics
 import time
 
-from nn import MLP, Adam, fit, make_moons
-from viz import record
+from tracegrad.nn import MLP, Adam, fit, make_moons
+from tracegrad.viz import record
 
 
 def train(epochs, batched, recorded):
