@@ -2,6 +2,7 @@
 
     python tests/benchmarks/bench_batched.py            # the four workloads, 3 rounds, a few minutes
     python tests/benchmarks/bench_batched.py --quick    # fewer epochs, 1 round, seconds
+    python tests/benchmarks/bench_batched.py --before DIR   # also an older tracegrad, importable from DIR
 
 The workloads (issue 20): full-batch training of ReLU MLPs in float64, mean
 squared error, plain SGD with lr 0.01; inputs uniform in [-2, 2], targets a
@@ -42,7 +43,7 @@ WORKLOADS = {
     "2-16-16-1, 1,000 samples": ([2, 16, 16, 1], 1000, 600, 30),
     "8-64-64-1, 500 samples": ([8, 64, 64, 1], 500, 300, 20),
 }
-ENGINES = ("tracegrad", "torch", "numpy")
+ENGINES = ("tracegrad", "torch", "numpy", "before")
 LEARNING_RATE = 0.01
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -146,7 +147,9 @@ def numpy_trainer(sizes, X, y):
     return train
 
 
-TRAINERS = {"tracegrad": tracegrad_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
+# "before": tracegrad from another directory (--before), to compare two versions in the same minutes
+TRAINERS = {"tracegrad": tracegrad_trainer, "torch": torch_trainer, "numpy": numpy_trainer,
+            "before": tracegrad_trainer}
 
 
 def worker(engine, workload, epochs, warmup):
@@ -166,8 +169,10 @@ def worker(engine, workload, epochs, warmup):
     return {"per_step": per_step, "once": short - warmup * per_step, "peak_mb": peak_kb / 1024}
 
 
-def run_worker(engine, workload, epochs, warmup):
+def run_worker(engine, workload, epochs, warmup, before=None):
     env = dict(os.environ, **ONE_THREAD)
+    if engine == "before":
+        env["PYTHONPATH"] = before
     done = subprocess.run([sys.executable, __file__, "--worker", engine, workload, str(epochs), str(warmup)],
                           capture_output=True, text=True, env=env)
     if done.returncode:
@@ -178,7 +183,7 @@ def run_worker(engine, workload, epochs, warmup):
 # --- the report --------------------------------------------------------------------------
 
 
-def measure(rounds, quick, engines):
+def measure(rounds, quick, engines, before=None):
     results = {}
     for workload, (_, _, epochs, warmup) in WORKLOADS.items():
         if quick:
@@ -186,7 +191,7 @@ def measure(rounds, quick, engines):
         runs = {engine: [] for engine in engines}
         for _ in range(rounds):  # the engines take turns, so a busy minute hits them all
             for engine in engines:
-                runs[engine].append(run_worker(engine, workload, epochs, warmup))
+                runs[engine].append(run_worker(engine, workload, epochs, warmup, before))
         results[workload] = runs
     return results
 
@@ -203,19 +208,27 @@ def us(seconds):
 
 
 def format_report(results):
+    with_before = any("before" in runs for runs in results.values())
     lines = ["| workload | tracegrad `nn.fit` | PyTorch eager | numpy floor | tracegrad / torch | "
-             "tracegrad / numpy |", "|---|---|---|---|---|---|"]
+             "tracegrad / numpy |" + (" before (--before) | before / numpy |" if with_before else ""),
+             "|---|---|---|---|---|---|" + ("---|---|" if with_before else "")]
     details = []
     for workload, runs in results.items():
         s = {engine: summary(r) for engine, r in runs.items()}
         cells = [f"{us(s[e]['median'])} ({us(s[e]['low'])}–{us(s[e]['high'])})" if e in s else "–"
-                 for e in ENGINES]
+                 for e in ENGINES[:3]]
         ratios = [f"{s['tracegrad']['median'] / s[e]['median']:.2f}" if "tracegrad" in s and e in s else "–"
                   for e in ("torch", "numpy")]
-        lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
-        if "tracegrad" in s:
-            details.append(f"{workload}: tracegrad's one-off cost (recording) {s['tracegrad']['once'] * 1e3:.1f} ms "
-                           f"= {s['tracegrad']['once'] / s['tracegrad']['median']:.0f} steps")
+        if with_before:
+            cells_before = [f"{us(s['before']['median'])} ({us(s['before']['low'])}–{us(s['before']['high'])})",
+                            f"{s['before']['median'] / s['numpy']['median']:.2f}" if "numpy" in s else "–"]
+        else:
+            cells_before = []
+        lines.append(f"| {workload} | " + " | ".join(cells + ratios + cells_before) + " |")
+        for engine in ("tracegrad", "before"):
+            if engine in s:
+                details.append(f"{workload}: {engine}'s one-off cost (recording) {s[engine]['once'] * 1e3:.1f} ms "
+                               f"= {s[engine]['once'] / s[engine]['median']:.0f} steps")
         peaks = ", ".join(f"{e} {s[e]['peak_mb']:.0f} MB" for e in ENGINES if e in s)
         details.append(f"{workload}: peak resident size {peaks}")
     return "\n".join(lines + [""] + details)
@@ -227,6 +240,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engines", default=",".join(ENGINES), help="a comma-separated subset of "
                         + ", ".join(ENGINES))
+    parser.add_argument("--before", metavar="DIR", help="also time the tracegrad importable from DIR "
+                        "(a directory holding a tracegrad package), as engine 'before'")
     parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "EPOCHS", "WARMUP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -234,8 +249,10 @@ def main(argv=None):
         engine, workload, epochs, warmup = args.worker
         print(json.dumps(worker(engine, workload, int(epochs), int(warmup))))
         return
-    engines = [e for e in args.engines.split(",") if e]
-    results = measure(1 if args.quick else args.rounds, args.quick, engines)
+    engines = [e for e in args.engines.split(",") if e and e != "before"]
+    if args.before:
+        engines.append("before")
+    results = measure(1 if args.quick else args.rounds, args.quick, engines, args.before)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}; per-step median of the rounds (lowest–highest)")
     print(format_report(results))
