@@ -638,10 +638,45 @@ class no_grad:
         return False
 
     def __call__(self, function):
+        import inspect  # here, not at the top: it takes longer to import than the engine
+
+        if inspect.isgeneratorfunction(function):
+            return self._generator_without_grad(function)
+
         @functools.wraps(function)
         def without_grad(*args, **kwargs):
             with self:
                 return function(*args, **kwargs)
+
+        return without_grad
+
+    def _generator_without_grad(self, function):
+        """A generator function whose every resumption runs inside no_grad (as torch's).
+
+        Calling a generator function runs none of its body, so the plain
+        wrapper would be done before the first ``next()``; here each ``next``,
+        ``send``, ``throw`` and ``close`` enters no_grad, and the caller
+        records as usual in between.
+        """
+
+        @functools.wraps(function)
+        def without_grad(*args, **kwargs):
+            generator = function(*args, **kwargs)
+            resume, argument = generator.send, None
+            while True:
+                try:
+                    with self:
+                        item = resume(argument)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    argument, resume = (yield item), generator.send
+                except GeneratorExit:
+                    with self:
+                        generator.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: on to the generator
+                    argument, resume = error, generator.throw
 
         return without_grad
 
