@@ -96,3 +96,36 @@ def test_noise_too_large_for_a_float_is_an_error_not_inf(make):
     # a Gaussian draw of standard deviation 1e308 passes ±1.8e308 (inf) about once in 14
     with pytest.raises(ValueError, match=f"{make.__name__}: noise 1e\\+308 gives numbers too large"):
         make(100, noise=1e308, seed=0)
+
+
+# --- the toy data sets by name, with the losses that fit them ------------------------------
+
+
+def test_toy_dataset_labels_and_sizes_follow_the_loss():
+    from tracegrad.nn import toy_dataset
+
+    hinge = toy_dataset("moons", 20, seed=0)
+    assert hinge.loss == "hinge" and hinge.outputs == 1 and set(hinge.y) == {-1.0, 1.0}
+    bce = toy_dataset("moons", 20, loss="bce_with_logits", seed=0)
+    assert set(bce.y) == {0.0, 1.0} and bce.X == hinge.X
+    assert toy_dataset("xor", 20, loss="cross_entropy", seed=0).outputs == 2
+    spiral = toy_dataset("spiral", 30, seed=0)
+    assert (spiral.loss, spiral.outputs, spiral.is_classification) == ("cross_entropy", 3, True)
+    squares = toy_dataset("squares", 10, noise=0.0, seed=0)
+    assert squares.loss == "mse" and not squares.is_classification
+    function, written = squares.truth
+    assert written == "y = x²" and all(y == function(x[0]) for x, y in zip(squares.X, squares.y))
+
+
+@pytest.mark.parametrize("name, options, match", [
+    ("mnist", {}, "unknown data set 'mnist'; choose one of moons, circles, xor, spiral, squares"),
+    ("spiral", {"loss": "hinge"}, "the loss hinge does not fit spiral; choose one of cross_entropy"),
+    ("squares", {"loss": "hinge"}, "does not fit squares; choose one of mse, half_squared_error"),
+])
+def test_toy_dataset_refuses_what_does_not_fit(name, options, match):
+    from tracegrad.nn import toy_dataset
+
+    with pytest.raises(ValueError, match=match):
+        toy_dataset(name, 20, **options)
+    with pytest.raises(ValueError, match="spiral needs 3 samples or more"):
+        toy_dataset("spiral", 2)
