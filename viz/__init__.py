@@ -1,6 +1,7 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
 from .dot import Drawing, draw, draw_dot
+from .explore import explore
 from .expression import ExpressionError, parse
 from .format import format_number
 from .recording import Frame, Recording, record
@@ -21,6 +22,7 @@ __all__ = [
     "format_number",
     "record",
     "live",
+    "explore",
     "Live",
     "Recording",
     "Frame",
