@@ -370,6 +370,17 @@ class Value:
         t = np.tanh(x)
         return t, (1.0 - t * t,)
 
+    def sin(self):
+        """sin x;  d/dx = cos x"""
+        x = self.data
+        if math.isinf(x):  # math.sin says only "math domain error"
+            raise ValueError(f"sin is undefined for {_name(self)}: it needs a finite number")
+        return _unary(math.sin(x), self, local=math.cos(x), op="sin")
+
+    @array_rule("sin")
+    def _sin_arrays(np, x):
+        return np.sin(x), (np.cos(x),)
+
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""
         x = self.data

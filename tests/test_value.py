@@ -81,6 +81,7 @@ OPS = [
        edges=((0.0,), (50.0,), (-50.0,), (800.0,), (-800.0,))),
     Op("sigmoid", lambda x: x.sigmoid(), _sigmoid_float, lambda x: 1 / (1 + sympy.exp(-x)), ((-6, 6),),
        edges=((0.0,), (40.0,), (-40.0,), (800.0,), (-800.0,))),
+    Op("sin", lambda x: x.sin(), math.sin, sympy.sin, ((-7, 7),), edges=((0.0,), (100.0,))),
     Op("exp", lambda x: x.exp(), math.exp, sympy.exp, ((-5, 5),), edges=((-800.0,), (700.0,))),
     Op("log", lambda x: x.log(), math.log, sympy.log, ((0.01, 10),), edges=((1e-8,), (1e8,))),
     Op("softplus", lambda x: x.softplus(), lambda x: float(mpmath.log1p(mpmath.exp(x))),
