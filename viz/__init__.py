@@ -4,6 +4,7 @@ from .dot import Drawing, draw, draw_dot
 from .explore import explore
 from .expression import ExpressionError, parse
 from .format import format_number
+from .network import NetworkView, network
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
@@ -20,6 +21,8 @@ __all__ = [
     "RenderError",
     "find_renderer",
     "format_number",
+    "network",
+    "NetworkView",
     "record",
     "live",
     "explore",
