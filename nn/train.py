@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from tracegrad import Value, no_grad
 
-from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outputs
+from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outputs, never_branches
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
@@ -294,7 +294,7 @@ def predict(model, X, *, batched=None):
     (checked on two rows only); ``batched=False`` never replays.
     """
     if batched is None:
-        batched = len(X) >= 32 and _never_branches(model)
+        batched = len(X) >= 32 and never_branches(model)
     if batched and X:
         try:
             return batched_outputs(model, X)
@@ -302,13 +302,6 @@ def predict(model, X, *, batched=None):
             pass
     with no_grad():
         return [_floats(model(x)) for x in X]
-
-
-def _never_branches(model):
-    """True for nn's own models, whose graph is the same whatever the input's values."""
-    from .module import MLP, Layer, Neuron
-
-    return type(model).__call__ in (MLP.__call__, Layer.__call__, Neuron.__call__)
 
 
 def accuracy(model, X, y):
