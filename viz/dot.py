@@ -28,15 +28,13 @@ from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
                      is_off_relu)
 from .layout import depths, layered_order, neuron_clusters, neuron_number
+from .notation import notation_of
 
 __all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 
 DEFAULT_MAX_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
 
-_OP_TEXT = {"-": "−", "*": "×", "/": "÷", "linear": "w·x+b"}
-# Operand roles for operations where order matters; other edges stay unlabelled.
-_OPERAND_ROLES = {"-": ("", "minus"), "/": ("", "divided by"), "**": ("base", "exponent")}
 
 _GATED_FILL = "#e4e4e4"
 _OFF_RELU_FILL = "#f6c7c7"
@@ -255,7 +253,9 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
         # a gated value, or a ReLU that is off, sends 0 back along each of its edges:
         # into the operation that made it, and from there to each of its inputs
         sends_zero = node in gated or (highlight_gated and is_off_relu(node))
-        roles = _OPERAND_ROLES.get(node.op, ())
+        # operand roles where order matters ("minus", "divided by"); other edges stay unlabelled
+        row = notation_of(node.op)
+        roles = row.edge_labels if row else ()
         for position, inp in enumerate(node.inputs):
             attrs = {}
             if position < len(roles) and roles[position]:
@@ -396,7 +396,8 @@ def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, larges
 
 
 def _op_attrs(node, highlight_gated):
-    text = _OP_TEXT.get(node.op, node.op)
+    row = notation_of(node.op)
+    text = (row.symbol if row else "") or node.op
     # one-character operators (+ − × ÷) get a larger font: they must read at a glance
     attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
              "fontsize": "13" if len(text) == 1 else "10", "width": "0.3", "height": "0.3",
