@@ -160,6 +160,7 @@ class Tape:
             else:
                 constant_positions.append(p)
         self._input_columns = np.array(input_rows, dtype=np.intp)
+        self._input_rows = None
         self._constant_positions = constant_positions  # in the recorded graph, for the nudge check
         self._constants = constants
         # constants equal in every sample can be used for samples never recorded
@@ -274,14 +275,17 @@ class Tape:
                     "so it replays only the samples it recorded"
                 )
             rows = np.asarray(inputs, dtype=float).reshape(len(inputs), -1)
+            input_rows = rows.T[self._input_columns]
             constants = self._constants[:, :1]
         else:
             pick = slice(None) if samples is None else np.asarray(samples, dtype=np.intp)
-            rows = self._inputs[pick]
+            if self._input_rows is None:  # the recorded inputs as the table's rows hold them, made once
+                self._input_rows = np.ascontiguousarray(self._inputs.T[self._input_columns])
+            input_rows = self._input_rows[:, pick]
             constants = self._constants[:, pick]
+        table = self._buffer("_table", (self.size, input_rows.shape[1]))
+        table[:self._leaf_rows[0]] = input_rows
         inputs_end, constants_end, shared_end = self._leaf_rows
-        table = self._buffer("_table", (self.size, len(rows)))
-        table[:inputs_end] = rows.T[self._input_columns]
         table[inputs_end:constants_end] = constants
         table[constants_end:shared_end] = shared[self._shared_in_table].reshape(-1, 1)
         return table
@@ -630,10 +634,10 @@ class _MatrixGroup:
     def run(self, table, shared):
         weights = shared[self.weights]
         inputs = table[self.inputs]
-        out = weights @ inputs
+        out = table[self.outs]  # a view: the product is written straight into the table
+        np.matmul(weights, inputs, out=out)
         if self.biases is not None:
             out += shared[self.biases][:, None]
-        table[self.outs] = out
         return weights, inputs
 
     def send_back(self, grads, saved, shared_grads):

@@ -199,7 +199,8 @@ class ArrayTraining:
         came out inf or nan: the scalar path then redoes the batch.
         """
         tape = self.fast.tape
-        roots = tape.forward(samples=batch, shared=self.data[self._shared])
+        # fit shuffles only when it splits X into batches: a batch of every sample is in order
+        roots = tape.forward(samples=None if len(batch) == tape.recorded else batch, shared=self.data[self._shared])
         totals = None
         if all(np.isfinite(column).all() for column in roots):
             totals = tape.gradient(self.fast.seeds(batch))
