@@ -472,34 +472,37 @@ def _walk_on(roots, known):
 
     A loss's few nodes on top of a model's graph walked once already.
     """
-    joined = _Joined(known, {})
+    known_position, position = known.get, {}
     nodes, ops, offset = [], [], len(known)
     stack = list(reversed(roots))
     while stack:
         node = stack.pop()
         if node is None:
             node = stack.pop()
-            if joined.get(node) is not None:
+            if node in position:
                 continue
             if node._own_operation:
                 raise StructureMismatch(f"the operation {node.op!r} is a learner's own (made with Value(data, "
                                         "_children, _op)): it has no rule over arrays")
-            operands = tuple(joined[v] for v in node.inputs)
-            joined.second[node] = offset + len(nodes)
+            operands = []
+            for v in node.inputs:
+                p = known_position(v)
+                operands.append(position[v] if p is None else p)
+            position[node] = offset + len(nodes)
             nodes.append(node)
-            ops.append((node.op, operands))
+            ops.append((node.op, tuple(operands)))
             continue
-        if joined.get(node) is not None:
+        if node in position or known_position(node) is not None:
             continue
         if node._x is None:
-            joined.second[node] = offset + len(nodes)
+            position[node] = offset + len(nodes)
             nodes.append(node)
             ops.append(_LEAF)
             continue
         stack.append(node)
         stack.append(None)
         stack.extend(reversed(node.inputs))
-    return nodes, ops, joined.second
+    return nodes, ops, position
 
 
 def _walk(roots):
