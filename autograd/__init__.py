@@ -7,6 +7,20 @@ explicitly, or on first use of the attribute. The batched path (``Tape``,
 
     from tracegrad.engine import Value      # micrograd's path
     from tracegrad import nn                # micrograd's nn: Module, Neuron, Layer, MLP
+
+How it works: each operation (tracegrad.engine) stores on its result the
+derivative of the result with respect to each operand, ``local_grads``. The
+chain rule over a graph is then five lines, the loop of grad()
+(tracegrad.backprop):
+
+    grads = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        upstream = grads.get(node, 0.0)
+        for inp, local in zip(node.inputs, node.local_grads):
+            grads[inp] = grads.get(inp, 0.0) + local * upstream
+
+backward() is the same sums made fast: kept on each node's ``grad``, read from
+the nodes' slots, with leaves accumulating across calls as in PyTorch.
 """
 
 import importlib

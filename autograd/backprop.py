@@ -1,17 +1,26 @@
-"""Graph walks: topological order, backward, grad.
+"""Graph walks: topological order, grad, backward.
 
 A node's ``inputs`` are its operands and its ``local_grads`` the derivative of
-the node with respect to each, computed in the forward pass. Everything here is
-iterative, so a chain of a million operations needs no more than Python's
-default recursion limit.
+the node with respect to each, computed in the forward pass. The chain rule is
+then five lines, the heart of grad():
 
-backward() is the hot path of training: it reads the slots behind ``inputs``
-and ``local_grads`` (see engine.py) instead of building those tuples for every node.
+    grads = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        upstream = grads.get(node, 0.0)
+        for inp, local in zip(node.inputs, node.local_grads):
+            grads[inp] = grads.get(inp, 0.0) + local * upstream
+
+backward() computes the same sums, made fast for training: it keeps them on
+each node's ``grad`` instead of a dict, walks the graph once to order it,
+reads the slots behind ``inputs`` and ``local_grads`` (see engine.py) instead
+of building those tuples for every node, and lets leaves accumulate across
+calls as PyTorch's do. Everything here is iterative, so a chain of a million
+operations needs no more than Python's default recursion limit.
 """
 
 from .engine import Value, real_number
 
-__all__ = ["topological_order", "backward", "grad"]
+__all__ = ["topological_order", "grad", "backward"]
 
 
 def topological_order(root):
@@ -43,6 +52,35 @@ def topological_order(root):
 # float: it marks the node as seen, so the walk needs no set of every node (a
 # set costs about 40 bytes a node, a quarter of a graph's memory).
 _SEEN = float("nan")
+
+
+def grad(output, inputs, allow_unused=False):
+    """d output / d input for each of inputs, as a tuple of floats; no ``.grad`` changes.
+
+    Like ``torch.autograd.grad``: an input that output does not depend on is an
+    error, unless ``allow_unused=True``, which gives 0.0 for it.
+    """
+    single = isinstance(inputs, Value)
+    wanted = (inputs,) if single else tuple(inputs)
+    for position, node in enumerate((output, *wanted)):
+        what = "output" if position == 0 else f"inputs[{position - 1}]"
+        _check_value(node, f"grad() {what}")
+
+    grads = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        upstream = grads.get(node, 0.0)
+        for inp, local in zip(node.inputs, node.local_grads):
+            grads[inp] = grads.get(inp, 0.0) + local * upstream
+
+    result = []
+    for position, node in enumerate(wanted):
+        if node not in grads and not allow_unused:
+            raise ValueError(
+                f"grad(): inputs[{position}] {node!r} is not part of output's graph "
+                "(pass allow_unused=True to get 0.0 for it)"
+            )
+        result.append(grads.get(node, 0.0))
+    return tuple(result)
 
 
 def backward(root, gradient=1):
@@ -140,35 +178,6 @@ def _zero(nodes):
 def _add(leaves, earlier_grads):
     for leaf, earlier in zip(leaves, earlier_grads):
         leaf.grad += earlier
-
-
-def grad(output, inputs, allow_unused=False):
-    """d output / d input for each of inputs, as a tuple of floats; no ``.grad`` changes.
-
-    Like ``torch.autograd.grad``: an input that output does not depend on is an
-    error, unless ``allow_unused=True``, which gives 0.0 for it.
-    """
-    single = isinstance(inputs, Value)
-    wanted = (inputs,) if single else tuple(inputs)
-    for position, node in enumerate((output, *wanted)):
-        what = "output" if position == 0 else f"inputs[{position - 1}]"
-        _check_value(node, f"grad() {what}")
-
-    grads = {output: 1.0}
-    for node in reversed(topological_order(output)):
-        upstream = grads.get(node, 0.0)
-        for inp, local in zip(node.inputs, node.local_grads):
-            grads[inp] = grads.get(inp, 0.0) + local * upstream
-
-    result = []
-    for position, node in enumerate(wanted):
-        if node not in grads and not allow_unused:
-            raise ValueError(
-                f"grad(): inputs[{position}] {node!r} is not part of output's graph "
-                "(pass allow_unused=True to get 0.0 for it)"
-            )
-        result.append(grads.get(node, 0.0))
-    return tuple(result)
 
 
 def _check_value(node, where):
