@@ -185,6 +185,8 @@ def _parser():
                        help="also write a still picture of the loss and the final model (.png, .svg or .pdf)")
     train.add_argument("--no-plot", action="store_true", help="train and report; write no page and no picture")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--live", action="store_true",
+                       help="watch it train in the browser: serve the live page on 127.0.0.1 until it is closed")
     train.set_defaults(run=_train)
     return parser
 
@@ -474,6 +476,8 @@ def _train(args):
     optimizer = nn.Adam(model.parameters(), lr=args.lr)
     options = dict(loss=loss, optimizer=optimizer, epochs=args.epochs, progress=not args.no_progress,
                    accuracy=args.dataset != "squares")
+    if args.live:
+        return _train_live(model, X, y, options)
     try:
         if page_path is None:
             history = nn.fit(model, X, y, **options)
@@ -619,3 +623,30 @@ def _save_example(name, traced, folder):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _train_live(model, X, y, options):
+    """train --live: serve the live page on 127.0.0.1, train once it has connected, stop when it is closed."""
+    from tracegrad import nn
+
+    from .serve import watch
+
+    watcher = watch(model, X, y, loss=options["loss"], optimizer=options["optimizer"], accuracy=options["accuracy"])
+    try:
+        print(f"live page: {watcher.url}", flush=True)
+        print("waiting for the page to connect (Ctrl-C stops)", flush=True)
+        watcher.start()
+        try:
+            history = nn.fit(model, X, y, on_step=watcher, **options)
+        except OverflowError as error:
+            raise UsageError(f"training stopped: {error}") from None
+        watcher.finish()
+        result = f"final loss {history['loss'][-1]:.4g}"
+        if "accuracy" in history:
+            result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
+        print(result)
+        print("training has ended; close the page (or press Ctrl-C) to stop serving", flush=True)
+        watcher.wait_until_closed()
+    finally:
+        watcher.close()
+    return 0
