@@ -798,7 +798,10 @@ def power_op(n):
 def power_exponent(op):
     """n of an op name made by power_op ("**2" -> 2.0); None for any other op, "**" included."""
     if op.startswith("**") and len(op) > 2:
-        return float(op[2:])
+        try:
+            return float(op[2:])
+        except ValueError:  # a learner's own operation named "**something"
+            return None
     return None
 
 

@@ -6,9 +6,10 @@
    (unpacked: the model's outputs over the grid at each frame), wrong (unpacked:
    1 where a sample is misclassified, or null), count (the number of frames).
    Two inputs: the plane shaded by the prediction, its decision boundary and the
-   samples; one input: the samples and the fitted curve. Returns {show(k), layout()}:
-   show draws frame k; layout measures the figure again (after a resize) and
-   keeps the legend one height for every frame, so the plot above it keeps one size. */
+   samples; one input: the samples and the fitted curve. Returns {show(k), layout(),
+   canvas, pointAt(event)}: show draws frame k; layout measures the figure again (after
+   a resize) and keeps the legend one height for every frame, so the plot above it keeps
+   one size; pointAt gives the data coordinates under a mouse event (null outside the plot). */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
@@ -18,7 +19,7 @@
   tracegrad.dataPlot = function (figure, options) {
     var samples = options.samples, grid = options.grid, outputs = options.outputs, wrong = options.wrong;
     var note = options.note || document.createElement("p"), title = options.title;
-    var canvas = document.createElement("canvas"), position = 0;
+    var canvas = document.createElement("canvas"), position = 0, placed = null;
     figure.appendChild(canvas);
     var twoInputs = grid && grid.axes.length === 2, oneInput = grid && grid.axes.length === 1;
     var curveRange = null;
@@ -116,6 +117,7 @@
       var context = c.context;
       function toX(x) { return box.left + (x - xs[0]) / (xs[1] - xs[0]) * box.width; }
       function toY(y) { return box.top + (1 - (y - ys[0]) / (ys[1] - ys[0])) * box.height; }
+      placed = { box: box, xs: xs, ys: ys };
       context.clearRect(0, 0, c.width, c.height);
       context.save();
       context.beginPath(); context.rect(box.left, box.top, box.width, box.height); context.clip();
@@ -198,7 +200,17 @@
         "<br>" + shading + ", paler where it is less sure.";
     }
 
+    // the input point under a mouse event (clientX, clientY), or null outside the plot
+    function pointAt(event) {
+      if (!placed) { return null; }
+      var r = canvas.getBoundingClientRect(), box = placed.box;
+      var fx = (event.clientX - r.left - box.left) / box.width, fy = (event.clientY - r.top - box.top) / box.height;
+      if (fx < 0 || fx > 1 || fy < 0 || fy > 1) { return null; }
+      return [placed.xs[0] + fx * (placed.xs[1] - placed.xs[0]), placed.ys[1] - fy * (placed.ys[1] - placed.ys[0])];
+    }
+
     return {
+      canvas: canvas, pointAt: pointAt,
       // the legend first: the plot takes the room it leaves
       show: function (k) { position = k; dataNote(k); drawData(k); },
       // the legend keeps the height it has with the largest count, so its lines

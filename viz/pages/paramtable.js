@@ -4,7 +4,8 @@
    (each parameter's name), values and grads (unpacked: one row of numbers per
    frame), state ({name: unpacked} of the optimizer: m, v, v_max, momentum_buffer),
    adamSteps (Adam's t at each frame), count (frames), digits, note (an element
-   for what the columns mean, optional). Returns {show(k), mark(indexes)}: show
+   for what the columns mean, optional), gradNote (what the grad column holds, when
+   not the player's "the gradient the next step uses"). Returns {show(k), mark(indexes)}: show
    writes frame k's numbers (blue > 0, orange < 0); mark outlines those rows. */
 (function () {
   "use strict";
@@ -38,8 +39,8 @@
         });
       });
       if (!options.note) { return; }
-      var text = "grad: d loss / d parameter here, the gradient the next step uses";
-      if (k === options.count - 1) { text = "grad \u2014: the run ended here, no gradient was computed"; }
+      var text = options.gradNote || "grad: d loss / d parameter here, the gradient the next step uses";
+      if (!options.gradNote && k === options.count - 1) { text = "grad \u2014: the run ended here, no gradient was computed"; }
       if (state.m) { text += "; m and v: Adam's running means of the gradient and of its square, after t = " + options.adamSteps[k] + " steps"; }
       if (state.momentum_buffer) { text += "; momentum buffer: SGD's running sum of gradients (\u2014 before the first step)"; }
       options.note.textContent = text + ". Blue > 0, orange < 0.";
