@@ -1,6 +1,8 @@
 """viz.dot: the DOT text of a drawing, its rules, and its options."""
 
+import html
 import os
+from xml.etree import ElementTree
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,54 @@ def test_constants_are_small_and_numbers_use_digits():
 def test_draw_rejects_what_is_not_a_value():
     with pytest.raises(TypeError, match=r"draw\(\) needs a Value, got 3.0 \(float\)"):
         draw(3.0)
+
+
+# --- user text: labels and operation names are text, never markup or DOT syntax ----------
+
+_LINK_OP = '<<table href="javascript:alert(1)"><tr><td>click</td></tr></table>>'
+
+
+def _own_op(op, label=""):
+    x = Value(1.0, label="x")
+    return Value(x.data * 2, (x,), op, label, local_grads=(2.0,))
+
+
+@pytest.mark.parametrize("op", [_LINK_OP, "ends in \\", "nul\x00op", "<b>bold</b>", '"quoted"'])
+def test_an_operation_name_is_drawn_as_text(op):
+    svg = draw(_own_op(op)).pipe("svg").decode("utf-8")
+    links = [element for element in ElementTree.fromstring(svg).iter()
+             if any(name.endswith("href") for name in element.attrib)]
+    assert links == []  # no link made of it: only text
+    shown = op.replace("\x00", "\\x00")
+    assert html.escape(shown, quote=False) in svg.replace("&#45;", "-").replace("&quot;", '"')
+
+
+@pytest.mark.parametrize("label, shown", [
+    ("a\x1b[31mred", "a\\x1b[31mred"),  # an ANSI colour code
+    ("nul\x00", "nul\\x00"),
+    ("ctl\x01", "ctl\\x01"),
+    ("lone\ud800", "lone\\ud800"),  # a lone surrogate: not encodable as UTF-8
+    ("tab\there", "tab\\there"),
+    ("ok ŷ", "ok ŷ"),
+])
+def test_control_characters_and_lone_surrogates_in_labels_are_drawn_escaped(label, shown):
+    from tracegrad.viz import text_tree, trace
+
+    x = Value(1.0, label=label)
+    root = x * 2
+    root.backward()
+    svg = draw(root).pipe("svg").decode("utf-8")
+    assert html.escape(shown, quote=False) in svg
+    assert label not in svg or label == shown
+    assert shown in text_tree(root) and shown in str(trace(root))
+    page = trace(root).to_html()
+    page.encode("utf-8")  # writable as a file
+    assert html.escape(shown, quote=False) in page or shown.replace("\\", "\\\\") in page
+
+
+def test_a_label_that_is_only_a_control_character_still_names_its_node():
+    from tracegrad.viz import trace
+
+    x = Value(2.0, label="\x07")
+    steps = str(trace(_own_op("op\x1b", label="\x00") + x))
+    assert "\\x07" in steps and "\\x00" in steps and "op\\x1b" in steps

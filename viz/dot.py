@@ -26,7 +26,7 @@ from tracegrad import Value
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
-                     is_off_relu)
+                     is_off_relu, shown_text)
 from .layout import depths, layered_order, neuron_clusters, neuron_number
 
 __all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
@@ -376,9 +376,10 @@ def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, larges
 
 
 def _op_attrs(node, highlight_gated):
-    text = _OP_TEXT.get(node.op, node.op)
-    # one-character operators (+ − × ÷) get a larger font: they must read at a glance
-    attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
+    text = _OP_TEXT.get(node.op) or shown_text(node.op)
+    # one-character operators (+ − × ÷) get a larger font: they must read at a glance;
+    # escape(): a learner's own operation's name is text, never an HTML-like label or a DOT escape
+    attrs = {"label": graphviz.escape(text), "shape": "circle" if len(text) <= 2 else "ellipse",
              "fontsize": "13" if len(text) == 1 else "10", "width": "0.3", "height": "0.3",
              "margin": "0.02",
              "style": "filled", "fillcolor": "#eeeeee", "color": "#777777"}

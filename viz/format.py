@@ -1,8 +1,11 @@
 """How viz writes numbers and names nodes: shared by the drawing, the text view and the trace."""
 
+import re
+
 from tracegrad import topological_order
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes",
+           "shown_text"]
 
 # Six significant digits write every number of the seeds exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -16,6 +19,21 @@ def format_number(x, digits=DEFAULT_DIGITS):
     # -0.0 appears when a zero gradient is multiplied by a negative number;
     # "-0" next to a gradient would look like a sign that means something.
     return "0" if text == "-0" else text
+
+
+# Control characters (NUL, ESC of a terminal colour code, tab, newline, DEL, ...)
+# and lone surrogates (half of a UTF-16 pair: no UTF-8 file can hold one).
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shown_text(text):
+    """A label or an operation name as it is shown: control characters and lone surrogates
+    written as Python writes them in a string ("\\x1b", "\\x00", "\\ud800"), everything else as it is.
+
+    Such characters are invisible, break Graphviz and terminals, or cannot be
+    written to a UTF-8 file; escaped, the learner sees that they are there.
+    """
+    return _UNSHOWABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def as_factor(text):
@@ -105,7 +123,7 @@ class GraphNodes:
             pairs = [(self.names[inp], self._binding[inp]) for inp in node.inputs]
         else:
             pairs = [(text, _UNARY if text.startswith("-") else _ATOM) for text in operands]
-        return _combine(node.op, pairs)[0]
+        return _combine(shown_text(node.op), pairs)[0]
 
     def gated(self):
         """The nodes whose gradient a switched-off ReLU blocks (a set).
@@ -133,11 +151,11 @@ class GraphNodes:
 
     def _make_name(self, node, digits):
         if node.label:
-            return node.label, _ATOM
+            return shown_text(node.label), _ATOM
         if not node.inputs:
             text = format_number(node.data, digits)
             return text, (_UNARY if text.startswith("-") else _ATOM)
-        text, binding = _combine(node.op, [(self.names[i], self._binding[i]) for i in node.inputs])
+        text, binding = _combine(shown_text(node.op), [(self.names[i], self._binding[i]) for i in node.inputs])
         if len(text) > _MAX_NAME:
             return f"#{self.index[node]}", _ATOM
         return text, binding
