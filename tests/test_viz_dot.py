@@ -246,3 +246,57 @@ def test_a_label_that_is_only_a_control_character_still_names_its_node():
     x = Value(2.0, label="\x07")
     steps = str(trace(_own_op("op\x1b", label="\x00") + x))
     assert "\\x07" in steps and "\\x00" in steps and "op\\x1b" in steps
+
+
+# --- writing files: beside the target, then renamed over it ------------------------------
+
+_WRITERS = {  # code that writes `path` (a str), run with `model`, `root` and `recording` made
+    "Drawing.save .svg": "draw(root).save(path + '.svg')",
+    "Drawing.save .png": "draw(root).save(path + '.png')",
+    "Drawing.save .dot": "draw(root).save(path + '.dot')",
+    "Drawing.render": "draw(root).render(path, format='svg')",
+    "Trace.save_html": "trace(root).save_html(path + '.html')",
+    "Recording.save_html": "recording.save_html(path + '.html')",
+    "save_page": "save_page(path + '.html', 'x' * 100_000)",
+    "save_training_plot": "save_training_plot(path + '.png', model, X, y, history)",
+}
+
+_WRITER_SETUP = """
+import resource, sys
+from tracegrad import Value
+from tracegrad.nn import MLP, SGD, fit
+from tracegrad.viz import draw, trace, record
+from tracegrad.viz.page import save_page
+from tracegrad.viz.plot import save_training_plot
+path = sys.argv[1]
+x = Value(0.5, label="x")
+root = (x * x + 1.0).tanh() * Value(2.0, label="w")
+X, y = [[0.0], [1.0]], [0.0, 1.0]
+model = MLP(1, [2, 1], seed=0)
+recording = record(model, X, y, epochs=2, progress=False)
+history = recording.history
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="RLIMIT_FSIZE: POSIX")
+@pytest.mark.parametrize("writer", list(_WRITERS))
+def test_a_write_that_fails_part_way_keeps_the_old_file_and_leaves_nothing_beside_it(tmp_path, writer):
+    import subprocess
+    import sys
+
+    code = _WRITERS[writer]
+    base = str(tmp_path / "picture")
+    suffix = {"Drawing.render": ".svg"}.get(writer) or code.split("path + '")[1].split("'")[0]
+    target = Path(base + suffix)
+    old = b"the old file, whole\n"
+    target.write_bytes(old)
+    if writer == "Drawing.render":
+        Path(base).write_bytes(old)
+    # a file-size limit of 500 bytes: every write past it fails as on a full disk
+    done = subprocess.run([sys.executable, "-c", _WRITER_SETUP + code, base, "500"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and ("File too large" in done.stderr or "EFBIG" in done.stderr), done.stderr
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({target.name, Path(base).name}
+                                                                if writer == "Drawing.render" else {target.name})

@@ -23,6 +23,7 @@ from pathlib import Path
 import graphviz
 
 from tracegrad import Value
+from tracegrad.nn.files import replace_file
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
@@ -147,15 +148,15 @@ class Drawing:
         source_path = Path(directory or ".") / filename
         picture = source_path.with_name(f"{source_path.name}.{format}")
         picture.parent.mkdir(parents=True, exist_ok=True)
-        picture.write_bytes(self.pipe(format))
+        replace_file(picture, self.pipe(format))
         if cleanup:
             source_path.unlink(missing_ok=True)
         else:
-            source_path.write_text(self.source, encoding="utf-8")
+            replace_file(source_path, self.source.encode("utf-8"))
         return str(picture)
 
     def save(self, path):
-        """Write the drawing to path; its suffix (.svg, .png or .dot) picks the format."""
+        """Write the drawing to path in one step (see nn.files); its suffix (.svg, .png or .dot) picks the format."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in SAVE_FORMATS:
@@ -163,10 +164,7 @@ class Drawing:
                 f"cannot save a drawing as {path.name!r}: the file name must end in "
                 f"{', '.join(SAVE_FORMATS)}"
             )
-        if suffix == ".dot":
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(suffix[1:]))
+        replace_file(path, self.source.encode("utf-8") if suffix == ".dot" else self.pipe(suffix[1:]))
         return path
 
     def _repr_mimebundle_(self, include=None, exclude=None):
