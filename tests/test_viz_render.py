@@ -125,6 +125,43 @@ def test_an_over_limit_graph_is_refused_before_any_node_is_named(monkeypatch):
         recorded.to_html()
 
 
+def test_a_graph_with_too_many_edges_is_refused_up_front_though_its_nodes_are_few(monkeypatch):
+    import tracegrad.viz.dot
+    import tracegrad.viz.stepper
+    from tracegrad import Value
+    from tracegrad import viz
+    from tracegrad.viz import trace
+
+    values = [Value(float(k), label=f"x{k}") for k in range(40)]
+    for _ in range(120):  # 160 values; each sum has 40 operands: 4,920 edges (Graphviz: minutes)
+        values.append(Value.sum(values[-40:]))
+    root = values[-1]
+    recorded = trace(root)
+
+    def never(*args, **kwargs):
+        raise AssertionError("did the expensive work before refusing")
+
+    monkeypatch.setattr(viz.dot, "GraphNodes", never)
+    monkeypatch.setattr(viz.stepper, "_steps", never)
+    monkeypatch.setattr(type(recorded), "draw", never)
+    message = r"this graph has more than 1000 edges, too many to draw legibly \(max_nodes=500 allows .*text_tree"
+    with pytest.raises(ValueError, match=message):
+        draw(root)
+    with pytest.raises(ValueError, match=message):
+        recorded.to_html()
+    with pytest.raises(ValueError, match=r"more than 20 edges, .*max_nodes=10"):
+        draw(values[41], max_nodes=10)
+
+
+def test_a_graph_of_binary_operations_meets_the_node_limit_before_the_edge_limit():
+    from tracegrad import Value
+
+    total = Value(0.0, label="x")
+    for i in range(249):  # 499 values, 747 edges: the largest such chain draw() takes
+        total = total + i
+    assert draw(total).source.count(" -> ") == 747
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in `dot` is a shell script")
 def test_system_dot_is_preferred_when_installed(no_system_dot):
     fake = no_system_dot / "dot"

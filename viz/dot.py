@@ -74,7 +74,7 @@ def draw(
     check_digits(digits)
     # refuse a graph too big to read before naming a single node of it
     if max_nodes is not None:
-        check_graph_size(root, max_nodes)
+        check_graph_size(root, max_nodes, max_edges=edge_limit(max_nodes))
     grad_of = (lambda node: node.grad) if grads is None else grads.__getitem__  # noqa: E731
     computed = root.grad != 0.0 or grads is not None
     if show_grads == "auto":
@@ -96,6 +96,17 @@ def draw(
         )
     nodes = GraphNodes(root, digits)
     return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons))
+
+
+def edge_limit(max_nodes):
+    """The most edges draw() takes with max_nodes: twice as many.
+
+    Graphviz's time grows with the edges: 1,200 took 12-16 s here, 2,000 over
+    60 s. A graph of one- and two-operand operations has fewer than 1.5 edges
+    a value, so it meets max_nodes first; only operations with many operands
+    (a sum of 40 values) meet this limit.
+    """
+    return 2 * max_nodes
 
 
 def draw_dot(root, format="svg", rankdir="LR", **options):

@@ -46,16 +46,28 @@ def is_off_relu(node):
     return node.op == "relu" and node.local_grads[0] == 0.0
 
 
-def check_graph_size(root, max_nodes, what="draw"):
-    """Raise a ValueError when root's graph has more than max_nodes nodes.
+def check_graph_size(root, max_nodes, what="draw", max_edges=None):
+    """Raise a ValueError when root's graph has more than max_nodes nodes (or max_edges edges).
 
-    It stops counting at max_nodes + 1, so a graph of a million nodes is
-    refused after visiting a few hundred, before any naming or drawing work.
+    It stops counting at the first node or edge past a limit, so a graph of a
+    million nodes is refused after visiting a few hundred, before any naming
+    or drawing work. An edge is what a drawing draws: one from each operand
+    to the operation that uses it, one from an operation to its result.
     """
     seen = {root}
     stack = [root]
+    edges = 0
     while stack:
-        for inp in stack.pop().inputs:
+        inputs = stack.pop().inputs
+        if inputs:
+            edges += len(inputs) + 1
+            if max_edges is not None and edges > max_edges:
+                raise ValueError(
+                    f"this graph has more than {max_edges} edges, too many to {what} legibly "
+                    f"(max_nodes={max_nodes} allows {max_edges}); use viz.text_tree() for a text view, "
+                    f"{what} a smaller example, or pass max_nodes=None to try anyway"
+                )
+        for inp in inputs:
             if inp not in seen:
                 seen.add(inp)
                 if len(seen) > max_nodes:
