@@ -95,6 +95,8 @@ def draw(
             "call backward() first (or pass show_grads=True)"
         )
     nodes = GraphNodes(root, digits)
+    if max_nodes is not None:
+        _check_edge_lengths(nodes)
     return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons))
 
 
@@ -107,6 +109,45 @@ def edge_limit(max_nodes):
     (a sum of 40 values) meet this limit.
     """
     return 2 * max_nodes
+
+
+# Graphviz places a point in every column an edge crosses, and its time grows with
+# their number times the nodes: x*x*...*x with 150 factors made 44,849 points (4.5 s),
+# 200 factors 79,799 (9.8 s), 300 factors 179,699 (39 s, then a 60 s timeout).
+# _edge_crossings counts about a quarter of Graphviz's points: 11,000 for 150 factors.
+MAX_EDGE_CROSSINGS = 15_000
+
+
+def _check_edge_lengths(nodes):
+    """A ValueError when Graphviz would need too long to place the graph's long edges."""
+    crossings, worst = _edge_crossings(nodes)
+    if crossings > MAX_EDGE_CROSSINGS:
+        raise ValueError(
+            f"this graph's edges are too long to lay out: {nodes.name(worst)} is used by operations far "
+            f"apart, and the edges cross {crossings:,} columns in all (Graphviz lays out "
+            f"{MAX_EDGE_CROSSINGS:,} in seconds); use viz.text_tree() or viz.trace() for a text view, "
+            "draw a smaller example, or pass max_nodes=None to try anyway"
+        )
+
+
+def _edge_crossings(nodes):
+    """(how many columns the edges cross in all, the node whose edges cross the most).
+
+    Columns are depths; a leaf stands just before its first user, as
+    Graphviz puts it, and any other node at its depth.
+    """
+    depth = depths(nodes)
+    total, worst, most = 0, nodes.order[-1], -1
+    for node in nodes.order:
+        users = nodes.consumers[node]
+        if not users:
+            continue
+        start = depth[node] if node.inputs else min(depth[user] for user in users) - 1
+        crossed = sum(depth[user] - 1 - start for user in users)
+        total += crossed
+        if crossed > most:
+            worst, most = node, crossed
+    return total, worst
 
 
 def draw_dot(root, format="svg", rankdir="LR", **options):
@@ -142,8 +183,11 @@ class Drawing:
         return self.digraph.source
 
     def pipe(self, format="svg"):
-        """The drawing rendered as "svg" or "png" (at 144 dpi), as bytes."""
-        return _render.render(self.source, format, dpi=PNG_DPI if format == "png" else None)
+        """The drawing rendered as "svg" or "png" (at 144 dpi, scaled down to at most
+        PNG_MAX_SIDE pixels a side), as bytes."""
+        if format == "png":
+            return _render.render(self.source, format, dpi=PNG_DPI, max_side=PNG_MAX_SIDE)
+        return _render.render(self.source, format)
 
     def render(self, filename="tracegrad.gv", directory=None, view=False, cleanup=False,
                format=None, **ignored):
@@ -201,6 +245,10 @@ LARGE_LAYOUT_LIMITS = {"mclimit": "0.1", "nslimit": "1", "nslimit1": "1", "searc
                        "remincross": "false", "splines": "line"}
 # PNGs at twice Graphviz's 72 dpi, so text stays sharp on today's screens
 PNG_DPI = 144
+# ... and at most this many pixels a side, the larger ones scaled down to fit: the
+# raster is held in memory whole (x*x*...*x with 100 products was 30,736 x 5,956
+# pixels, 0.8 GB in dot and 1.45 GB in graphviz-pure; scaled to fit, 71 and 75 MB)
+PNG_MAX_SIDE = 6000
 
 
 def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons):
