@@ -3,6 +3,7 @@
 import html
 import os
 import re
+import shutil
 import sys
 
 import pytest
@@ -125,6 +126,43 @@ def test_an_over_limit_graph_is_refused_before_any_node_is_named(monkeypatch):
         recorded.to_html()
 
 
+def test_a_graph_with_too_many_edges_is_refused_up_front_though_its_nodes_are_few(monkeypatch):
+    import tracegrad.viz.dot
+    import tracegrad.viz.stepper
+    from tracegrad import Value
+    from tracegrad import viz
+    from tracegrad.viz import trace
+
+    values = [Value(float(k), label=f"x{k}") for k in range(40)]
+    for _ in range(120):  # 160 values; each sum has 40 operands: 4,920 edges (Graphviz: minutes)
+        values.append(Value.sum(values[-40:]))
+    root = values[-1]
+    recorded = trace(root)
+
+    def never(*args, **kwargs):
+        raise AssertionError("did the expensive work before refusing")
+
+    monkeypatch.setattr(viz.dot, "GraphNodes", never)
+    monkeypatch.setattr(viz.stepper, "_steps", never)
+    monkeypatch.setattr(type(recorded), "draw", never)
+    message = r"this graph has more than 1000 edges, too many to draw legibly \(max_nodes=500 allows .*text_tree"
+    with pytest.raises(ValueError, match=message):
+        draw(root)
+    with pytest.raises(ValueError, match=message):
+        recorded.to_html()
+    with pytest.raises(ValueError, match=r"more than 20 edges, .*max_nodes=10"):
+        draw(values[41], max_nodes=10)
+
+
+def test_a_graph_of_binary_operations_meets_the_node_limit_before_the_edge_limit():
+    from tracegrad import Value
+
+    total = Value(0.0, label="x")
+    for i in range(249):  # 499 values, 747 edges: the largest such chain draw() takes
+        total = total + i
+    assert draw(total).source.count(" -> ") == 747
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in `dot` is a shell script")
 def test_system_dot_is_preferred_when_installed(no_system_dot):
     fake = no_system_dot / "dot"
@@ -194,3 +232,57 @@ def test_layout_work_is_bounded_for_every_drawing():
             assert f"{name}={value}" in header
     assert "splines=line" in draw(big).source.splitlines()[1]
     assert "splines" not in draw(small).source.splitlines()[1]
+
+
+@pytest.mark.parametrize("renderer", ["system dot", "graphviz-pure"])
+def test_a_png_of_any_accepted_graph_is_rendered_in_bounded_memory(renderer, tmp_path):
+    # x*x*...*x with 100 products: at 144 dpi a 30,736 x 5,956 raster, 1.5 GB in graphviz-pure
+    import struct
+    import subprocess
+
+    if renderer == "system dot" and not shutil.which("dot"):
+        pytest.skip("no system dot")
+    code = f"""
+import os, resource, struct, sys
+{'os.environ["PATH"] = ""' if renderer == "graphviz-pure" else ''}
+from tracegrad import Value
+from tracegrad.viz import draw
+x = Value(1.0, label="x")
+y = x
+for _ in range(99):
+    y = y * x
+y.backward()
+png = draw(y).pipe("png")
+print(*struct.unpack(">II", png[16:24]), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    width, height, renderer_kilobytes = map(int, done.stdout.split())
+    from tracegrad.viz.dot import PNG_MAX_SIDE
+
+    assert max(width, height) <= PNG_MAX_SIDE and min(width, height) > 500
+    assert renderer_kilobytes < 400_000  # the renderer's peak memory (it was 806 MB and 1.45 GB)
+
+
+def test_a_graph_whose_edges_are_too_long_to_lay_out_is_refused_up_front(monkeypatch):
+    # x*x*...*x, 300 factors: x feeds 299 operations in a row, and Graphviz places a point
+    # in every column each of its edges crosses (179,699 of them: 46 s, 0.3 GB)
+    from tracegrad import Value
+
+    def chain(factors):
+        x = Value(1.0, label="x")
+        y = x
+        for _ in range(factors - 1):
+            y = y * x
+        return y
+
+    def never(*args, **kwargs):
+        raise AssertionError("rendered before refusing")
+
+    monkeypatch.setattr(render_module, "render", never)
+    drawing = draw(chain(100))  # the issue's 100 products: still drawn
+    with pytest.raises(ValueError, match=r"this graph's edges are too long to lay out: x is used by "
+                                         r"operations far apart, and the edges cross 44,551 columns .*max_nodes=None"):
+        draw(chain(300))
+    assert draw(chain(300), max_nodes=None).source.count(" -> ") == 897
+    monkeypatch.undo()
+    assert drawing.pipe("svg").startswith(b"<?xml")

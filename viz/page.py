@@ -36,6 +36,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from tracegrad.nn.files import replace_file
+
 __all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "save_page", "script_json"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
@@ -71,9 +73,9 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 
 
 def save_page(path, page):
-    """Write a page (a str) to path in UTF-8; returns the path as a Path."""
+    """Write a page (a str) to path in UTF-8, in one step (see nn.files); returns the path as a Path."""
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    replace_file(path, page.encode("utf-8"))
     return path
 
 

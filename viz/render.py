@@ -41,14 +41,22 @@ def find_renderer():
     return found
 
 
-def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None):
-    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes. dpi: a PNG's resolution."""
+def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None, max_side=None):
+    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes.
+
+    dpi: a PNG's resolution. max_side: a PNG's longest side in pixels; a larger
+    drawing is scaled down to fit (Graphviz's ``size``), so its memory is bounded.
+    """
     if format not in FORMATS:
         raise ValueError(f"cannot render format {format!r}; choose one of {', '.join(FORMATS)}")
     program = find_renderer()
+    options = [f"-Gdpi={dpi}"] if dpi else []
+    if max_side:
+        inches = max_side / (dpi or 72)  # Graphviz's size is in inches: 72 points, dpi pixels each
+        options.append(f"-Gsize={inches:.4f},{inches:.4f}")
     try:
         done = subprocess.run(
-            [program, f"-T{format}"] + ([f"-Gdpi={dpi}"] if dpi else []),
+            [program, f"-T{format}"] + options,
             input=source.encode("utf-8"),
             capture_output=True,
             timeout=timeout,

@@ -18,7 +18,7 @@ from collections import deque
 
 from tracegrad import Value
 
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
+from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu, shown_text
 
 __all__ = ["text_tree", "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LINES"]
 
@@ -59,7 +59,7 @@ def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS, max_depth=DEFAU
         elif show_grads == "auto":
             text += "  grad —"
         if node.inputs:
-            text += f"  ({node.op}, off)" if is_off_relu(node) else f"  ({node.op})"
+            text += f"  ({node.op}, off)" if is_off_relu(node) else f"  ({shown_text(node.op)})"
         if node in gated:
             text += "  [gated by ReLU]"
         return text
