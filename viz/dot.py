@@ -95,7 +95,9 @@ def draw(
     nodes = GraphNodes(root, digits)
     if max_nodes is not None:
         _check_edge_lengths(nodes)
-    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons))
+    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons),
+                   without_boxes=(lambda: _digraph(nodes, grads, grad_of, digits, highlight_gated, color, False))
+                   if group_neurons else None)
 
 
 def edge_limit(max_nodes):
@@ -171,9 +173,10 @@ class Drawing:
     installed, else graphviz-pure (see viz.render).
     """
 
-    def __init__(self, digraph, format="svg"):
+    def __init__(self, digraph, format="svg", without_boxes=None):
         self.digraph = digraph
         self.format = format  # what render() writes when it is given no format
+        self._without_boxes = without_boxes  # makes the same drawing without neuron boxes
 
     @property
     def source(self):
@@ -183,9 +186,19 @@ class Drawing:
     def pipe(self, format="svg"):
         """The drawing rendered as "svg" or "png" (at 144 dpi, scaled down to at most
         PNG_MAX_SIDE pixels a side), as bytes."""
-        if format == "png":
-            return _render.render(self.source, format, dpi=PNG_DPI, max_side=PNG_MAX_SIDE)
-        return _render.render(self.source, format)
+        options = {"dpi": PNG_DPI, "max_side": PNG_MAX_SIDE} if format == "png" else {}
+        try:
+            return _render.render(self.source, format, **options)
+        except _render.RenderTimeout:
+            raise
+        except _render.RenderError:
+            # Graphviz's edge router now and then fails around clusters ("triangulation
+            # failed"): the same drawing without neuron boxes, rather than none at all
+            if self._without_boxes is None or "cluster_" not in self.source:
+                raise
+            plain = self._without_boxes()
+            plain.graph_attr.update(self.digraph.graph_attr)  # draw_dot's rankdir, say
+            return _render.render(plain.source, format, **options)
 
     def render(self, filename="tracegrad.gv", directory=None, view=False, cleanup=False,
                format=None, **ignored):

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["RenderError", "FORMATS", "find_renderer", "render"]
+__all__ = ["RenderError", "RenderTimeout", "FORMATS", "find_renderer", "render"]
 
 FORMATS = ("svg", "png")
 DEFAULT_TIMEOUT = 60  # seconds; a graph that takes longer is too big to read anyway
@@ -19,6 +19,10 @@ DEFAULT_TIMEOUT = 60  # seconds; a graph that takes longer is too big to read an
 
 class RenderError(RuntimeError):
     """Rendering DOT failed: no renderer found, it exited with an error, or it took too long."""
+
+
+class RenderTimeout(RenderError):
+    """The renderer took longer than its time limit."""
 
 
 def find_renderer():
@@ -62,7 +66,7 @@ def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None, max_side=Non
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise RenderError(
+        raise RenderTimeout(
             f"{os.path.basename(program)} took longer than {timeout} s to lay out the graph; "
             "it is probably too large to draw legibly: try viz.text_tree() or a smaller example"
         ) from None
