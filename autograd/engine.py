@@ -13,7 +13,6 @@ at once, which autograd.batch uses to replay a recorded graph.
 import functools
 import math
 import threading
-import weakref
 from numbers import Real
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "ARRAY_RULES"]
@@ -59,8 +58,10 @@ class Value:
     # for more); _dx, _dy: d self / d operand, floats (_dx a tuple for more
     # operands, None when a learner's _backward function supplies them).
     # __dict__: any node takes extra attributes, as in micrograd (p.m = 0.0 for
-    # an optimizer's state, _vis_color for a drawing); about 8 bytes a node.
-    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_dx", "_dy", "__dict__", "__weakref__")
+    # an optimizer's state, _vis_color for a drawing); the dictionary itself is
+    # made only when one is set. No __weakref__: its 8 bytes would round a node
+    # up to the next 16 bytes of memory, and nothing needs a weak reference.
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_dx", "_dy", "__dict__")
 
     # numpy's binary operators hand a Value back to it: np.float64(2) * x is a Value
     __array_ufunc__ = None
@@ -369,6 +370,17 @@ class Value:
         t = np.tanh(x)
         return t, (1.0 - t * t,)
 
+    def sin(self):
+        """sin x;  d/dx = cos x"""
+        x = self.data
+        if math.isinf(x):  # math.sin says only "math domain error"
+            raise ValueError(f"sin is undefined for {_name(self)}: it needs a finite number")
+        return _unary(math.sin(x), self, local=math.cos(x), op="sin")
+
+    @array_rule("sin")
+    def _sin_arrays(np, x):
+        return np.sin(x), (np.cos(x),)
+
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""
         x = self.data
@@ -450,6 +462,9 @@ class Value:
             return _node_for_a_copy, (), state
         from .backprop import topological_order  # the engine's other lazy import (see backward)
 
+        # By the time a copy meets a node that was not handed over, the nodes handed
+        # over before have had their turn, unless that copy failed part way: forget those.
+        handed_over.clear()
         below = [node for node in topological_order(self)[:-1] if node._x is not None]
         handed_over.update(below)
         return _node_for_a_copy, (below,), state
@@ -502,13 +517,10 @@ def _node_for_a_copy(nodes_below=()):
 
 
 class _HandedOver(threading.local):
-    """Per thread: the nodes a copy in progress was handed before their turn (see __reduce_ex__).
-
-    Weak references: a copy that fails part way leaves nothing alive.
-    """
+    """Per thread: the nodes a copy in progress was handed before their turn (see __reduce_ex__)."""
 
     def __init__(self):
-        self.nodes = weakref.WeakSet()
+        self.nodes = set()
 
 
 _handed_over_for_copying = _HandedOver()

@@ -3,6 +3,7 @@
 from .dot import Drawing, draw, draw_dot
 from .expression import ExpressionError, parse
 from .format import format_number
+from .network import NetworkView, network
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
@@ -19,6 +20,8 @@ __all__ = [
     "RenderError",
     "find_renderer",
     "format_number",
+    "network",
+    "NetworkView",
     "record",
     "live",
     "Live",

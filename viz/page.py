@@ -73,7 +73,11 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 
 
 def save_page(path, page):
-    """Write a page (a str) to path in UTF-8, in one step (see nn.files); returns the path as a Path."""
+    """Write a page (a str) to path in UTF-8; returns the path as a Path.
+
+    The page is written beside path and renamed into place (nn.files.replace_file),
+    so a reader never sees half a page, and a failed write leaves the old page as it was.
+    """
     path = Path(path)
     replace_file(path, page.encode("utf-8"))
     return path
