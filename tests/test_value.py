@@ -701,3 +701,20 @@ def test_a_100000_operation_chain_copies_without_recursion_and_keeps_what_it_sha
     y.backward()
     assert (params_copy[0].grad, params_copy[1].grad) == (x.grad, c.grad)
     del y_copy, order  # freeing the copy must not recurse either
+
+
+def test_a_copy_that_fails_part_way_leaves_the_next_copy_working():
+    import pickle
+
+    x = Value(0.5)
+    y = x
+    for k in range(5000):
+        y = y * 1.0001
+        if k == 2500:
+            middle = y
+    middle.unpicklable = lambda: None  # a node's attribute that pickle cannot save
+    with pytest.raises((pickle.PicklingError, AttributeError), match="lambda|local"):
+        pickle.dumps(y)
+    del middle.unpicklable
+    assert pickle.loads(pickle.dumps(y)).data == y.data
+    assert pickle.loads(pickle.dumps(middle)).data == middle.data
