@@ -1,6 +1,7 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
 from .dot import Drawing, draw, draw_dot
+from .explore import explore
 from .expression import ExpressionError, parse
 from .format import format_number
 from .network import NetworkView, network
@@ -24,6 +25,7 @@ __all__ = [
     "NetworkView",
     "record",
     "live",
+    "explore",
     "Live",
     "Recording",
     "Frame",

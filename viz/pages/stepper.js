@@ -143,7 +143,8 @@
     });
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
-    tracegrad.timeline(root, { count: steps.length, show: show });
+    var timeline = tracegrad.timeline(root, { count: steps.length, show: show });
+    root.tracegradStep = { go: timeline.go, position: timeline.position };  // for switch.js
   }
 
   document.querySelectorAll('[data-tracegrad="stepper"]').forEach(stepper);
