@@ -36,7 +36,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from tracegrad.nn.files import replace_file
+from tracegrad.files import replace_file
 
 __all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "save_page", "script_json"]
 
@@ -75,7 +75,7 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 def save_page(path, page):
     """Write a page (a str) to path in UTF-8; returns the path as a Path.
 
-    The page is written beside path and renamed into place (nn.files.replace_file),
+    The page is written beside path and renamed into place (tracegrad.files.replace_file),
     so a reader never sees half a page, and a failed write leaves the old page as it was.
     """
     path = Path(path)
