@@ -49,9 +49,17 @@ def page_file(name):
 
 
 def script_json(data):
-    """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it."""
+    """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it.
+
+    A lone surrogate (half of a UTF-16 pair, from a label a broken decode made)
+    is written as JSON's \\udXXX escape: as it is, no UTF-8 file could hold it.
+    """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
 
 
 def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
