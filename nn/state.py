@@ -18,7 +18,7 @@ import json
 import math
 import os
 
-from .files import replace_file
+from tracegrad.files import replace_file
 from .module import ACTIVATIONS, MLP, _check_shapes, _size
 
 __all__ = ["state_dict", "load_state_dict", "mlp_from_state_dict", "save", "load", "MAX_FILE_BYTES"]
@@ -75,7 +75,7 @@ def save(model, path):
     """Write the model's state dict to ``path`` as JSON, replacing the file in one step.
 
     A reader, a crash or a ``kill -9`` finds the old file or the new one,
-    never part of one (see nn.files.replace_file).
+    never part of one (see tracegrad.files.replace_file).
     """
     for p in model.parameters():
         if not math.isfinite(p.data):

@@ -17,6 +17,8 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from tracegrad.files import missing_folders, remove_empty_folders
+
 from .examples import EXAMPLES, SEED_001_BIASES, SEED_001_WEIGHTS, network_221, square_neuron
 from .expression import ALLOWED, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, ExpressionError, parse
 from .format import format_number
@@ -379,13 +381,18 @@ def check_writable(path):
 
 
 def make_folder(folder):
-    """Create folder (and its parents) unless it exists; a UsageError when that is impossible."""
+    """Create folder (and its parents) unless it exists; a UsageError when that is impossible.
+
+    Returns the folders it created, deepest first (see tracegrad.files.remove_empty_folders).
+    """
+    created = missing_folders(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create the directory {folder}: {error.strerror or error}") from None
     if not os.access(folder, os.W_OK):
         raise UsageError(f"cannot write in the directory {folder}: permission denied")
+    return created
 
 
 # --- tracegrad train -----------------------------------------------------------
@@ -461,9 +468,10 @@ def _train(args):
                              "pip install matplotlib") from None
         plot_path = args.plot
         check_writable(plot_path)  # before training, not after
+    made = []
     if page_path is not None:
         if args.html is None:
-            make_folder(args.train_out)
+            made = make_folder(args.train_out)
         check_writable(page_path)
 
     model = nn.MLP(len(X[0]), args.hidden + [outputs], seed=args.seed)
@@ -483,8 +491,11 @@ def _train(args):
             # one step per epoch; a long run keeps every k-th step, so the page stays a few MB
             recording = record(model, X, y, every=_frames_every(model, len(X[0]), args.epochs), **options)
             history = recording.history
-    except OverflowError as error:  # the numbers outgrew a float (the bounds make it unlikely)
-        raise UsageError(f"training stopped: {error}") from None
+    except BaseException as error:  # Ctrl-C, or numbers that outgrew a float: no page, no folder for it
+        remove_empty_folders(made)
+        if isinstance(error, OverflowError):  # (the bounds make it unlikely)
+            raise UsageError(f"training stopped: {error}") from None
+        raise
     result = f"final loss {history['loss'][-1]:.4g}"
     if "accuracy" in history:
         result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"

@@ -23,7 +23,7 @@ from pathlib import Path
 import graphviz
 
 from tracegrad import Value
-from tracegrad.nn.files import replace_file
+from tracegrad.files import replace_file
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
@@ -222,7 +222,7 @@ class Drawing:
         return str(picture)
 
     def save(self, path):
-        """Write the drawing to path in one step (see nn.files); its suffix (.svg, .png or .dot) picks the format."""
+        """Write the drawing to path in one step (see tracegrad.files); its suffix (.svg, .png or .dot) picks the format."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in SAVE_FORMATS:

@@ -103,13 +103,16 @@ class GraphNodes:
     inputs' names (``w*x + b``), or ``#7`` when that expression is long.
     """
 
-    def __init__(self, root, digits=DEFAULT_DIGITS):
-        self.order = topological_order(root)
+    def __init__(self, root, digits=DEFAULT_DIGITS, within=None):
+        """within: only these nodes (a set holding root), for the part of a huge graph a view
+        shows; an input outside it is written "…", and consumers and gated() see only them."""
+        self.order = topological_order(root) if within is None else _order_within(root, within)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.consumers = {node: [] for node in self.order}
         for node in self.order:
             for inp in node.inputs:
-                self.consumers[inp].append(node)
+                if inp in self.consumers:
+                    self.consumers[inp].append(node)
         self.names = {}
         self._binding = {}
         for node in self.order:
@@ -133,7 +136,7 @@ class GraphNodes:
         a name-like word or a number; parentheses are added where needed.
         """
         if operands is None:
-            pairs = [(self.names[inp], self._binding[inp]) for inp in node.inputs]
+            pairs = [self._name_and_binding(inp) for inp in node.inputs]
         else:
             pairs = [(text, _UNARY if text.startswith("-") else _ATOM) for text in operands]
         return _combine(shown_text(node.op), pairs)[0]
@@ -168,10 +171,34 @@ class GraphNodes:
         if not node.inputs:
             text = format_number(node.data, digits)
             return text, (_UNARY if text.startswith("-") else _ATOM)
-        text, binding = _combine(shown_text(node.op), [(self.names[i], self._binding[i]) for i in node.inputs])
+        text, binding = _combine(shown_text(node.op), [self._name_and_binding(i) for i in node.inputs])
         if len(text) > _MAX_NAME:
             return f"#{self.index[node]}", _ATOM
         return text, binding
+
+    def _name_and_binding(self, node):
+        if node in self.names:
+            return self.names[node], self._binding[node]
+        return "…", _ATOM  # outside the nodes named (see within)
+
+
+def _order_within(root, within):
+    """topological_order(root), keeping to the nodes in within: their inputs elsewhere are not visited."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if inp in within and inp not in seen:
+                stack.append((inp, False))
+    return order
 
 
 def _combine(op, operands):

@@ -10,7 +10,7 @@ import io
 import os
 
 from tracegrad.nn import predict
-from tracegrad.nn.files import replace_file
+from tracegrad.files import replace_file
 
 __all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "check_plot_path",
            "training_figure", "save_training_plot"]

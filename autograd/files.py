@@ -9,7 +9,7 @@ import os
 import secrets
 import stat
 
-__all__ = ["replace_file"]
+__all__ = ["replace_file", "missing_folders", "remove_empty_folders"]
 
 # The longest file name most file systems take, in bytes (ext4, APFS, NTFS, tmpfs)
 _NAME_MAX = 255
@@ -79,3 +79,25 @@ def _keep_permissions(path, temporary):
         return
     if stat.S_ISREG(existing.st_mode):
         os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+
+
+def missing_folders(folder):
+    """The folders ``os.makedirs(folder)`` would create, deepest first (a list of paths)."""
+    missing = []
+    path = os.path.abspath(folder)
+    while not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing
+
+
+def remove_empty_folders(folders):
+    """Remove each of folders (deepest first) that is empty; one holding anything stays, and its parents."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:  # not empty, or already gone
+            return
