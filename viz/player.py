@@ -24,7 +24,7 @@ from .page import build_page, inline_svg
 __all__ = ["player_html"]
 
 STYLES = ("base.css", "player.css")
-SCRIPTS = ("timeline.js", "panzoom.js", "graphview.js", "player.js")
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
 # The score at which the picture's shading is full: a hinge or squared-error score

@@ -19,7 +19,7 @@ from .page import build_page, inline_svg
 __all__ = ["stepper_html"]
 
 STYLES = ("base.css", "stepper.css")
-SCRIPTS = ("timeline.js", "panzoom.js", "graphview.js", "stepper.js")
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.js")
 
 
 def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
@@ -47,7 +47,7 @@ def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
 
 
 _LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
-           "Click a node for its gradient. Drag to pan; wheel, pinch or the buttons to zoom.")
+           "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 
 def _steps(recorded):

@@ -14,7 +14,16 @@
     var viewport = root.querySelector('[data-role="viewport"]');
     var svg = viewport.querySelector("svg");
     var view = tracegrad.graphView(svg);
-    var zoom = tracegrad.panZoom(viewport, svg, { controls: root });
+    var timeline = null;
+    // laid out when first shown with a size and at each new size: the step is drawn
+    // again (its labels and the view need the page's measures), and a frame in a
+    // notebook is asked to be as tall as the header and the drawing need
+    var zoom = tracegrad.panZoom(viewport, svg, { controls: root, onLayout: function () {
+      if (timeline) { show(timeline.position()); askHeight(); }  // (not yet made at the first layout)
+    } });
+    function askHeight() {
+      tracegrad.tellFrameHeight(root.querySelector(".tg-header").offsetHeight + zoom.size().height + 40);
+    }
     var title = root.querySelector('[data-role="step-title"]');
     var text = root.querySelector('[data-role="step-text"]');
     var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
@@ -52,14 +61,14 @@
       view.mark(gated, "tg-gated");
       view.mark(step.inputs || [], "tg-input");
       view.mark(step.current || [], "tg-current");
+      view.mark(step.edges || [], step.phase === "backward" ? "tg-back" : "tg-flow");
+      title.textContent = step.title;
+      text.textContent = step.text;
+      if (!zoom.laidOut()) { return; }  // hidden: drawn again when shown (onLayout)
       if (step.phase === "backward") {
-        view.mark(step.edges || [], "tg-back");
         (step.edges || []).forEach(view.backArrow);
         (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1]); });
-      } else {
-        view.mark(step.edges || [], "tg-flow");
       }
-      title.textContent = step.title;
       showText(step);
       // bring the step's nodes into view if they are not, with the neuron box around
       // them when it fits (the graph stays put otherwise)
@@ -143,7 +152,8 @@
     });
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
-    tracegrad.timeline(root, { count: steps.length, show: show });
+    timeline = tracegrad.timeline(root, { count: steps.length, show: show });
+    askHeight();
   }
 
   document.querySelectorAll('[data-tracegrad="stepper"]').forEach(stepper);
