@@ -108,7 +108,7 @@ def backward(root, gradient=1):
     try:
         for node in reversed(order):
             local = node._dx
-            if type(local) is float:
+            if type(local) is float or type(local) is int:  # an int: x * y after y.data = 2
                 # chain rule: d root / d input += (d node / d input) * (d root / d node)
                 upstream = node.grad
                 node._x.grad += local * upstream
@@ -119,7 +119,7 @@ def backward(root, gradient=1):
                 upstream = node.grad
                 for inp, slope in zip(node._x, local):
                     inp.grad += slope * upstream
-            else:  # a learner's own operation: its _backward does the same
+            else:  # None: a learner's own operation, whose _backward does the same
                 node._backward()
     except BaseException:  # a learner's _backward failed: every leaf keeps what it had
         recorded = set(leaves)

@@ -19,7 +19,15 @@ The leaves of a recorded graph are of three kinds:
   their value in each recorded sample is kept.
 
 Operations of the same kind at the same depth run as one numpy call each, on
-a table holding one row per node and one column per sample.
+a table holding one row per node and one column per sample. A layer is
+found as such in the graph, whatever code made it: ``linear`` nodes at one
+depth (or ``Value.sum`` nodes of products, each product a shared leaf times
+a per-sample value, plus a shared leaf for the bias) whose weights are shared
+leaves and whose inputs are the same per-sample values, in the same order.
+Such a group runs as one matrix product, Z = W @ X + b, and its backward as
+two, δX = Wᵀ @ δ and δW = δ @ Xᵀ (summed over the batch inside the product).
+Shared leaves that only such groups read have no rows in the table: they are
+read from one vector of the shared leaves' values.
 """
 
 import numpy as np
@@ -98,35 +106,60 @@ class Tape:
         self._constants = np.array(constant_columns, dtype=float).reshape(len(constant_positions), self.recorded)
         # constants equal in every sample can be used for samples never recorded
         self.varying_constants = int(sum((c != c[0]).any() for c in self._constants))
-        grouped = _grouped(graph)
+        shared_index = {p: j for j, p in enumerate(shared_positions)}
+        plans = _plans(graph, shared_index)
+        # Shared leaves read by an operation over the table (not only by matrix
+        # products) get rows in it, the same number in every column.
+        read = set(graph.roots)
+        for plan in plans:
+            if plan[0] != "matrix":
+                read.update(q for operands in plan[3] for q in operands)
+        in_table = [p for p in shared_positions if p in read]
+        self._shared_in_table = np.array([shared_index[p] for p in in_table], dtype=np.intp)
         # Rows of the table, renumbered: the leaves by kind, then each group's
         # results together, so most rows are read and written as slices.
-        order = input_positions + constant_positions + shared_positions
+        order = input_positions + constant_positions + in_table
         self._leaf_rows = [len(input_positions), len(input_positions) + len(constant_positions), len(order)]
-        for _, outs, _ in grouped:
-            order += outs
+        for plan in plans:
+            order += plan[2]
         row = {p: r for r, p in enumerate(order)}
         self.size = len(order)
         self.roots = [row[p] for p in graph.roots]
         needs = self._needs_grad(graph, shared_positions)
         needs = [needs[p] for p in order]  # by row
-        self._groups = [_Group(op, [row[p] for p in outs], [[row[q] for q in rows] for rows in operands],
-                               needs)
-                        for op, outs, operands in grouped]
+        self._groups = []
+        for plan in plans:
+            if plan[0] == "matrix":
+                _, _, outs, inputs, weights, biases = plan
+                self._groups.append(_MatrixGroup([row[p] for p in outs], [row[q] for q in inputs], weights,
+                                                 biases, any(needs[row[q]] for q in inputs)))
+            else:
+                _, op, outs, operands = plan
+                self._groups.append(_Group(op, [row[p] for p in outs],
+                                           [[row[q] for q in rows] for rows in operands], needs))
+        self.matrix_groups = sum(isinstance(group, _MatrixGroup) for group in self._groups)
         self._saved = None
 
     # --- running ------------------------------------------------------------------
 
-    def forward(self, samples=None, inputs=None):
+    def forward(self, samples=None, inputs=None, shared=None):
         """The roots' values over a batch: a list with one array (one number per sample) per root.
 
         samples: indexes of recorded samples to run (default: every recorded
         sample). inputs: instead, new samples' numbers (one row each), for a
-        tape whose recorded samples differ only in their inputs.
+        tape whose recorded samples differ only in their inputs. shared: the
+        shared leaves' values as an array, in ``shared_leaves`` order (default:
+        each one's ``.data``).
         """
-        table = self._leaf_table(samples, inputs)
-        self._saved = (table, self._run(table))
+        if shared is None:
+            shared = self.shared_values()
+        table = self._leaf_table(samples, inputs, shared)
+        self._saved = (table, shared, self._run(table, shared))
         return [table[r].copy() for r in self.roots]
+
+    def shared_values(self):
+        """The shared leaves' ``.data`` as an array, in ``shared_leaves`` order."""
+        return np.array([leaf.data for leaf in self.shared_leaves], dtype=float)
 
     def backward(self, seeds):
         """Add d (Σ over samples of Σ seed·root) / d leaf to each shared leaf's ``.grad``.
@@ -136,36 +169,45 @@ class Tape:
         Uses the values of the last forward(). Returns False, changing
         nothing, when a gradient is inf or nan.
         """
-        if self._saved is None:
-            raise RuntimeError("Tape.backward() needs a forward() first")
-        table, saved = self._saved
-        grads = self._buffer("_grads", table.shape)
-        grads.fill(0.0)
-        for r, seed in zip(self.roots, seeds):
-            grads[r] += seed
-        with np.errstate(all="ignore"):
-            for group, locals_ in zip(reversed(self._groups), reversed(saved)):
-                if group.needs:
-                    group.send_back(grads, locals_)
-        first_shared, end = self._leaf_rows[1:]
-        totals = grads[first_shared:end].sum(axis=1)
-        if not np.isfinite(totals).all():
+        totals = self.gradient(seeds)
+        if totals is None:
             return False
         for leaf, total in zip(self.shared_leaves, totals.tolist()):
             leaf.grad += total
         return True
 
+    def gradient(self, seeds):
+        """The gradients backward() adds, as an array in ``shared_leaves`` order; None when one is inf or nan."""
+        if self._saved is None:
+            raise RuntimeError("Tape.backward() needs a forward() first")
+        table, _, saved = self._saved
+        grads = self._buffer("_grads", table.shape)
+        grads.fill(0.0)
+        for r, seed in zip(self.roots, seeds):
+            grads[r] += seed
+        totals = np.zeros(len(self.shared_leaves))
+        with np.errstate(all="ignore"):
+            for group, locals_ in zip(reversed(self._groups), reversed(saved)):
+                if group.needs:
+                    group.send_back(grads, locals_, totals)
+        first_shared, end = self._leaf_rows[1:]
+        if end > first_shared:
+            totals[self._shared_in_table] += grads[first_shared:end].sum(axis=1)
+        if not np.isfinite(totals).all():
+            return None
+        return totals
+
     # --- inside ---------------------------------------------------------------------
 
-    def _run(self, table):
-        """Fill the table's rows of results, group by group; the local gradients of each group."""
+    def _run(self, table, shared):
+        """Fill the table's rows of results, group by group; what each group's backward needs."""
         saved = []
         with np.errstate(all="ignore"):  # inf and nan are looked for afterwards, by the caller
             for group in self._groups:
-                saved.append(group.run(table))
+                saved.append(group.run(table, shared))
         return saved
 
-    def _leaf_table(self, samples, inputs):
+    def _leaf_table(self, samples, inputs, shared):
         """The table of values, one row per node, its leaves' rows filled in."""
         if inputs is not None:
             if self.varying_constants:
@@ -183,7 +225,7 @@ class Tape:
         table = self._buffer("_table", (self.size, len(rows)))
         table[:inputs_end] = rows.T[self._input_columns]
         table[inputs_end:constants_end] = constants
-        table[constants_end:shared_end] = np.array([leaf.data for leaf in self.shared_leaves]).reshape(-1, 1)
+        table[constants_end:shared_end] = shared[self._shared_in_table].reshape(-1, 1)
         return table
 
     def _buffer(self, name, shape):
@@ -238,14 +280,14 @@ def replay(root, changes):
     leaves = [graph.nodes[p] for p in graph.leaves]
     tape = Tape(graph, leaves, [True] * len(leaves), np.array([[leaf.data for leaf in leaves]]),
                 np.empty((1, 0)))
-    table = tape._leaf_table(None, None)
-    first_shared = tape._leaf_rows[1]
-    row = {leaf: first_shared + j for j, leaf in enumerate(tape.shared_leaves)}
+    shared = tape.shared_values()
+    where = {leaf: j for j, leaf in enumerate(tape.shared_leaves)}
     for leaf, data in changes.items():
-        if not isinstance(leaf, Value) or leaf not in row:
+        if not isinstance(leaf, Value) or leaf not in where:
             raise ValueError(f"replay(): {leaf!r} is not a leaf of root's graph")
-        table[row[leaf]] = data
-    tape._run(table)
+        shared[where[leaf]] = data
+    table = tape._leaf_table(None, None, shared)
+    tape._run(table, shared)
     return float(table[tape.roots[0], 0])
 
 
@@ -383,7 +425,7 @@ class _Group:
             self._plans = [None if rows is None else _scatter_plan(rows) for rows in self._sent_to]
         return self._plans
 
-    def run(self, table):
+    def run(self, table, shared):
         """Write this group's results into the table; return its local gradients."""
         if self.stacked:
             out, local = self.rule(np, table[self.operands].reshape(self.shape + (-1,)))
@@ -393,7 +435,7 @@ class _Group:
         table[self.outs] = out
         return locals_
 
-    def send_back(self, grads, locals_):
+    def send_back(self, grads, locals_, shared_grads):
         """The chain rule for the whole group: each operand's grad += local gradient × upstream."""
         upstream = grads[self.outs]
         if self.stacked:
@@ -406,18 +448,136 @@ class _Group:
                 _scatter_add(grads, plan, local * upstream)
 
 
-def _grouped(graph):
-    """The operations as (op, outs, operands) groups, shallowest first."""
-    depth = [0] * len(graph.nodes)
+class _MatrixGroup:
+    """Linear nodes that read the same inputs, with shared leaves for weights: Z = W @ X + b at once.
+
+    W is a (nodes × inputs) matrix and b a vector gathered from the shared
+    leaves' values, X the inputs' rows of the table (inputs × samples). The
+    backward pass is the textbook's: δX = Wᵀ @ δ goes to the inputs' rows,
+    δW = δ @ Xᵀ and δb = Σ δ (over the samples) to the shared leaves.
+    """
+
+    needs = True  # the weights are shared leaves: their gradient is always wanted
+
+    def __init__(self, outs, inputs, weights, biases, inputs_need_grad):
+        self.outs = slice(outs[0], outs[-1] + 1)  # renumbered to be consecutive
+        self.inputs = _rows(inputs)
+        self.weights = np.array(weights, dtype=np.intp)  # (nodes, inputs): positions in the shared vector
+        self.biases = None if biases is None else np.array(biases, dtype=np.intp)
+        # a leaf used twice in W (or in b) must have both gradients added: np.add.at does that, slowly
+        self._weights_repeat = len(set(self.weights.ravel().tolist())) < self.weights.size
+        self._biases_repeat = biases is not None and len(set(biases)) < len(biases)
+        self._input_plan = _scatter_plan(inputs) if inputs_need_grad else None
+
+    def run(self, table, shared):
+        weights = shared[self.weights]
+        inputs = table[self.inputs]
+        out = weights @ inputs
+        if self.biases is not None:
+            out += shared[self.biases][:, None]
+        table[self.outs] = out
+        return weights, inputs
+
+    def send_back(self, grads, saved, shared_grads):
+        weights, inputs = saved
+        upstream = grads[self.outs]
+        _add_into(shared_grads, self.weights, upstream @ inputs.T, self._weights_repeat)
+        if self.biases is not None:
+            _add_into(shared_grads, self.biases, upstream.sum(axis=1), self._biases_repeat)
+        if self._input_plan is not None:
+            _scatter_add(grads, self._input_plan, weights.T @ upstream)
+
+
+def _add_into(vector, positions, values, repeated):
+    if repeated:
+        np.add.at(vector, positions, values)
+    else:
+        vector[positions] += values
+
+
+def _plans(graph, shared):
+    """How to run the operations, shallowest first: ("matrix", "linear", outs, inputs, weights, biases)
+    for a layer found in the graph, ("op", op, outs, operands) for a group of one kind at one depth.
+
+    shared: the shared leaves' positions in the graph -> their index in the shared vector.
+    """
+    ops = _sums_of_products_as_linear(graph, shared)
+    depth = [0] * len(ops)
     grouped = {}
-    for p, (op, operands) in enumerate(graph.ops):
-        if op is None:
+    for p, (op, operands) in enumerate(ops):
+        if op is None or op is _ABSORBED:
             continue
-        depth[p] = 1 + max(depth[q] for q in operands)
-        outs, rows = grouped.setdefault((depth[p], op, len(operands)), ([], []))
+        depth[p] = 1 + max(depth[q] for q in operands if q is not None)  # a linear node's bias may be None
+        layer = _as_layer(op, operands, shared)
+        key = (depth[p], "matrix", layer[0]) if layer else (depth[p], op, len(operands))
+        outs, rows = grouped.setdefault(key, ([], []))
         outs.append(p)
-        rows.append(operands)
-    return [(op, outs, rows) for (_, op, _), (outs, rows) in sorted(grouped.items(), key=lambda item: item[0][0])]
+        rows.append(layer if layer else operands)
+    plans = []
+    for (_, op, inputs), (outs, rows) in sorted(grouped.items(), key=lambda item: item[0][0]):
+        if op == "matrix":
+            biases = [b for _, _, b in rows]
+            plans.append(("matrix", "linear", outs, list(inputs), [weights for _, weights, _ in rows],
+                          None if biases[0] is None else biases))
+        else:
+            plans.append(("op", op, outs, rows))
+    return plans
+
+
+_ABSORBED = "absorbed into a linear node"
+
+
+def _as_layer(op, operands, shared):
+    """(inputs, weight indexes, bias index) for a linear node whose weights and bias are shared leaves
+    and whose inputs are not; None for any other node."""
+    if op != "linear":
+        return None
+    weights, inputs, bias = operands[0:-1:2], operands[1:-1:2], operands[-1]
+    if bias is not None and bias not in shared:
+        return None
+    if not all(w in shared for w in weights) or any(x in shared for x in inputs):
+        return None
+    return tuple(inputs), [shared[w] for w in weights], None if bias is None else shared[bias]
+
+
+def _sums_of_products_as_linear(graph, shared):
+    """The graph's (op, operands), with each sum of products written as the linear node it is.
+
+    A ``sum`` node whose terms are products of a shared leaf and a per-sample
+    value (w·x, or x·w), plus at most one shared leaf (the bias), computes what
+    a ``linear`` node does; when nothing else reads those products, they are
+    not computed on their own (marked absorbed). A sum of only products has
+    None for a bias. The result is the same sum up to rounding.
+    """
+    ops = list(graph.ops)
+    readers = [0] * len(ops)
+    for _, operands in ops:
+        for q in operands:
+            readers[q] += 1
+    for q in graph.roots:
+        readers[q] += 1
+    for p, (op, operands) in enumerate(ops):
+        if op != "sum":
+            continue
+        pairs, bias = [], None
+        for q in operands:
+            term_op, factors = ops[q]
+            if term_op == "*" and readers[q] == 1 and len(factors) == 2:
+                w, x = factors if factors[0] in shared else factors[::-1]
+                if w in shared and x not in shared:
+                    pairs.append((q, w, x))
+                    continue
+            if term_op is None and q in shared and bias is None:
+                bias = q
+                continue
+            break
+        else:
+            if pairs and len(pairs) + (bias is not None) == len(operands):
+                for q, _, _ in pairs:
+                    ops[q] = (_ABSORBED, ops[q][1])
+                linear_operands = tuple(v for _, w, x in pairs for v in (w, x)) + (bias,)
+                ops[p] = ("linear", linear_operands)
+    return ops
 
 
 def _rows(positions):

@@ -1,7 +1,7 @@
 """gradcheck: backward's gradients against central differences."""
 
 from .backprop import grad
-from .engine import Value, no_grad
+from .engine import Value, no_grad, real_number
 
 __all__ = ["gradcheck", "GradcheckError"]
 
@@ -18,7 +18,9 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     input that disagrees, or returns False with ``raise_exception=False``.
     """
     inputs = list(inputs)
-    points = [v.data if isinstance(v, Value) else v for v in inputs]
+    # floats before they are perturbed: in float32, x + 1e-6 loses most of the 1e-6
+    points = [real_number(v.data if isinstance(v, Value) else v, f"gradcheck() inputs[{i}]")
+              for i, v in enumerate(inputs)]
     labels = [f" {v.label!r}" if isinstance(v, Value) and v.label else "" for v in inputs]
     leaves = [Value(x) for x in points]
     output = f(*leaves)

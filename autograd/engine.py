@@ -107,10 +107,10 @@ class Value:
     def local_grads(self):
         """d self / d operand for each of ``inputs``, as numbers computed in the forward pass."""
         dx = self._dx
-        if type(dx) is float:
-            return (dx,) if self._y is None else (dx, self._dy)
-        if dx is not None:
+        if type(dx) is tuple:
             return dx
+        if dx is not None:  # float() for an int: x * y after a learner set y.data = 2
+            return (float(dx),) if self._y is None else (float(dx), float(self._dy))
         if self._x is None:
             return ()
         return _local_grads_of_closure(self)
@@ -133,7 +133,10 @@ class Value:
         """x + y;  d/dx = 1,  d/dy = 1"""
         if type(other) is not Value:
             other = _operand(other, "+")
-        return _binary(self.data + other.data, self, other, local_x=1.0, local_y=1.0, op="+")
+        out = self.data + other.data
+        if type(out) is not float:  # see _again_with_float_data
+            return _again_with_float_data(Value.__add__, self, other)
+        return _binary(out, self, other, local_x=1.0, local_y=1.0, op="+")
 
     @array_rule("+")
     def _add_arrays(np, x, y):
@@ -143,7 +146,10 @@ class Value:
         """x - y;  d/dx = 1,  d/dy = -1"""
         if type(other) is not Value:
             other = _operand(other, "-")
-        return _binary(self.data - other.data, self, other, local_x=1.0, local_y=-1.0, op="-")
+        out = self.data - other.data
+        if type(out) is not float:
+            return _again_with_float_data(Value.__sub__, self, other)
+        return _binary(out, self, other, local_x=1.0, local_y=-1.0, op="-")
 
     @array_rule("-")
     def _sub_arrays(np, x, y):
@@ -154,7 +160,10 @@ class Value:
         if type(other) is not Value:
             other = _operand(other, "*")
         x, y = self.data, other.data
-        return _binary(x * y, self, other, local_x=y, local_y=x, op="*")
+        out = x * y
+        if type(out) is not float:  # an int stays in a local derivative: exact, as 2.0 would be
+            return _again_with_float_data(Value.__mul__, self, other)
+        return _binary(out, self, other, local_x=y, local_y=x, op="*")
 
     @array_rule("*")
     def _mul_arrays(np, x, y):
@@ -168,6 +177,8 @@ class Value:
         if y == 0.0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)}")
         q = x / y
+        if type(q) is not float:
+            return _again_with_float_data(Value.__truediv__, self, other)
         local_x = 1.0 / y
         local_y = -q / y  # = -x/y², without y*y underflowing to 0 for tiny y
         # float division gives inf instead of raising; say so instead
@@ -212,6 +223,8 @@ class Value:
             out = x**n
         except OverflowError:
             raise OverflowError(f"{_name(self)} ** {n:g} is too large for a float") from None
+        if type(out) is not float:
+            return _again_with_float_data(Value.__pow__, self, exponent)
         local = _power_slope(x, n, out)
         if not math.isfinite(local):
             if not math.isfinite(x):  # an earlier +, - or * overflowed to inf or nan
@@ -239,7 +252,10 @@ class Value:
         terms = tuple(v if type(v) is Value else _operand(v, "sum") for v in values)
         if not terms:
             raise ValueError("Value.sum() needs at least one value")
-        return _many(_sum_in_order([v.data for v in terms]), terms, local_grads=(1.0,) * len(terms), op="sum")
+        out = _sum_in_order([v.data for v in terms])
+        if type(out) is not float:
+            return _again_with_float_data(Value.sum, terms, operands=terms)
+        return _many(out, terms, local_grads=(1.0,) * len(terms), op="sum")
 
     @array_rule("sum", stacked=True)
     def _sum_arrays(np, terms):
@@ -263,6 +279,8 @@ class Value:
         w_data, x_data = [w.data for w in ws], [x.data for x in xs]
         # summed in order, products first and the bias last, as Value.sum of the products and b
         data = _sum_in_order([w * x for w, x in zip(w_data, x_data)] + [b.data])
+        if type(data) is not float:
+            return _again_with_float_data(Value.linear, ws, xs, b, operands=(*ws, *xs, b))
         operands, slopes = [b] * (2 * n + 1), [1.0] * (2 * n + 1)
         operands[0:2 * n:2], operands[1:2 * n:2] = ws, xs
         slopes[0:2 * n:2], slopes[1:2 * n:2] = x_data, w_data
@@ -289,6 +307,8 @@ class Value:
         if not terms:
             raise ValueError("Value.logsumexp() needs at least one value")
         data = [v.data for v in terms]
+        if not all(type(x) is float for x in data):
+            return _again_with_float_data(Value.logsumexp, terms, operands=terms)
         m = max(data)
         exps = [math.exp(x - m) for x in data]
         top = data.index(m)
@@ -327,6 +347,8 @@ class Value:
     def relu(self):
         """max(0, x);  d/dx = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)"""
         x = self.data
+        if type(x) is not float:
+            return _again_with_float_data(Value.relu, self)
         if x > 0.0:
             return _unary(x, self, local=1.0, op="relu")
         # nan stays nan, as in PyTorch: a ReLU must not turn an overflow into a silent 0
@@ -362,6 +384,8 @@ class Value:
     def softplus(self):
         """log(1 + e^x), a smooth relu;  d/dx = σ(x)"""
         x = self.data
+        if type(x) is not float:
+            return _again_with_float_data(Value.softplus, self)
         # max(x, 0) + log(1 + e^-|x|): no overflow, and log1p keeps tiny values exact
         e = math.exp(-abs(x))
         out = max(x, 0.0) + math.log1p(e)
@@ -389,6 +413,8 @@ class Value:
     def log(self):
         """ln x;  d/dx = 1/x  (defined for x > 0 only)"""
         x = self.data
+        if type(x) is not float:
+            return _again_with_float_data(Value.log, self)
         if x <= 0.0:
             raise ValueError(f"log is undefined for {_name(self)}: it needs a number > 0")
         local = 1.0 / x
@@ -612,10 +638,45 @@ class no_grad:
         return False
 
     def __call__(self, function):
+        import inspect  # here, not at the top: it takes longer to import than the engine
+
+        if inspect.isgeneratorfunction(function):
+            return self._generator_without_grad(function)
+
         @functools.wraps(function)
         def without_grad(*args, **kwargs):
             with self:
                 return function(*args, **kwargs)
+
+        return without_grad
+
+    def _generator_without_grad(self, function):
+        """A generator function whose every resumption runs inside no_grad (as torch's).
+
+        Calling a generator function runs none of its body, so the plain
+        wrapper would be done before the first ``next()``; here each ``next``,
+        ``send``, ``throw`` and ``close`` enters no_grad, and the caller
+        records as usual in between.
+        """
+
+        @functools.wraps(function)
+        def without_grad(*args, **kwargs):
+            generator = function(*args, **kwargs)
+            resume, argument = generator.send, None
+            while True:
+                try:
+                    with self:
+                        item = resume(argument)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    argument, resume = (yield item), generator.send
+                except GeneratorExit:
+                    with self:
+                        generator.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: on to the generator
+                    argument, resume = error, generator.throw
 
         return without_grad
 
@@ -644,6 +705,8 @@ def _power(base, exponent, base_is_constant=False):
         out = x**y
     except OverflowError:
         raise OverflowError(f"{_name(base)} ** {_name(exponent)} is too large for a float") from None
+    if type(out) is not float:
+        return _again_with_float_data(_power, base, exponent, base_is_constant)
     local_x = _power_slope(x, y, out)
     local_y = 0.0 if x == 0.0 else out * math.log(x)  # y >= 1 at 0: x^y ln x -> 0
     if not math.isfinite(local_y) or not (math.isfinite(local_x) or base_is_constant):
@@ -689,8 +752,31 @@ def power_op(n):
 def power_exponent(op):
     """n of an op name made by power_op ("**2" -> 2.0); None for any other op, "**" included."""
     if op.startswith("**") and len(op) > 2:
-        return float(op[2:])
+        try:
+            return float(op[2:])
+        except ValueError:  # a learner's own operation named "**something"
+            return None
     return None
+
+
+def _again_with_float_data(operation, *arguments, operands=None):
+    """operation(*arguments) once more, after each operand's data is made the float it equals.
+
+    A learner may assign any number to ``.data`` (``p.data = 2``, ``w.data = W[j, k]``
+    from a numpy array). Computed as it is, an int or numpy number would make
+    results and local derivatives ints or numpy numbers, and a float32 would
+    round every result to 7 digits; so the operation that meets one first turns
+    it into a float (float32(0.1) becomes 0.100000001490116..., the same
+    number) and runs again. Operations check their result's type, one test,
+    so floats pay nothing more.
+    """
+    for node in arguments if operands is None else operands:
+        if isinstance(node, Value) and type(node.data) is not float:
+            data = node.data
+            if not isinstance(data, Real) and not (getattr(data, "shape", None) == () and hasattr(data, "item")):
+                raise TypeError(f"a Value's data must be a real number, got {data!r} ({type(data).__name__})")
+            node.data = float(data)
+    return operation(*arguments)
 
 
 def _sum_in_order(numbers):

@@ -17,7 +17,7 @@ import numpy as np
 from tracegrad import Value
 from tracegrad.batch import StructureMismatch, Tape
 
-__all__ = ["BatchedLoss", "batched_outputs", "StructureMismatch"]
+__all__ = ["BatchedLoss", "ArrayTraining", "batched_outputs", "StructureMismatch"]
 
 
 class BatchedLoss:
@@ -50,14 +50,24 @@ class BatchedLoss:
         if not all(np.isfinite(column).all() for column in roots):
             return None
         model.zero_grad()
-        if not self.tape.backward([1.0 / len(batch)] + [0.0] * self.outputs):
+        if not self.tape.backward(self.seeds(batch)):
             return None
+        return self.mean_loss(roots), self.outputs_of(roots)
+
+    def seeds(self, batch):
+        """What backward() starts from: d mean loss / d each sample's loss, nothing from the outputs."""
+        return [1.0 / len(batch)] + [0.0] * self.outputs
+
+    @staticmethod
+    def mean_loss(roots):
+        """The batch's mean loss from forward()'s roots, as the scalar path takes it: one sum, one division."""
         losses = roots[0].tolist()
+        return losses[0] if len(losses) == 1 else sum(losses) / len(losses)
+
+    def outputs_of(self, roots):
+        """The model's output for each sample of the batch: floats, or lists for several outputs."""
         outputs = [column.tolist() for column in roots[1:]]
-        # the scalar path's mean: one sum, then one division
-        mean = losses[0] if len(losses) == 1 else sum(losses) / len(losses)
-        per_sample = outputs[0] if self.single else [list(row) for row in zip(*outputs)]
-        return mean, per_sample
+        return outputs[0] if self.single else [list(row) for row in zip(*outputs)]
 
     def _check_mean_over_samples(self, model, X, y, loss_fn):
         """A loss function of our user's must be a mean over samples for a batch to split into them."""
@@ -70,6 +80,78 @@ class BatchedLoss:
                 f"the loss of {len(few)} samples together ({whole:g}) is not the mean of their own "
                 f"losses ({mean:g}), so a batch cannot be split into samples"
             )
+
+
+class ArrayTraining:
+    """fit's batched steps with the parameters, their gradients and the optimizer's state in arrays.
+
+    A step is then a few numpy calls from start to end: no Python loop over
+    the parameters. The Values (``data``, ``grad``) and the optimizer's lists
+    hold the arrays' numbers after write_back(), which fit calls when it
+    returns or is interrupted, and when an ``on_step`` function reads the
+    model, the optimizer or the parameters. ``make`` gives None, for the
+    step-by-step write-back instead, when the optimizer is a learner's own or
+    the graph reads a shared leaf that the optimizer does not hold.
+    """
+
+    @classmethod
+    def make(cls, fast, model, optimizer):
+        if not optimizer._has_array_step():
+            return None
+        position = {id(p): i for i, p in enumerate(optimizer.params)}
+        in_model = model.parameters()
+        if len(in_model) != len(position) or any(id(p) not in position for p in in_model):
+            return None  # the scalar path zeroes model.parameters() and steps optimizer.params: keep it
+        shared = [position.get(id(leaf)) for leaf in fast.tape.shared_leaves]
+        if None in shared:
+            return None
+        return cls(fast, optimizer, shared, [position[id(p)] for p in in_model])
+
+    def __init__(self, fast, optimizer, shared, model_order):
+        self.fast, self.optimizer, self.params = fast, optimizer, optimizer.params
+        self._shared = np.array(shared, dtype=np.intp)  # the tape's shared leaves among the parameters
+        self.model_order = np.array(model_order, dtype=np.intp)  # model.parameters() among them
+        self.params_in_model_order = [self.params[i] for i in model_order]
+        self.load()
+
+    def load(self):
+        """Read the Values and the optimizer's lists into the arrays."""
+        self.data = np.array([p.data for p in self.params], dtype=float)
+        self.grad = np.array([p.grad for p in self.params], dtype=float)
+        self.state = self.optimizer._arrays(np)
+        self.written = True  # the Values hold what the arrays hold
+
+    def write_back(self):
+        """Put the arrays' numbers into the Values and the optimizer's lists."""
+        if self.written:
+            return
+        for p, data, grad in zip(self.params, self.data.tolist(), self.grad.tolist()):
+            p.data = data
+            p.grad = grad
+        self.optimizer._set_arrays(self.state)
+        self.written = True
+
+    def step(self, batch):
+        """Forward, backward and the optimizer's step: (the tape's roots, the values and grads the step used).
+
+        None, with the Values written back and nothing stepped, when a number
+        came out inf or nan: the scalar path then redoes the batch.
+        """
+        tape = self.fast.tape
+        roots = tape.forward(samples=batch, shared=self.data[self._shared])
+        totals = None
+        if all(np.isfinite(column).all() for column in roots):
+            totals = tape.gradient(self.fast.seeds(batch))
+        if totals is None:
+            self.write_back()
+            return None
+        before = self.data.copy()
+        grad = np.zeros(len(self.params))
+        grad[self._shared] = totals
+        self.grad = grad  # a new array each step: a StepInfo kept from an earlier step keeps its own
+        self.optimizer._array_step(np, self.data, grad, self.state)
+        self.written = False
+        return roots, before, grad
 
 
 def batched_outputs(model, X):

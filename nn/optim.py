@@ -5,6 +5,13 @@ Each takes the parameter list, ``step()`` moves every parameter using its
 (plain floats) directly, so it records no graph. The updates are PyTorch's,
 term for term, so the steps match ``torch.optim.SGD``/``Adam``/``AdamW`` in float64.
 ``lr`` is a plain attribute: set ``optimizer.lr`` between steps for a schedule.
+
+fit()'s batched path keeps the parameters and the optimizer's state in numpy
+arrays while it trains: ``_array_step`` is each optimizer's step over them,
+the same operations in the same order as ``step`` (so the same numbers, bit
+for bit), and ``_arrays``/``_set_arrays`` move the state between the lists and
+the arrays. An optimizer of a learner's own (a subclass with its own
+``step``) is stepped with ``step``, on the Values.
 """
 
 import math
@@ -41,6 +48,24 @@ class Optimizer:
     def step(self):
         raise NotImplementedError
 
+    def _has_array_step(self):
+        """True when ``_array_step`` does what ``step`` does (not for a subclass with a step of its own)."""
+        for cls in type(self).__mro__:
+            if "step" in vars(cls):  # the class whose step runs must define the array step beside it
+                return "_array_step" in vars(cls)
+        return False
+
+    def _arrays(self, np):
+        """The optimizer's state as a dict of arrays, one entry per parameter, for _array_step."""
+        return {}
+
+    def _set_arrays(self, state):
+        """Put state (from _arrays, after some _array_steps) back into this optimizer's lists."""
+
+    def _array_step(self, np, data, grad, state):
+        """step() over arrays: data (the parameters' values, changed in place), grad, state."""
+        raise NotImplementedError
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent: ``p -= lr * g``, optionally with momentum and weight decay.
@@ -72,6 +97,26 @@ class SGD(Optimizer):
                 self.velocities[i] = v
                 g = g + momentum * v if self.nesterov else v
             p.data -= lr * g
+
+    def _arrays(self, np):
+        started = [v is not None for v in self.velocities]
+        return {"velocities": np.array([v if v is not None else 0.0 for v in self.velocities], dtype=float),
+                "started": np.array(started, dtype=bool)}
+
+    def _set_arrays(self, state):
+        self.velocities = [v if started else None
+                           for v, started in zip(state["velocities"].tolist(), state["started"].tolist())]
+
+    def _array_step(self, np, data, grad, state):
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
+        g = grad
+        if weight_decay:
+            g = g + weight_decay * data
+        if momentum:
+            v = np.where(state["started"], momentum * state["velocities"] + g, g)
+            state["velocities"], state["started"][:] = v, True
+            g = g + momentum * v if self.nesterov else v
+        data -= lr * g
 
 
 class Adam(Optimizer):
@@ -127,6 +172,39 @@ class Adam(Optimizer):
             if v_max is not None:  # AMSGrad: a weight's step size never grows back
                 second_moment = v_max[i] = max(v_max[i], second_moment)
             p.data -= step_size * (m[i] / (math.sqrt(second_moment) / correction2 + eps))
+
+    def _arrays(self, np):
+        state = {"m": np.array(self.m, dtype=float), "v": np.array(self.v, dtype=float)}
+        if self.v_max is not None:
+            state["v_max"] = np.array(self.v_max, dtype=float)
+        return state
+
+    def _set_arrays(self, state):
+        self.m, self.v = state["m"].tolist(), state["v"].tolist()
+        if "v_max" in state:
+            self.v_max = state["v_max"].tolist()
+
+    def _array_step(self, np, data, grad, state):
+        # step()'s operations, in its order, on every parameter at once
+        self.t += 1
+        beta1, beta2 = self.betas
+        step_size = self.lr / (1.0 - beta1**self.t)
+        correction2 = math.sqrt(1.0 - beta2**self.t)
+        g = grad
+        if self.weight_decay:
+            if self.decoupled_weight_decay:
+                data *= 1.0 - self.lr * self.weight_decay
+            else:
+                g = g + self.weight_decay * data
+        m, v = state["m"], state["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        second_moment = v
+        if "v_max" in state:
+            second_moment = np.maximum(state["v_max"], v, out=state["v_max"])
+        data -= step_size * (m / (np.sqrt(second_moment) / correction2 + self.eps))
 
 
 class AdamW(Adam):

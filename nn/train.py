@@ -7,13 +7,13 @@ backward, step) and remains the way to do anything fit() does not.
 import math
 import random
 import warnings
-from dataclasses import dataclass
 
+import numpy as np
 from tqdm import tqdm
 
 from tracegrad import Value, no_grad
 
-from .batched import BatchedLoss, StructureMismatch, batched_outputs
+from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outputs
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
@@ -23,7 +23,6 @@ __all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning"]
 CLASSIFICATION_LOSSES = ("hinge", "bce_with_logits", "cross_entropy")
 
 
-@dataclass(frozen=True)
 class StepInfo:
     """What fit() tells an ``on_step`` function after each optimizer step.
 
@@ -34,19 +33,67 @@ class StepInfo:
     parameter's value and the gradient the step used, in ``model.parameters()``
     order. ``model`` and ``optimizer`` are live objects, read *after* the step
     (for instance Adam's ``m``, ``v`` and ``t``, or SGD's ``velocities``).
+
+    fit's batched path keeps the numbers in arrays during training: the lists
+    are made when first read, and reading ``model``, ``optimizer`` or
+    ``parameters`` first writes the arrays back into the Values, so a function
+    that reads none of them costs the training nothing.
     """
 
-    step: int  # counts optimizer steps from 0 over the whole run
-    epoch: int  # from 0
-    batch: list  # the indexes into X and y of this step's samples
-    loss: float
-    accuracy: float
-    predictions: list
-    parameters: list  # model.parameters()
-    values: list
-    grads: list
-    model: object
-    optimizer: object
+    __slots__ = ("step", "epoch", "batch", "loss", "accuracy", "_predictions", "_values", "_grads",
+                 "_parameters", "_model", "_optimizer", "_write_back")
+
+    def __init__(self, step, epoch, batch, loss, accuracy, predictions, parameters, values, grads, model,
+                 optimizer, write_back=None):
+        self.step = step  # counts optimizer steps from 0 over the whole run
+        self.epoch = epoch  # from 0
+        self.batch = batch  # the indexes into X and y of this step's samples
+        self.loss, self.accuracy = loss, accuracy
+        # predictions, values, grads: lists, or functions that make them when first read
+        self._predictions, self._values, self._grads = predictions, values, grads
+        self._parameters, self._model, self._optimizer = parameters, model, optimizer
+        self._write_back = write_back
+
+    def _made(self, name):
+        made = getattr(self, name)
+        if callable(made):
+            made = made()
+            setattr(self, name, made)
+        return made
+
+    @property
+    def predictions(self):
+        return self._made("_predictions")
+
+    @property
+    def values(self):
+        return self._made("_values")
+
+    @property
+    def grads(self):
+        return self._made("_grads")
+
+    def _live(self, thing):
+        if self._write_back is not None:
+            self._write_back()
+        return thing
+
+    @property
+    def parameters(self):
+        """model.parameters()"""
+        return self._live(self._parameters)
+
+    @property
+    def model(self):
+        return self._live(self._model)
+
+    @property
+    def optimizer(self):
+        return self._live(self._optimizer)
+
+    def __repr__(self):
+        accuracy = "" if self.accuracy is None else f", accuracy={self.accuracy:.4g}"
+        return f"StepInfo(step={self.step}, epoch={self.epoch}, loss={self.loss:.6g}{accuracy})"
 
 
 class ScalarPathWarning(UserWarning):
@@ -109,7 +156,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
 
     if batched not in (None, True, False):
         raise TypeError(f"fit(): batched must be None, True or False, got {batched!r}")
-    fast = None
+    fast = arrays = None
     if batched is not False:
         try:
             fast = BatchedLoss(model, X, y, loss_fn, known_mean=isinstance(loss, str))
@@ -117,6 +164,8 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
             if batched:
                 raise
             warnings.warn(f"fit() trains on the scalar path: {why}", ScalarPathWarning, stacklevel=2)
+    if fast is not None:
+        arrays = ArrayTraining.make(fast, model, optimizer)
 
     rng = random if seed is None else random.Random(seed)
     order = list(range(n))
@@ -126,24 +175,28 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
         history["accuracy"] = []
     steps_done = 0
     description = "fit (batched)" if fast is not None else "fit (scalar)"
-    with tqdm(range(epochs), desc=description, unit="epoch", disable=not progress) as bar:
-        for epoch in bar:
-            if size < n:
-                rng.shuffle(order)
-            mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
-                                               track_accuracy, on_step, epoch, steps_done, fast)
-            steps_done += -(-n // size)
-            history["loss"].append(mean_loss)
-            postfix = {"loss": f"{mean_loss:.4g}"}
-            if track_accuracy:
-                history["accuracy"].append(fraction_right)
-                postfix["accuracy"] = f"{fraction_right:.1%}"
-            bar.set_postfix(postfix, refresh=False)
+    try:
+        with tqdm(range(epochs), desc=description, unit="epoch", disable=not progress) as bar:
+            for epoch in bar:
+                if size < n:
+                    rng.shuffle(order)
+                mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
+                                                   track_accuracy, on_step, epoch, steps_done, fast, arrays)
+                steps_done += -(-n // size)
+                history["loss"].append(mean_loss)
+                postfix = {"loss": f"{mean_loss:.4g}"}
+                if track_accuracy:
+                    history["accuracy"].append(fraction_right)
+                    postfix["accuracy"] = f"{fraction_right:.1%}"
+                bar.set_postfix(postfix, refresh=False)
+    finally:  # on return, on an error, on Ctrl-C: the Values hold what training reached
+        if arrays is not None:
+            arrays.write_back()
     return history
 
 
 def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step, epoch, first_step,
-           fast):
+           fast, arrays):
     """One pass over X in batches of ``size`` taken in ``order``, a step per batch.
 
     Returns the mean loss and the fraction classified right (None unless
@@ -153,24 +206,53 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step,
     total_loss, correct = 0.0, 0
     for step, start in enumerate(range(0, len(order), size), start=first_step):
         batch = order[start:start + size]
-        done = fast.step(model, batch) if fast is not None else None
-        if done is None:  # the scalar path, or a batch whose numbers overflowed: say where
-            done = _scalar_step(model, X, y, batch, loss_fn)
-        batch_loss, outputs = done
-        if on_step is not None:
-            parameters = model.parameters()
-            values, grads = [p.data for p in parameters], [p.grad for p in parameters]
-        optimizer.step()
-        _check_finite([p.data for p in optimizer.params], "a parameter after the step")
+        stepped = arrays.step(batch) if arrays is not None else None
+        if stepped is not None:  # the parameters in arrays: the lists only when something reads them
+            roots, before, grad = stepped
+            batch_loss = fast.mean_loss(roots)
+            outputs = _once(fast.outputs_of, roots)
+            values = _once(_listed, before, arrays.model_order)
+            grads = _once(_listed, grad, arrays.model_order)
+            if not np.isfinite(arrays.data).all():
+                arrays.write_back()
+                _check_finite([p.data for p in optimizer.params], "a parameter after the step")
+        else:
+            done = fast.step(model, batch) if fast is not None and arrays is None else None
+            if done is None:  # the scalar path, or a batch whose numbers overflowed: say where
+                done = _scalar_step(model, X, y, batch, loss_fn)
+            batch_loss, outputs = done
+            if on_step is not None:
+                parameters = model.parameters()
+                values, grads = [p.data for p in parameters], [p.grad for p in parameters]
+            optimizer.step()
+            _check_finite([p.data for p in optimizer.params], "a parameter after the step")
+            if arrays is not None:
+                arrays.load()
         total_loss += batch_loss * len(batch)
-        targets = [y[i] for i in batch]
-        batch_correct = sum(is_correct(o, t) for o, t in zip(outputs, targets)) if count_correct else 0
-        correct += batch_correct
+        batch_correct = 0
+        if count_correct:
+            if callable(outputs):
+                outputs = outputs()
+            batch_correct = sum(is_correct(o, y[i]) for o, i in zip(outputs, batch))
+            correct += batch_correct
         if on_step is not None:
             on_step(StepInfo(step, epoch, batch, batch_loss,
                              batch_correct / len(batch) if count_correct else None, outputs,
-                             parameters, values, grads, model, optimizer))
+                             model.parameters() if arrays is None else arrays.params_in_model_order,
+                             values, grads, model, optimizer,
+                             write_back=None if arrays is None else arrays.write_back))
+            if arrays is not None and arrays.written:  # the function read the Values: it may have set them
+                arrays.load()
     return total_loss / len(order), (correct / len(order) if count_correct else None)
+
+
+def _once(make, *arguments):
+    """A function that makes ``make(*arguments)`` when called (a StepInfo calls it once, if read)."""
+    return lambda: make(*arguments)
+
+
+def _listed(array, order):
+    return array[order].tolist()
 
 
 def _scalar_step(model, X, y, batch, loss_fn):

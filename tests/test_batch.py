@@ -345,3 +345,144 @@ def test_predict_replays_many_rows_a_few_megabytes_at_a_time(monkeypatch):
     model = nn.MLP(2, [4, 4, 1], seed=3)
     X, _ = nn.make_moons(100, seed=4)
     assert nn.predict(model, X) == pytest.approx(nn.predict(model, X, batched=False), rel=1e-13)
+
+
+# --- layers as matrix products, parameters in arrays: still the scalar path's numbers ------
+
+
+OPTIMIZERS = [
+    lambda params: nn.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    lambda params: nn.Adam(params, lr=0.02, weight_decay=1e-3),
+    lambda params: nn.AdamW(params, lr=0.02, amsgrad=True),
+    lambda params: nn.SGD(params, lr=0.05, momentum=0.5, nesterov=True),
+    lambda params: nn.Adam(params, lr=0.01),
+]
+
+
+def _optimizer_state(optimizer):
+    state = {name: getattr(optimizer, name) for name in ("velocities", "m", "v", "v_max", "t")
+             if hasattr(optimizer, name)}
+    return {name: value if not isinstance(value, list) else [0.0 if v is None else v for v in value]
+            for name, value in state.items() if value is not None}
+
+
+def _assert_close(got, want, what):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    assert np.all(np.abs(got - want) <= 1e-12 * np.abs(want) + 1e-15), (what, np.max(np.abs(got - want)))
+
+
+def _train_both_ways(make_model, X, y, loss, make_optimizer, steps, batch_size=None):
+    finals = {}
+    for batched in (False, True):
+        model = make_model()
+        optimizer = make_optimizer(model.parameters())
+        epochs = steps if batch_size is None else steps // -(-len(X) // batch_size)
+        nn.fit(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size, seed=2,
+               progress=False, batched=batched)
+        finals[batched] = ([p.data for p in model.parameters()], [p.grad for p in model.parameters()],
+                           _optimizer_state(optimizer))
+    return finals
+
+
+@pytest.mark.parametrize("case", range(len(LOSS_CASES)), ids=[c[0] for c in LOSS_CASES])
+def test_after_100_steps_in_arrays_every_value_grad_and_optimizer_state_is_the_scalar_paths(case):
+    loss, make, options, sizes = LOSS_CASES[case]
+    X, y = make(20, seed=5, **options)
+    finals = _train_both_ways(lambda: nn.MLP(sizes[0], sizes[1:], seed=3), X, y, loss, OPTIMIZERS[case], 100,
+                              batch_size=10 if case % 2 else None)
+    (values, grads, state), (fast_values, fast_grads, fast_state) = finals[False], finals[True]
+    _assert_close(fast_values, values, "data")
+    _assert_close(fast_grads, grads, "grad")
+    assert fast_state.keys() == state.keys()
+    for name in state:
+        _assert_close(fast_state[name], state[name], name)
+
+
+class SumsOfProducts(nn.Module):
+    """A learner's 2-4-1 network written with Value.sum of products, a tanh and a square on the side."""
+
+    def __init__(self):
+        rng = random.Random(4)
+        self.w1 = [[Value(rng.uniform(-1, 1)) for _ in range(2)] for _ in range(4)]
+        self.b1 = [Value(0.1) for _ in range(4)]
+        self.w2 = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+        self.b2 = Value(0.0)
+
+    def __call__(self, x):
+        x = [Value(v) for v in x]
+        hidden = [Value.sum([w * xi for w, xi in zip(row, x)] + [b]).relu() for row, b in zip(self.w1, self.b1)]
+        out = Value.sum([h * w for h, w in zip(hidden, self.w2)] + [self.b2])  # x·w as well as w·x
+        return out + (hidden[0] * hidden[1]).tanh() * 0.1
+
+    def parameters(self):
+        return [w for row in self.w1 for w in row] + self.b1 + self.w2 + [self.b2]
+
+
+def test_a_learners_sums_of_products_run_as_matrix_products_with_the_scalar_paths_numbers():
+    from tracegrad.nn.batched import BatchedLoss
+    X, y = nn.make_squares(16, seed=1)
+    X = [[x[0], x[0] * 0.5] for x in X]
+    fast = BatchedLoss(SumsOfProducts(), X, y, nn.mse, known_mean=True)
+    assert fast.tape.matrix_groups == 2  # both layers, beside the elementwise tanh and products
+    finals = _train_both_ways(SumsOfProducts, X, y, "mse", OPTIMIZERS[1], 100)
+    _assert_close(finals[True][0], finals[False][0], "data")
+    _assert_close(finals[True][1], finals[False][1], "grad")
+
+
+def test_an_optimizer_of_a_learners_own_is_stepped_on_the_values():
+    class Halving(nn.SGD):
+        def step(self):
+            for p in self.params:
+                p.data -= 0.5 * self.lr * p.grad
+
+    X, y = nn.make_squares(10, seed=0)
+    finals = {}
+    for batched in (False, True):
+        model = nn.MLP(1, [4, 1], seed=0)
+        nn.fit(model, X, y, optimizer=Halving(model.parameters(), lr=0.1), epochs=20, progress=False,
+               batched=batched)
+        finals[batched] = [p.data for p in model.parameters()]
+    _assert_close(finals[True], finals[False], "data")
+
+
+def test_an_interrupted_fit_leaves_the_values_where_training_got():
+    X, y = nn.make_squares(10, seed=0)
+    model = nn.MLP(1, [4, 1], seed=0)
+    optimizer = nn.Adam(model.parameters(), lr=0.1)
+    steps = []
+
+    def stop_at_5(info):  # reads nothing but the step number: the Values are written back on the way out
+        steps.append(info.step)
+        if info.step == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X, y, optimizer=optimizer, epochs=50, progress=False, on_step=stop_at_5)
+    reference = nn.MLP(1, [4, 1], seed=0)
+    nn.fit(reference, X, y, optimizer=nn.Adam(reference.parameters(), lr=0.1), epochs=5, progress=False,
+           batched=False)
+    assert optimizer.t == 5
+    _assert_close([p.data for p in model.parameters()], [p.data for p in reference.parameters()], "data")
+
+
+def test_a_hook_that_reads_the_model_sees_it_after_the_step_and_may_change_it():
+    X, y = nn.make_squares(10, seed=0)
+    model = nn.MLP(1, [4, 1], seed=0)
+    seen = []
+
+    def hook(info):
+        seen.append([p.data for p in info.model.parameters()])
+        info.model.layers[0].neurons[0].b.data = 0.25  # a learner pinning a bias: later steps start from it
+
+    nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=0.1), epochs=3, progress=False, on_step=hook)
+    reference = nn.MLP(1, [4, 1], seed=0)
+    expected = []
+
+    def reference_hook(info):
+        expected.append([p.data for p in info.model.parameters()])
+        info.model.layers[0].neurons[0].b.data = 0.25
+
+    nn.fit(reference, X, y, optimizer=nn.SGD(reference.parameters(), lr=0.1), epochs=3, progress=False,
+           on_step=reference_hook, batched=False)
+    for got, want in zip(seen, expected):
+        _assert_close(got, want, "data seen by the hook")

@@ -71,5 +71,16 @@ def test_gradcheck_needs_f_to_return_a_value():
 
 
 def test_gradcheck_rejects_bad_inputs_clearly():
-    with pytest.raises(TypeError, match=r"Value\(\) needs a real number, got 'a' \(str\)"):
+    with pytest.raises(TypeError, match=r"gradcheck\(\) inputs\[0\] needs a real number, got 'a' \(str\)"):
         gradcheck(lambda x: x, ["a"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_gradcheck_takes_numpy_scalars_as_the_floats_they_equal(dtype):
+    import numpy as np
+
+    number = getattr(np, dtype)
+    # perturbed in float32 or float16, x + 1e-6 would round back to x or far from it
+    assert gradcheck(lambda a: a * 1.0, [number(1.0)])
+    assert gradcheck(lambda a, b: (a * b).tanh() + a.log(), [number(0.3), number(1.7)])
+    assert gradcheck(lambda a: a * 1.0, [np.array(number(2.5))])  # a 0-d array too

@@ -181,6 +181,54 @@ def test_no_grad_restores_after_an_exception():
     assert is_grad_enabled()
 
 
+def test_no_grad_on_a_generator_function_covers_each_resumption_as_torch_does():
+    import torch
+
+    @no_grad()
+    def products():
+        received = yield Value(2.0) * Value(3.0)
+        assert not is_grad_enabled()
+        yield received * Value(4.0)
+        return "done"
+
+    @torch.no_grad()
+    def torch_products():
+        received = yield torch.tensor(2.0, requires_grad=True) * 3.0
+        yield received * torch.tensor(4.0, requires_grad=True)
+
+    generator, torch_generator = products(), torch_products()
+    first = next(generator)
+    assert is_grad_enabled()  # between resumptions the caller records, as in torch
+    second = generator.send(Value(1.0) + 1.0)
+    assert (first.op, second.op, second.inputs, second.data) == ("", "", (), 8.0)
+    assert not next(torch_generator).requires_grad
+    assert not torch_generator.send(torch.tensor(2.0, requires_grad=True)).requires_grad
+    with pytest.raises(StopIteration) as stop:
+        next(generator)
+    assert stop.value.value == "done" and is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_passes_on_thrown_errors_and_close():
+    cleaned = []
+
+    @no_grad()
+    def numbers():
+        try:
+            while True:
+                try:
+                    yield Value(1.0) * 2
+                except KeyError:
+                    cleaned.append(("caught", is_grad_enabled()))
+        finally:
+            cleaned.append(("closed", is_grad_enabled()))
+
+    generator = numbers()
+    next(generator)
+    assert generator.throw(KeyError("k")).op == ""
+    generator.close()
+    assert cleaned == [("caught", False), ("closed", False)] and is_grad_enabled()
+
+
 def test_a_graph_built_before_no_grad_still_back_propagates_inside_it():
     x = Value(3.0)
     y = x * x

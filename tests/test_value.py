@@ -477,3 +477,167 @@ def test_linear_is_one_node_with_operands_in_pairs_and_checks_its_lengths():
         Value.linear([w0, w1], [x0], b)
     with pytest.raises(ValueError, match="got 0 weights"):
         Value.linear([], [], b)
+
+
+# --- data a learner assigns: ints and numpy numbers ----------------------------------
+
+
+def _assigned(data):
+    """A leaf whose .data a learner set directly, as micrograd code and weight loading do."""
+    leaf = Value(0.5)
+    leaf.data = data
+    return leaf
+
+
+ASSIGNED_DATA = {  # the number to assign, and the float it stands for
+    "int": (2, 2.0),
+    "np.float64": ("float64", 2.0),
+    "np.float32": ("float32", 0.1),  # float32(0.1) is 0.100000001490116...: not 0.1
+}
+
+
+def _assigned_number(kind):
+    import numpy as np
+
+    number, exact = ASSIGNED_DATA[kind]
+    return (getattr(np, number)(exact) if isinstance(number, str) else number), float(
+        getattr(np, number)(exact)) if isinstance(number, str) else exact
+
+
+@pytest.mark.parametrize("kind", list(ASSIGNED_DATA))
+@pytest.mark.parametrize("expression", [
+    lambda p, q: q * p,
+    lambda p, q: p * q,
+    lambda p, q: p * p,
+    lambda p, q: p + p - q,
+    lambda p, q: p ** 2 + p ** q,
+    lambda p, q: q / p + p / q,
+    lambda p, q: p.log() + (p * 3).relu() + p.softplus() + p.tanh(),
+    lambda p, q: p.sum([p, q, p]) + p.linear([p, q], [q, p], p) + p.logsumexp([p, q]),
+], ids=["q*p", "p*q", "p*p", "p+p-q", "powers", "quotients", "functions", "sum-linear-logsumexp"])
+def test_assigned_int_or_numpy_data_computes_and_back_propagates_as_its_float(kind, expression):
+    torch = _torch()
+    number, exact = _assigned_number(kind)
+    p, q = _assigned(number), Value(3.0)
+    out = expression(p, q)
+    out.backward()
+    # the reference: the same expression with .data the float it stands for, in torch float64
+    tp = torch.tensor(exact, dtype=torch.float64, requires_grad=True)
+    tq = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    reference = expression(_TorchOps(tp), _TorchOps(tq)).tensor
+    reference.backward()
+    assert type(out.data) is float and out.data == pytest.approx(reference.item(), rel=1e-12)
+    assert type(p.grad) is float and p.grad == pytest.approx(tp.grad.item(), rel=1e-12)
+    q_grad = 0.0 if tq.grad is None else tq.grad.item()  # torch leaves an unused input's grad None
+    assert type(q.grad) is float and q.grad == pytest.approx(q_grad, rel=1e-12)
+    assert all(type(g) is float for g in out.local_grads)
+
+
+class _TorchOps:
+    """A float64 tensor with Value's method names, so one lambda runs on both."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    @staticmethod
+    def _t(x):
+        return x.tensor if isinstance(x, _TorchOps) else x
+
+    def __add__(self, other):
+        return _TorchOps(self.tensor + self._t(other))
+
+    def __sub__(self, other):
+        return _TorchOps(self.tensor - self._t(other))
+
+    def __mul__(self, other):
+        return _TorchOps(self.tensor * self._t(other))
+
+    def __truediv__(self, other):
+        return _TorchOps(self.tensor / self._t(other))
+
+    def __pow__(self, other):
+        return _TorchOps(self.tensor ** self._t(other))
+
+    def log(self):
+        return _TorchOps(self.tensor.log())
+
+    def relu(self):
+        return _TorchOps(self.tensor.relu())
+
+    def softplus(self):
+        return _TorchOps(_torch().nn.functional.softplus(self.tensor))
+
+    def tanh(self):
+        return _TorchOps(self.tensor.tanh())
+
+    @staticmethod
+    def sum(terms):
+        return _TorchOps(sum((t.tensor for t in terms[1:]), terms[0].tensor))
+
+    @staticmethod
+    def linear(weights, inputs, bias):
+        return _TorchOps(sum((w.tensor * x.tensor for w, x in zip(weights, inputs)), bias.tensor))
+
+    @staticmethod
+    def logsumexp(terms):
+        return _TorchOps(_torch().logsumexp(_torch().stack([t.tensor for t in terms]), 0))
+
+
+def test_assigned_float32_data_gives_float64_results_not_float32_rounding():
+    import numpy as np
+
+    p = _assigned(np.float32(0.1))
+    out = p * 3.0
+    # float32 arithmetic would round 0.3000000044703484 to float32's 0.3 (7 digits)
+    assert type(out.data) is float and out.data == float(np.float32(0.1)) * 3.0
+    assert out.data != float(np.float32(0.1) * np.float32(3.0))
+
+
+def test_weights_copied_from_numpy_into_an_mlp_train():
+    import numpy as np
+
+    from tracegrad.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    weights = np.linspace(-1, 1, 9, dtype=np.float32).reshape(3, 3)
+    for j, neuron in enumerate(model.layers[0].neurons):
+        for k, w in enumerate(neuron.w):
+            w.data = weights[j, k]
+        neuron.b.data = weights[j, 2]
+    loss = (model([1, 2]) - 1.0) ** 2
+    loss.backward()
+    assert all(type(p.grad) is float for p in model.parameters())
+    assert any(p.grad != 0.0 for p in model.layers[0].parameters())
+
+
+@pytest.mark.parametrize("kind", list(ASSIGNED_DATA))
+def test_a_trace_of_assigned_data_reads_its_floats(kind):
+    from tracegrad.viz import trace
+
+    number, exact = _assigned_number(kind)
+    p = _assigned(number)
+    p.label = "p"
+    # the same text as for the float it stands for
+    as_float = Value(exact, label="p")
+    assert str(trace((Value(3.0) * p * p).log())) == str(trace((Value(3.0) * as_float * as_float).log()))
+
+
+def test_relu_of_nan_is_nan_on_the_scalar_and_batched_paths_as_in_pytorch():
+    from tracegrad import Tape, replay
+
+    torch = _torch()
+    x = Value(1e308)
+    out = (x * 10 - x * 10).relu()  # inf - inf: an overflow a ReLU must not hide as 0
+    out.backward()
+    tx = torch.tensor(1e308, dtype=torch.float64, requires_grad=True)
+    reference = (tx * 10 - tx * 10).relu()
+    reference.backward()
+    assert math.isnan(reference.item()) and math.isnan(out.data)
+    assert math.isnan(replay(out, {}))
+    # the gradient: relu'(nan) is 0 in PyTorch, here, and on the batched path
+    assert x.grad == tx.grad.item() == 0.0
+    w = Value(1e308)
+    tape = Tape.record(lambda: (w * 10 - w * 10).relu(), [()], inputs=False)
+    (batched,) = tape.forward()
+    assert math.isnan(batched[0])
+    assert tape.backward([1.0]) and w.grad == 0.0

@@ -292,3 +292,17 @@ def test_the_player_too_shows_a_still_picture_where_scripts_do_not_run(browser, 
     stepper_frame(trusted)
     assert still_shown(trusted)["frames"] == 1 and "Run this cell" not in still_shown(trusted)["text"]
     assert page.errors == [] and trusted.errors == []
+
+
+def test_the_player_rendered_hidden_then_shown_draws_every_panel(browser, tmp_path, xor_run):  # noqa: F811
+    page = Page(browser, host_page(tmp_path, xor_run._repr_html_(), "render(true);"))
+    page.page.wait_for_selector("#cell iframe", state="attached")
+    page.page.wait_for_timeout(300)
+    page.page.evaluate("document.getElementById('cell').style.display = ''")
+    frame = stepper_frame(page)
+    settle(page)
+    assert frame.evaluate(OUTSIDE) == []  # the sample's graph
+    sizes = frame.evaluate("""Array.from(document.querySelectorAll('[data-role="data-figure"] canvas,'
+        + ' [data-role="curves"] svg, [data-role="network"] svg')).map(e => e.getBoundingClientRect().width)""")
+    assert len(sizes) >= 3 and min(sizes) > 100
+    assert page.errors == []

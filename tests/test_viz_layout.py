@@ -129,3 +129,46 @@ def _points_along(path):
             sampled.append(tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t * t * c + t ** 3 * d
                                  for a, b, c, d in zip(p0, p1, p2, p3)))
     return sampled
+
+
+# --- any MLP: layers as columns ----------------------------------------------------
+
+def _mlp_loss(sizes):
+    from tracegrad import Value
+    from tracegrad.nn import MLP
+
+    model = MLP(sizes[0], sizes[1:], seed=1)
+    x = [Value(0.5 * (k + 1), label=f"x{k}") for k in range(sizes[0])]
+    out = model(x)
+    loss = sum((o - 1) ** 2 for o in (out if isinstance(out, list) else [out]))
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+@pytest.mark.parametrize("sizes", [(2, 2, 1), (2, 4, 4, 1), (3, 5, 5, 2)], ids=lambda s: "-".join(map(str, s)))
+def test_every_layer_is_a_column_left_of_the_next_and_the_drawing_is_not_a_tower(sizes, renderer, monkeypatch):
+    if renderer == "graphviz-pure":
+        monkeypatch.setenv("PATH", os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if not os.path.exists(os.path.join(p, "dot"))))
+    text = draw(_mlp_loss(sizes)).pipe("svg").decode("utf-8")
+    width, height = (float(v) for v in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', text).groups())
+    assert height <= width, (width, height)
+    clusters = {title[len("cluster_"):]: box for title, (box, _) in _groups(text, "cluster").items()}
+    layers = {}
+    for name, box in clusters.items():
+        layer, neuron = (int(v) for v in re.match(r"L(\d+)\.N(\d+)$", name).groups())
+        layers.setdefault(layer, {})[neuron] = box
+    assert sorted(layers) == list(range(1, len(sizes)))
+    for layer, neurons in layers.items():
+        assert sorted(neurons) == list(range(sizes[layer]))
+        # one column, neurons in order from the top, never interleaved
+        for upper, lower in zip(range(len(neurons)), range(1, len(neurons))):
+            assert neurons[upper][3] <= neurons[lower][1], (layer, upper)
+    for left, right in zip(sorted(layers), sorted(layers)[1:]):
+        assert max(box[2] for box in layers[left].values()) < min(box[0] for box in layers[right].values())
+    # the inputs stand left of the first layer
+    nodes = {title: box for title, (box, texts) in _groups(text, "node").items()
+             if texts and re.match(r"x\d+$", texts[0][0])}
+    assert len(nodes) == sizes[0]
+    assert max(box[2] for box in nodes.values()) < min(box[0] for box in layers[1].values())

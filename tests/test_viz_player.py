@@ -10,7 +10,7 @@ from tracegrad.nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
 from test_viz_stepper import Page, browser, data_of, inline_page  # noqa: F401  (browser is a fixture)
 from tracegrad.viz import format_number, record
 from tracegrad.viz.page import page_file
-from tracegrad.viz.player import DIGITS
+from tracegrad.viz.player import DIGITS, SCRIPTS
 
 
 def moons_run(epochs=12):
@@ -34,7 +34,7 @@ def test_page_is_self_contained_and_built_from_package_files(moons):
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"\b(src|href)\s*=", page)
     assert not re.findall(r"https?://(?!www\.w3\.org/)", page)
-    for name in ("base.css", "player.css", "timeline.js", "player.js"):
+    for name in ("base.css", "player.css") + SCRIPTS:
         assert page_file(name).strip() in page
     data = data_of(page)
     assert data["steps"] == list(range(13)) and data["loss"] == [f.loss for f in moons.frames]
@@ -278,7 +278,7 @@ def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_whee
     import subprocess
     import sys
 
-    for name in ("player.html", "player.css", "player.js", "timeline.js", "base.css"):
+    for name in ("player.html", "player.css", "base.css") + SCRIPTS:
         assert f"tracegrad/viz/pages/{name}" in installed_wheel.names, name
     # a plain `pip install` brings what --plot needs; the page itself needs only numpy
     requires = [line for line in installed_wheel.metadata.splitlines() if line.startswith("Requires-Dist:")]
@@ -298,3 +298,48 @@ def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_whee
     where = subprocess.run([sys.executable, "-c", "import tracegrad.viz; print(tracegrad.viz.__file__)"], cwd=work, env=env,
                            capture_output=True, text=True)
     assert where.stdout.startswith(str(target))  # the installed copy ran, not the source tree
+
+
+def test_each_panel_script_draws_alone_into_a_given_element_and_redraws_at_a_new_size(browser, moons, tmp_path):  # noqa: F811
+    # what the network, live and explorer views build on: the panel scripts without the player
+    import json
+
+    scripts = "".join(f"<script>{page_file(name)}</script>" for name in
+                      ("plotting.js", "dataplot.js", "curves.js", "networkview.js", "paramtable.js"))
+    data = json.dumps(data_of(moons.to_html()))
+    path = tmp_path / "alone.html"
+    path.write_text(f"""<!DOCTYPE html><html><body>
+<div id="net" style="position: relative; width: 400px; height: 300px"></div>
+<div id="plot" style="position: relative; width: 300px; height: 300px"></div>
+<div id="curves" style="width: 300px; height: 200px"></div>
+<table id="params"><thead></thead><tbody></tbody></table>{scripts}
+<script>
+var data = {data}, P = tracegrad.plotting, grid = data.grid;
+var values = P.unpack(data.parameters.values), grads = P.unpack(data.parameters.grads);
+var table = tracegrad.paramTable(document.getElementById("params"), {{labels: data.parameters.labels,
+  values: values, grads: grads, count: data.steps.length, digits: 4}});
+window.net = tracegrad.networkView(document.getElementById("net"), {{network: data.network, values: values,
+  grads: grads, labels: data.parameters.labels, count: data.steps.length, digits: 4, grid: grid,
+  outputs: P.unpack(grid.outputs), tiles: null, onMark: table.mark}});
+var plot = tracegrad.dataPlot(document.getElementById("plot"), {{samples: data.samples, grid: grid,
+  outputs: P.unpack(grid.outputs), wrong: P.unpack(data.samples.wrong), count: data.steps.length}});
+var curves = tracegrad.curves(document.getElementById("curves"), {{steps: data.steps, loss: data.loss,
+  accuracy: data.accuracy, lossName: data.lossName}});
+[net, plot, curves].forEach(function (view) {{ if (view.layout) {{ view.layout(); }} view.show(5); }});
+table.show(5);
+</script></body></html>""", encoding="utf-8")
+    page = Page(browser, path)
+    weights = sum(len(neuron.w) for layer in moons.model.layers for neuron in layer.neurons)
+    assert page.page.evaluate("document.querySelectorAll('#net line.tg-edge').length") == weights
+    assert page.page.evaluate("document.querySelector('#net svg').getAttribute('width')") == "400"
+    assert page.page.evaluate("document.querySelector('#plot canvas').width") > 10
+    assert page.page.evaluate("document.querySelectorAll('#curves path').length") == 2  # loss and accuracy
+    rows = page.page.evaluate("Array.from(document.querySelectorAll('#params tbody tr'))"
+                              ".map(r => Array.from(r.cells).map(c => c.textContent))")
+    frame = moons.frames[5]
+    assert rows == [[label, number(v), number(g)] for label, v, g in zip(moons.labels, frame.values, frame.grads)]
+    page.page.evaluate("document.getElementById('net').style.width = '250px'; net.layout(); net.show(5)")
+    assert page.page.evaluate("document.querySelector('#net svg').getAttribute('width')") == "250"
+    page.page.hover("#net g.tg-neuron[aria-label='L1.N0']")
+    assert page.page.evaluate("document.querySelectorAll('#params tr.tg-hovered').length") == 3  # 2 weights, bias
+    assert page.errors == [] and page.requests == [page.url]

@@ -7,6 +7,7 @@ from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
 from .text import text_tree
+from .widget import Live, live
 from .trace import BackwardStep, Contribution, ForwardStep, Leaf, Trace, trace
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "find_renderer",
     "format_number",
     "record",
+    "live",
+    "Live",
     "Recording",
     "Frame",
     "text_tree",

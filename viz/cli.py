@@ -18,7 +18,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from .examples import EXAMPLES, SEED_001_BIASES, SEED_001_WEIGHTS, network_221, square_neuron
-from .expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, ExpressionError, parse
+from .expression import ALLOWED, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, ExpressionError, parse
 from .format import format_number
 from .render import RenderError
 
@@ -130,8 +130,8 @@ def _parser():
         description="Print the forward and backward pass of an example (square: Example A, one ReLU "
         "neuron learning y = x²; 221: Example B, a 2-2-1 network) or of an expression over named "
         "variables, like "
-        "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use numbers, "
-        "variables, + - * / **, parentheses and relu, tanh, sigmoid, exp, log, in at most "
+        "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use "
+        f"{ALLOWED}, in at most "
         f"{MAX_LENGTH:,} characters, {MAX_OPERATIONS} operations and {MAX_DEPTH} nested parentheses, "
         f"with number exponents within ±{MAX_EXPONENT}.",
     )

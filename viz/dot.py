@@ -28,15 +28,13 @@ from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
                      is_off_relu)
 from .layout import depths, layered_order, neuron_clusters, neuron_number
+from .notation import notation_of
 
 __all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
 
 DEFAULT_MAX_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
 
-_OP_TEXT = {"-": "−", "*": "×", "/": "÷", "linear": "w·x+b"}
-# Operand roles for operations where order matters; other edges stay unlabelled.
-_OPERAND_ROLES = {"-": ("", "minus"), "/": ("", "divided by"), "**": ("base", "exponent")}
 
 _GATED_FILL = "#e4e4e4"
 _OFF_RELU_FILL = "#f6c7c7"
@@ -239,6 +237,14 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
         graph.subgraph(bodies[cluster])
     if bodies:
         _network_columns(graph, nodes, clusters, written)
+        # Past two neurons a layer, a layer's column is a stack of boxes of weights: a
+        # quarter of the usual gap between boxes, and wider gaps between columns, keep
+        # a 3-5-5-2 network no taller than it is wide. And crossing minimisation, which
+        # moves whole neuron boxes without reading the invisible edges that order them
+        # (it drew L2.N3 above L2.N0 in a 2-4-4-1), barely runs: the boxes stay in the
+        # order they are written. Example B (two neurons a layer) keeps its picture.
+        if max(neuron_number(cluster)[1] for cluster in bodies) >= 2:
+            graph.graph_attr.update(nodesep="0.05", ranksep="0.6", mclimit="0.01")
 
     blocked_edge = {"style": "dashed", "color": "#999999"}
     for node in written:
@@ -247,7 +253,9 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
         # a gated value, or a ReLU that is off, sends 0 back along each of its edges:
         # into the operation that made it, and from there to each of its inputs
         sends_zero = node in gated or (highlight_gated and is_off_relu(node))
-        roles = _OPERAND_ROLES.get(node.op, ())
+        # operand roles where order matters ("minus", "divided by"); other edges stay unlabelled
+        row = notation_of(node.op)
+        roles = row.edge_labels if row else ()
         for position, inp in enumerate(node.inputs):
             attrs = {}
             if position < len(roles) and roles[position]:
@@ -299,6 +307,18 @@ def _network_columns(graph, nodes, clusters, written):
         column.insert(last + 1, _caption_id(cluster))
     for ids in columns.values():
         _same_rank_in_order(graph, ids)
+    # Layer l + 1's weights stand one column right of layer l's outputs, never in the
+    # same rank: sharing it, the two layers' boxes overlapped in x and Graphviz could
+    # only stack them, interleaved (a 2-4-4-1 drew 1764 x 3095 pt).
+    ends = {}  # layer -> the depths of its first and last value columns
+    for layer, depth_of, kind in columns:
+        if kind == "value":
+            low, high = ends.get(layer, (depth_of, depth_of))
+            ends[layer] = (min(low, depth_of), max(high, depth_of))
+    layers = sorted(ends)
+    for left, right in zip(layers, layers[1:]):
+        graph.edge(columns[(left, ends[left][1], "value")][0], columns[(right, ends[right][0], "value")][0],
+                   style="invis")
 
     first_layer = min(neuron_number(cluster)[0] for cluster in clusters.values())
     in_first = lambda node: node in clusters and neuron_number(clusters[node])[0] == first_layer  # noqa: E731
@@ -376,7 +396,8 @@ def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, larges
 
 
 def _op_attrs(node, highlight_gated):
-    text = _OP_TEXT.get(node.op, node.op)
+    row = notation_of(node.op)
+    text = (row.symbol if row else "") or node.op
     # one-character operators (+ − × ÷) get a larger font: they must read at a glance
     attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
              "fontsize": "13" if len(text) == 1 else "10", "width": "0.3", "height": "0.3",

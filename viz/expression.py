@@ -2,7 +2,8 @@
 
 The text is parsed with Python's ``ast`` module and then walked against a short
 whitelist: numbers, variable names, ``+ - * / **``, unary ``-``/``+``,
-parentheses and the calls ``relu tanh sigmoid exp log`` with one argument.
+parentheses and calls with one argument of the functions viz.notation offers
+(``relu tanh sigmoid softplus exp log``).
 Nothing is ever evaluated as Python; every other construct (attributes, other
 calls, subscripts, strings, lambdas, comparisons, ...) is refused with an
 ``ExpressionError`` whose message is one line a learner can act on.
@@ -19,9 +20,14 @@ import warnings
 
 from tracegrad import Value
 
-__all__ = ["ExpressionError", "parse", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATIONS", "MAX_EXPONENT"]
+from .notation import EXPRESSION_FUNCTIONS, NOTATION
 
-FUNCTIONS = ("relu", "tanh", "sigmoid", "exp", "log")
+__all__ = ["ExpressionError", "parse", "ALLOWED", "FUNCTIONS", "OPERATORS", "MAX_LENGTH", "MAX_DEPTH", "MAX_OPERATIONS", "MAX_EXPONENT"]
+
+# what expressions may use: the rows of viz.notation that expressions offer
+FUNCTIONS = EXPRESSION_FUNCTIONS  # relu, tanh, sigmoid, ...
+OPERATORS = tuple(dict.fromkeys(row.written.split()[1] for row in NOTATION
+                                if row.in_expressions and len(row.written.split()) == 3))  # + - * / **
 
 MAX_LENGTH = 1000  # characters of expression text
 MAX_DEPTH = 100  # levels of nested parentheses
@@ -29,7 +35,7 @@ MAX_OPERATIONS = 300  # operators and calls; also bounds how deep the graph can 
 MAX_EXPONENT = 100  # |n| in x ** n; larger powers of floats only overflow
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_ALLOWED = "numbers, variables, + - * / **, parentheses and " + ", ".join(FUNCTIONS)
+ALLOWED = f"numbers, variables, {' '.join(OPERATORS)}, parentheses and {', '.join(FUNCTIONS)}"
 
 
 class ExpressionError(ValueError):
@@ -217,7 +223,7 @@ def _refusal(node, text):
         what = "the operator " + ("~" if isinstance(node.op, ast.Invert) else "not")
     else:
         what = _NAMES.get(type(node), f"Python's {type(node).__name__} syntax")
-    return f"{what} is not allowed here ({_fragment(node, text)}); use {_ALLOWED}"
+    return f"{what} is not allowed here ({_fragment(node, text)}); use {ALLOWED}"
 
 
 _NAMES = {

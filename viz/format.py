@@ -1,6 +1,7 @@
 """How viz writes numbers and names nodes: shared by the drawing, the text view and the trace."""
 
 from tracegrad import topological_order
+from tracegrad.engine import power_exponent
 
 __all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes"]
 
@@ -152,11 +153,11 @@ def _combine(op, operands):
         needed = inner < binding or (strict and inner == binding) or (not first and text[0] == "-")
         return f"({text})" if needed else text
 
-    if op in _INFIX or op.startswith("**"):
-        binding = _POWER if op.startswith("**") else _INFIX[op]
+    if power_exponent(op) is not None:  # x ** n, the number n written in the op's name: "x**2"
+        return f"{wrap(operands[0], _POWER, strict=True)}{op}", _POWER
+    if op in _INFIX:
+        binding = _INFIX[op]
         left = wrap(operands[0], binding, strict=binding == _POWER)
-        if op.startswith("**") and op != "**":
-            return f"{left}{op}", binding
         # a - (b - c) and a / (b * c) need their parentheses; a + (b + c) does not
         right = wrap(operands[1], binding, strict=op in ("-", "/", "**"), first=False)
         if binding == _SUM:

@@ -23,7 +23,12 @@ To make a new page: write ``pages/NAME.html`` (start from stepper.html: a
 ``.tg-app`` root with a ``.tg-header`` and a ``.tg-viewport``), a small
 ``pages/NAME.js`` that reads its data and wires the shared scripts together
 (``tracegrad.timeline`` for steps, play and a slider; ``tracegrad.panZoom``
-for an SVG; ``tracegrad.graphView`` for a drawing's nodes and edges), then
+for an SVG; ``tracegrad.graphView`` for a drawing's nodes and edges;
+``tracegrad.plotting`` for numbers and colours; and the player's panels, each
+drawing into an element you give it from data you give it, with ``layout()``
+after a resize and ``show(k)`` for frame k: ``tracegrad.dataPlot``,
+``tracegrad.curves``, ``tracegrad.networkView``, ``tracegrad.paramTable``,
+``tracegrad.sampleGraph``; each script's opening comment lists its options), then
 call ``build_page("NAME.html", title=..., data=..., styles=["base.css", ...],
 scripts=["timeline.js", ..., "NAME.js"])``.
 """

@@ -24,7 +24,10 @@ from .page import build_page, inline_svg
 __all__ = ["player_html"]
 
 STYLES = ("base.css", "player.css")
-SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "player.js")
+# the shared pieces, the panels' scripts (each draws one panel from given data; the
+# network, live and explorer views reuse them), then the player's controls
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
+           "networkview.js", "paramtable.js", "samplegraph.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
 # The score at which the picture's shading is full: a hinge or squared-error score

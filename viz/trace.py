@@ -16,10 +16,12 @@ graph: it changes no ``.grad`` (``backward()`` fills them; ``draw()`` shows them
 from dataclasses import dataclass
 
 from tracegrad import Value
+from tracegrad.engine import power_exponent
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
                      is_off_relu)
 from .layout import layered_order, neuron_clusters
+from .notation import fill, notation_of
 
 __all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution", "Leaf"]
 
@@ -262,53 +264,29 @@ def _forward_step(nodes, node, number, leaves=()):
 
 
 def _local_rule(nodes, node, position):
-    """d node / d input number ``position``, as a formula in the nodes' names."""
-    op = node.op
+    """d node / d input number ``position``, as a formula in the nodes' names (viz.notation's row)."""
     inputs = node.inputs
-    a = nodes.term(inputs[0], tight=True)
-    out = nodes.term(node, tight=True)
-    if op in ("+", "sum"):
-        return "1"
-    if op == "-":
-        return "1" if position == 0 else "-1"
-    if op == "*":
-        return nodes.term(inputs[1 - position])
-    if op == "/":
-        b = nodes.term(inputs[1], tight=True)
-        return f"1/{b}" if position == 0 else f"-{a}/{b}²"
-    if op == "neg":
-        return "-1"
-    if op == "**":
-        b = nodes.term(inputs[1], tight=True)
-        return f"{b}·{a}**({nodes.name(inputs[1])} - 1)" if position == 0 else f"{out}·ln {a}"
-    if op.startswith("**"):
-        n = float(op[2:])
-        if n == 0.0:
-            return "0"
-        if n == 2.0:
-            return f"2·{a}"
-        return f"{format_number(n)}·{a}**{as_factor(format_number(n - 1.0))}"
-    if op == "relu":
+    row = notation_of(node.op)
+    if row is None:  # a learner's own operation: its derivative is known only as a number
+        return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"
+    if row.op == "relu":  # which branch this node took, and why
         if node.local_grads[0] == 0.0:
             return f"0 (ReLU off: {nodes.name(inputs[0])} ≤ 0)"
         return f"1 (ReLU on: {nodes.name(inputs[0])} > 0)"
-    if op == "tanh":
-        return f"(1 - {out}²)"
-    if op == "sigmoid":
-        return f"{out}·(1 - {nodes.name(node)})"
-    if op == "exp":
-        return nodes.name(node)
-    if op == "log":
-        return f"1/{a}"
-    if op == "linear":  # w1, x1, ..., wn, xn, b: a weight's slope is its input, and back
-        if position == len(inputs) - 1:
-            return "1"
-        return nodes.term(inputs[position + 1] if position % 2 == 0 else inputs[position - 1])
-    if op == "softplus":
-        return f"sigmoid({nodes.name(inputs[0])})"
-    if op == "logsumexp":
-        return f"exp({nodes.name(inputs[position])} - {out})"
-    return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"  # an op added later
+    named = row.names_at(position, inputs)
+    named["out"] = node
+    n = power_exponent(node.op)
+
+    def text_of(name, where):
+        if name == "n":
+            return format_number(n)
+        if name == "n - 1":
+            return as_factor(format_number(n - 1.0))
+        if where == "argument":
+            return nodes.name(named[name])
+        return nodes.term(named[name], tight=where == "inside")
+
+    return fill(row.derivative(position, len(inputs), node.op), text_of)
 
 
 def _count(items, noun):

@@ -9,14 +9,13 @@
    "zoom-reset" (1:1) and "zoom-fit" inside options.controls, Ctrl (or Cmd)
    with the mouse wheel, a trackpad or two-finger pinch, or + - 0 keys on the
    focused viewport. The plain wheel is left to the page around a page in a
-   notebook's frame (the notebook scrolls); on a page of its own it pans.
+   notebook (the notebook scrolls); on a page of its own it pans.
    Pan: drag with the mouse or one finger, or the arrow keys with Shift.
    reveal(element) pans just enough to bring an element into view. */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
   var SMALLEST_TEXT = 10;  // CSS px: below this the opening scale is 1:1 rather than the whole width
-  var inFrame = window.parent !== window;
 
   tracegrad.panZoom = function (viewport, svg, options) {
     options = options || {};
@@ -31,6 +30,9 @@
     }).filter(isFinite);
     var textSize = (fonts.length ? Math.min.apply(null, fonts) : 14) * unit;  // px at scale 1
     var pointers = {}, gesture = null, level = controls.querySelector('[data-role="zoom-level"]');
+    // a page of its own (not in a notebook's frame or output): the plain wheel may pan it
+    var app = viewport.closest(".tg-app");
+    var ownPage = window.parent === window && !!app && app.parentNode === document.body;
 
     function fitScale() {
       return Math.min(1, (viewport.clientWidth - 2 * margin) / width,
@@ -78,7 +80,7 @@
         event.preventDefault();
         touched = true;
         zoomAt(Math.exp(-event.deltaY * lines * 0.002), event.clientX, event.clientY);
-      } else if (!inFrame) {
+      } else if (ownPage) {
         var before = [x, y];
         x -= event.deltaX * lines; y -= event.deltaY * lines;
         apply();

@@ -1,0 +1,173 @@
+"""viz.live and viz.explore in a real JupyterLab, driven by Chromium as a learner would.
+
+The fixture starts ``jupyter lab --no-browser`` on 127.0.0.1 with a random
+token in a temporary folder (its own config, runtime and workspace folders),
+and stops it afterwards. Each test writes a notebook, opens it, runs its cells
+with Shift+Enter and reads the page (inside the widget's shadow root: the
+locators pierce it) and the kernel's printed answers.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from test_viz_stepper import CHROMIUM_ARGS, _chromium
+
+pytest.importorskip("anywidget")
+pytest.importorskip("jupyterlab")
+nbformat = pytest.importorskip("nbformat")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+SCREENSHOTS = os.environ.get("TRACEGRAD_SCREENSHOTS")  # a folder to keep the screenshots in, if set
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if _chromium() is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("lab")
+    for name in ("config", "runtime", "workspaces", "notebooks"):
+        (folder / name).mkdir()
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+               JUPYTER_PLATFORM_DIRS="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--allow-root",
+         "--ServerApp.terminals_enabled=False",
+         f"--ServerApp.root_dir={folder / 'notebooks'}", f"--LabApp.workspaces_dir={folder / 'workspaces'}",
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder / "notebooks")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("jupyter lab did not start within 60 s")
+            time.sleep(0.3)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+            yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(folder / "runtime", ignore_errors=True)
+
+
+class Notebook:
+    """A notebook written to the lab's folder and opened in a new page."""
+
+    def __init__(self, lab, name, cells, width=1366, height=768):
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                           "language": "python"}
+        notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        nbformat.write(notebook, lab["folder"] / name)
+        self.page = lab["browser"].new_page(viewport={"width": width, "height": height})
+        self.errors = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.goto(f"{lab['base']}/lab/tree/{name}?token={lab['token']}")
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=45_000)
+        self.page.wait_for_function(
+            "() => (document.querySelector('#jp-main-statusbar') || {}).textContent?.includes('Idle')",
+            timeout=45_000)
+
+    def run(self, index):
+        """Run cell ``index`` (Shift+Enter in its editor)."""
+        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        return cell
+
+    def printed(self, index, marker, timeout=30_000):
+        """Run cell ``index`` and return the line it prints that starts with marker."""
+        cell = self.run(index)
+        output = cell.locator(".jp-OutputArea-output", has_text=marker)
+        output.wait_for(timeout=timeout)
+        return next(line for line in output.inner_text().splitlines() if line.startswith(marker))
+
+    def shot(self, name):
+        if SCREENSHOTS:
+            os.makedirs(SCREENSHOTS, exist_ok=True)
+            self.page.screenshot(path=os.path.join(SCREENSHOTS, name))
+
+    def console_errors(self):
+        # JupyterLab's own start-up messages are not ours: keep the ones that name the widget's scripts
+        return [e for e in self.errors if re.search(r"tracegrad|live|explore", e, re.I)]
+
+
+LIVE_CELLS = [
+    "from tracegrad.nn import MLP, Adam, make_moons\n"
+    "from tracegrad import viz\n"
+    "from tracegrad.viz import format_number\n"
+    "X, y = make_moons(100, noise=0.1, seed=0, signed=True)\n"
+    "model = MLP(2, [16, 16, 1], seed=0)\n"
+    "view = viz.live(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.01))\n"
+    "view",
+    "print('KERNEL', view.steps_done, json.dumps([format_number(p.data, 4) for p in model.parameters()]))",
+]
+
+
+def page_table(page):
+    """The parameter table's value column as the page shows it."""
+    return page.locator('[data-role="params"] tbody tr td:nth-child(2)').all_inner_texts()
+
+
+def page_step(page):
+    return int(re.search(r"step (\d+)", page.locator('[data-role="counter"]').inner_text()).group(1))
+
+
+def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
+    notebook = Notebook(lab, "live.ipynb", ["import json\n" + LIVE_CELLS[0], LIVE_CELLS[1]])
+    page = notebook.page
+    notebook.run(0)
+    counter = page.locator('[data-role="counter"]')
+    counter.wait_for(timeout=30_000)
+    assert page_step(page) == 0 and "paused" in counter.inner_text()
+    canvas = page.locator('[data-role="data-figure"] canvas')
+    before = canvas.evaluate("c => c.toDataURL()")
+    notebook.shot("live-before.png")
+    page.locator('[data-role="play"]').click()
+    page.wait_for_function(
+        "() => { const host = [...document.querySelectorAll('.jp-OutputArea-output div')].find(d => d.shadowRoot);"
+        " const c = host && host.shadowRoot.querySelector('[data-role=counter]');"
+        " return c && /step ([2-9]\\d|\\d{3,})/.test(c.textContent); }", timeout=30_000)
+    assert "training" in counter.inner_text()
+    notebook.shot("live-playing.png")
+    page.locator('[data-role="play"]').click()  # now labelled Pause
+    page.locator('[data-role="counter"]', has_text="paused").wait_for(timeout=10_000)
+    assert canvas.evaluate("c => c.toDataURL()") != before  # the boundary moved
+    shown_step, shown_values = page_step(page), page_table(page)
+    notebook.shot("live-paused.png")
+    line = notebook.printed(1, "KERNEL")
+    kernel_step, kernel_values = line.split(" ", 2)[1:]
+    assert int(kernel_step) == shown_step >= 20
+    assert json.loads(kernel_values) == shown_values
+    assert notebook.console_errors() == []
+    page.close()

@@ -1,0 +1,322 @@
+"""viz.live(): the training player's panels in a notebook cell, updated while the model trains.
+
+``live = viz.live(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05))``
+shows the data with the decision boundary, the loss and accuracy curves, the
+network, the parameter table and (for a small model) one sample's graph, with
+Play, Pause, Step, Reset, the speed, the learning rate and the optimizer. The
+same controls are methods: ``live.play()``, ``live.pause()``, ``live.step(n)``,
+``live.reset(seed=None)``, ``live.learning_rate = 0.01``, ``live.steps_done``.
+
+How training runs beside the notebook (one model, no threads): every tick of
+training is a callback on the kernel's event loop, the loop that also receives
+the notebook's messages. A tick takes a few steps (about a tenth of a second's
+worth), sends one frame, and schedules the next tick; a cell the learner runs
+is handled by the same loop between two ticks, never during one. So a cell
+never sees half a step; Pause (a button or ``pause()``) takes effect before
+the next step; and what a frame shows is what the model's Values hold when it
+is sent (the page computes nothing). While a cell runs, training waits.
+
+Made with anywidget (``pip install tracegrad[live]``); its one ES module is
+assembled at run time from the same page scripts the static player uses
+(viz/pages), and the page lives in a shadow root so its styles stay its own.
+Beside the widget, the output holds a static snapshot of the run (the player
+page, size-limited), refreshed on Pause, Step and Reset: a notebook saved and
+reopened without a kernel, or exported to HTML, still shows the run.
+"""
+
+import asyncio
+import time
+
+from .live import LiveRun
+from .page import page_file
+
+__all__ = ["Live", "live"]
+
+# The page's pieces, in order: the shared helpers and panels of the player, then the live controls.
+SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
+           "paramtable.js", "samplegraph.js", "live.js")
+STYLES = ("base.css", "player.css", "live.css")
+# Ticks of training: one frame each, at most this often (seconds).
+FRAME_INTERVAL = 0.1
+# "As fast as it goes": train this long (seconds) between two frames.
+FAST_TICK = 0.08
+# The snapshot beside the widget is a player page of at most this many bytes.
+SNAPSHOT_BUDGET = 1_500_000
+SPEEDS = (1, 5, 20, 100, 0)  # steps a second; 0: as fast as it goes
+
+
+def live(model, X, y, *, loss=None, optimizer=None, accuracy=None, sample=0):
+    """A live view of ``model`` learning (X, y) in this notebook (see this module's docstring).
+
+    ``loss`` (a name from nn.LOSSES or a function) and ``optimizer`` are fit's
+    (the optimizer defaults to Adam with lr=0.01). Without either it only
+    watches: call its ``update()`` from your own training loop.
+    """
+    return Live(model, X, y, loss=loss, optimizer=optimizer, accuracy=accuracy, sample=sample)
+
+
+class Live:
+    """The live view: a LiveRun (viz.live) trained on the kernel's event loop, drawn by a widget."""
+
+    def __init__(self, model, X, y, *, loss=None, optimizer=None, accuracy=None, sample=0):
+        widget_class = _widget_class()
+        self.run = LiveRun(model, X, y, loss=loss, optimizer=optimizer, accuracy=accuracy, sample=sample)
+        self.model = model
+        self.widget = widget_class(styles="\n".join(page_file(name) for name in STYLES),
+                                   markup=page_file("live-app.html"))
+        self.widget.on_msg(self._on_message)
+        self._playing, self._speed, self._tick_handle, self._loop = False, 100, None, None
+        self._last_sent, self._snapshot, self._news = 0.0, None, None
+        self._publish(setup=True)
+
+    # --- the controls, from Python ------------------------------------------------
+
+    def play(self):
+        """Train on the kernel's event loop until pause() (the cell returns at once)."""
+        if self.run.view_only:
+            raise RuntimeError("live: this view trains nothing (no loss or optimizer was given); "
+                               "call update() from your own training loop")
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("live: play() trains on a running event loop, as a notebook kernel has; "
+                               "in a script, call step(n), or run `tracegrad train DATASET --live`") from None
+        if not self._playing:
+            self._playing = True
+            self._tick_handle = self._loop.call_soon(self._tick)
+        self._publish()
+
+    def pause(self):
+        """Stop training before the next step; the page and model.parameters() then agree."""
+        self._stop()
+        self._publish()
+        self._refresh_snapshot()
+
+    def step(self, n=1):
+        """Pause, then take n optimizer steps now; returns steps_done."""
+        self._stop()
+        self.run.step(n)
+        self._publish()
+        self._refresh_snapshot()
+        return self.run.steps_done
+
+    def reset(self, seed=None):
+        """Pause and go back to step 0: the initial weights (seed: new ones), a fresh optimizer."""
+        self._stop()
+        self.run.reset(seed)
+        self._publish(setup=True)
+        self._refresh_snapshot()
+
+    def update(self, loss=None):
+        """Draw the model as your own training loop left it (call after each step); loss: the step's loss."""
+        self.run.update(loss)
+        now = time.perf_counter()
+        if now - self._last_sent >= FRAME_INTERVAL:  # a fast loop would flood the page
+            self._publish()
+        elif self._tick_handle is None:
+            self._publish_later()
+
+    @property
+    def playing(self):
+        return self._playing
+
+    @property
+    def steps_done(self):
+        """Optimizer steps taken since the start or the last reset."""
+        return self.run.steps_done
+
+    @property
+    def learning_rate(self):
+        return self.run.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, lr):
+        self.run.learning_rate = lr
+        self._publish()
+
+    @property
+    def optimizer(self):
+        """The optimizer training now; set a name ("SGD", "SGD with momentum", "Adam") or an nn optimizer."""
+        return self.run.optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer):
+        self.run.set_optimizer(optimizer)
+        self._publish(setup=True)
+
+    @property
+    def speed(self):
+        """Steps a second while playing (0: as fast as it goes, a frame every tenth of a second)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, steps_per_second):
+        if steps_per_second not in SPEEDS:
+            raise ValueError(f"live: speed must be one of {SPEEDS} steps a second (0: as fast as it goes), "
+                             f"got {steps_per_second!r}")
+        self._speed = steps_per_second
+        self._publish()
+
+    def add_point(self, x, label):
+        """Add a training sample (x: its inputs, label: its target); returns its index."""
+        index = self.run.add_point(x, label)
+        self._publish(setup=True)
+        return index
+
+    def remove_point(self, index):
+        """Remove training sample ``index``."""
+        self.run.remove_point(index)
+        self._publish(setup=True)
+
+    def choose_sample(self, index):
+        """Draw the computation graph of training sample ``index`` (small models)."""
+        self.run.choose_sample(index)
+        self._publish(setup=True)
+
+    @property
+    def recording(self):
+        """The run so far as a Recording: the training player, its frames thinned to the page budget."""
+        return self.run.recording()
+
+    def save_html(self, path, *, title=None):
+        """Write the run so far as the training player page; returns the path."""
+        return self.recording.save_html(path, title=title)
+
+    # --- training on the event loop -----------------------------------------------
+
+    def _tick(self):
+        self._tick_handle = None
+        if not self._playing:
+            return
+        started = time.perf_counter()
+        if self._speed == 0:
+            self.run.step(1)
+            while time.perf_counter() - started < FAST_TICK and not self.run.diverged:
+                self.run.step(1)
+            interval = 0.0
+        else:
+            interval = max(FRAME_INTERVAL, 1.0 / self._speed)
+            self.run.step(max(1, round(self._speed * interval)))
+        if self.run.diverged:
+            self.pause()
+            return
+        self._publish()
+        delay = max(0.0, interval - (time.perf_counter() - started))
+        self._tick_handle = self._loop.call_later(delay, self._tick)
+
+    def _stop(self):
+        self._playing = False
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+            self._tick_handle = None
+
+    def _publish_later(self):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._tick_handle = loop.call_later(FRAME_INTERVAL, self._publish_pending)
+
+    def _publish_pending(self):
+        self._tick_handle = None
+        self._publish()
+
+    # --- what the page receives -----------------------------------------------------
+
+    def _publish(self, setup=False):
+        """Send the model as it is now (and the setup, when it changed) to the page."""
+        if setup:
+            self.widget.setup_data = self.run.setup()
+        frame = self.run.frame()
+        frame.update(playing=self._playing, speed=self._speed, news=self._news)
+        self.widget.frame_data = frame
+        self._last_sent = time.perf_counter()
+
+    def _on_message(self, _widget, content, _buffers):
+        """An action from the page: the same methods a notebook calls."""
+        self._news = None
+        try:
+            action = content.get("action")
+            if action == "play":
+                self.play()
+            elif action == "pause":
+                self.pause()
+            elif action == "step":
+                self.step(1)
+            elif action == "reset":
+                self.reset()
+            elif action == "lr":
+                self.learning_rate = float(content["value"])
+            elif action == "optimizer":
+                self.optimizer = str(content["value"])
+            elif action == "speed":
+                self.speed = int(content["value"])
+            elif action == "add":
+                self.add_point([float(v) for v in content["x"]], _label(content["label"]))
+            elif action == "remove":
+                self.remove_point(self.run.nearest_sample([float(v) for v in content["x"]]))
+            elif action == "sample":
+                self.choose_sample(self.run.nearest_sample([float(v) for v in content["x"]]))
+        except (ValueError, TypeError, KeyError, RuntimeError) as error:
+            self._news = str(error)  # shown on the page; the kernel goes on
+            self._publish()
+
+    # --- in the notebook ------------------------------------------------------------
+
+    def _ipython_display_(self):
+        from IPython.display import HTML, display
+
+        display(self.widget)
+        self._snapshot = display(HTML(self._snapshot_html()), display_id=True)
+
+    def _snapshot_html(self):
+        from .page import inline_frame
+
+        recording = self.run.recording(budget=SNAPSHOT_BUDGET)
+        page = recording.to_html(title=f"tracegrad live: the run at step {self.run.steps_done} (a snapshot)")
+        note = ('<p style="font-size: 0.85em; color: #555;">A snapshot of the live run above, '
+                f"as the training player, at step {self.run.steps_done}; refreshed on Pause, "
+                "so it stays when the kernel is gone.</p>")
+        return note + inline_frame(page, title="training player (snapshot)", height="760px")
+
+    def _refresh_snapshot(self):
+        if self._snapshot is not None:
+            from IPython.display import HTML
+
+            self._snapshot.update(HTML(self._snapshot_html()))
+
+    def __repr__(self):
+        state = "playing" if self._playing else "paused"
+        return f"<tracegrad live: {self.run._what()}, step {self.run.steps_done}, {state}>"
+
+
+def _label(value):
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+_WIDGET_CLASS = None
+
+
+def _widget_class():
+    """The anywidget class, made once (anywidget is imported only here: it is an extra)."""
+    global _WIDGET_CLASS
+    if _WIDGET_CLASS is not None:
+        return _WIDGET_CLASS
+    try:
+        import anywidget
+        import traitlets
+    except ImportError:
+        raise ImportError("viz.live needs anywidget: pip install 'tracegrad[live]'") from None
+
+    class LiveWidget(anywidget.AnyWidget):
+        """The page of viz.live; its state is what the kernel sends, its actions come back as messages."""
+
+        _esm = "\n".join(page_file(name) for name in SCRIPTS + ("live-widget.js",))
+        styles = traitlets.Unicode().tag(sync=True)
+        markup = traitlets.Unicode().tag(sync=True)
+        setup_data = traitlets.Dict().tag(sync=True)
+        frame_data = traitlets.Dict().tag(sync=True)
+
+    _WIDGET_CLASS = LiveWidget
+    return LiveWidget
