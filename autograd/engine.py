@@ -58,8 +58,10 @@ class Value:
     # for more); _dx, _dy: d self / d operand, floats (_dx a tuple for more
     # operands, None when a learner's _backward function supplies them).
     # __dict__: any node takes extra attributes, as in micrograd (p.m = 0.0 for
-    # an optimizer's state, _vis_color for a drawing); about 8 bytes a node.
-    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_dx", "_dy", "__dict__", "__weakref__")
+    # an optimizer's state, _vis_color for a drawing); the dictionary itself is
+    # made only when one is set. No __weakref__: its 8 bytes would round a node
+    # up to the next 16 bytes of memory, and nothing needs a weak reference.
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_dx", "_dy", "__dict__")
 
     # numpy's binary operators hand a Value back to it: np.float64(2) * x is a Value
     __array_ufunc__ = None
@@ -367,6 +369,17 @@ class Value:
     def _tanh_arrays(np, x):
         t = np.tanh(x)
         return t, (1.0 - t * t,)
+
+    def sin(self):
+        """sin x;  d/dx = cos x"""
+        x = self.data
+        if math.isinf(x):  # math.sin says only "math domain error"
+            raise ValueError(f"sin is undefined for {_name(self)}: it needs a finite number")
+        return _unary(math.sin(x), self, local=math.cos(x), op="sin")
+
+    @array_rule("sin")
+    def _sin_arrays(np, x):
+        return np.sin(x), (np.cos(x),)
 
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""

@@ -6,7 +6,8 @@ standard deviation of Gaussian noise added to each coordinate (to y for
 make_squares). ``seed`` makes the draw repeatable with a generator of its
 own; without it the draw comes from Python's global ``random`` module, as
 micrograd's and scikit-learn's data do from theirs, so ``random.seed(1337)``
-at the top of a script makes the whole run repeatable.
+at the top of a script makes the whole run repeatable. scikit-learn's names
+``n_samples=`` and ``random_state=`` (an int) work too.
 
 Binary labels are 0 and 1; ``signed=True`` gives −1 and +1 instead, as the
 hinge loss wants (or convert: ``[2 * t - 1 for t in y]``).
@@ -20,9 +21,9 @@ from .module import _rng
 __all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_squares"]
 
 
-def make_moons(n=100, *, noise=0.1, seed=None, signed=False):
+def make_moons(n=100, *, noise=0.1, seed=None, signed=False, n_samples=None, random_state=None):
     """Two interleaving half circles: class 0 the upper arc, class 1 the lower, shifted right."""
-    n, noise, rng = _check(n, noise, seed, "make_moons")
+    n, noise, rng = _check(n, noise, seed, "make_moons", n_samples, random_state)
     upper = n // 2
     lower = n - upper
     samples = []
@@ -35,9 +36,9 @@ def make_moons(n=100, *, noise=0.1, seed=None, signed=False):
     return _finish(samples, noise, rng, signed, "make_moons")
 
 
-def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False):
+def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False, n_samples=None, random_state=None):
     """Two rings around the origin: class 0 of radius 1, class 1 of radius ``factor``."""
-    n, noise, rng = _check(n, noise, seed, "make_circles")
+    n, noise, rng = _check(n, noise, seed, "make_circles", n_samples, random_state)
     if isinstance(factor, bool) or not isinstance(factor, Real) or not 0.0 < factor < 1.0:
         raise ValueError(f"make_circles: factor must be a number in (0, 1), got {factor!r}")
     outer = n // 2
@@ -50,9 +51,9 @@ def make_circles(n=100, *, noise=0.1, factor=0.5, seed=None, signed=False):
     return _finish(samples, noise, rng, signed, "make_circles")
 
 
-def make_xor(n=100, *, noise=0.1, seed=None, signed=False):
+def make_xor(n=100, *, noise=0.1, seed=None, signed=False, n_samples=None, random_state=None):
     """Points uniform in the square [−1, 1]²: class 1 where the two coordinates' signs differ."""
-    n, noise, rng = _check(n, noise, seed, "make_xor")
+    n, noise, rng = _check(n, noise, seed, "make_xor", n_samples, random_state)
     samples = []
     for _ in range(n):
         a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
@@ -60,9 +61,9 @@ def make_xor(n=100, *, noise=0.1, seed=None, signed=False):
     return _finish(samples, noise, rng, signed, "make_xor")
 
 
-def make_spiral(n=90, *, classes=3, noise=0.1, seed=None):
+def make_spiral(n=90, *, classes=3, noise=0.1, seed=None, n_samples=None, random_state=None):
     """``classes`` spiral arms from the centre outwards, labelled 0..classes−1."""
-    n, noise, rng = _check(n, noise, seed, "make_spiral")
+    n, noise, rng = _check(n, noise, seed, "make_spiral", n_samples, random_state)
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
         raise ValueError(f"make_spiral: classes must be an int >= 2, got {classes!r}")
     if n < classes:
@@ -78,9 +79,9 @@ def make_spiral(n=90, *, classes=3, noise=0.1, seed=None):
     return _finish(samples, noise, rng, False, "make_spiral")
 
 
-def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0):
+def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0, n_samples=None, random_state=None):
     """Samples of y = x² (plus noise) for x uniform in [low, high]; X rows are ``[x]``."""
-    n, noise, rng = _check(n, noise, seed, "make_squares")
+    n, noise, rng = _check(n, noise, seed, "make_squares", n_samples, random_state)
     for name, bound in (("low", low), ("high", high)):
         if isinstance(bound, bool) or not isinstance(bound, Real) or not math.isfinite(bound):
             raise TypeError(f"make_squares: {name} must be a finite number, got {bound!r}")
@@ -93,10 +94,21 @@ def make_squares(n=20, *, noise=0.0, seed=None, low=-1.0, high=1.0):
     return [[x] for x in xs], y
 
 
-def _check(n, noise, seed, where):
-    """Checked (n, noise, generator) for a generator called ``where``."""
+def _check(n, noise, seed, where, n_samples=None, random_state=None):
+    """Checked (n, noise, generator) for a generator called ``where``.
+
+    ``n_samples`` and ``random_state`` are scikit-learn's names for n and seed,
+    so a learner's make_moons(n_samples=100, noise=0.1, random_state=1) runs.
+    """
+    if n_samples is not None:
+        n = n_samples
+    if random_state is not None:
+        if seed is not None:
+            raise ValueError(f"{where}: give seed or random_state, not both")
+        seed = random_state
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where}: n must be a positive int, got {n!r}")
+        name = "n" if n_samples is None else "n_samples"
+        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, Real) or not (noise >= 0.0 and math.isfinite(noise)):
         raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
     return n, float(noise), _rng(seed, None, where)  # the global generator without a seed, as nn's weights

@@ -23,6 +23,7 @@ class InstalledWheel:
     installed with ``pip --target`` into ``target``; ``env``: PYTHONPATH set to it."""
 
     def __init__(self, wheel, target):
+        self.wheel = wheel
         archive = zipfile.ZipFile(wheel)
         self.names = archive.namelist()
         self.metadata = archive.read(next(n for n in self.names if n.endswith("METADATA"))).decode()

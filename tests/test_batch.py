@@ -32,6 +32,7 @@ SCALAR_OPS = {
     "logsumexp": (lambda x, y, z: Value.logsumexp([x, y, z]), ((-30, 30),) * 3),
     "relu": (lambda x: x.relu(), ((-3, 3),)),
     "tanh": (lambda x: x.tanh(), ((-6, 6),)),
+    "sin": (lambda x: x.sin(), ((-7, 7),)),
     "sigmoid": (lambda x: x.sigmoid(), ((-40, 40),)),
     "softplus": (lambda x: x.softplus(), ((-40, 40),)),
     "exp": (lambda x: x.exp(), ((-5, 5),)),

@@ -96,3 +96,13 @@ def test_noise_too_large_for_a_float_is_an_error_not_inf(make):
     # a Gaussian draw of standard deviation 1e308 passes ±1.8e308 (inf) about once in 14
     with pytest.raises(ValueError, match=f"{make.__name__}: noise 1e\\+308 gives numbers too large"):
         make(100, noise=1e308, seed=0)
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_xor, make_spiral, make_squares])
+def test_scikit_learns_argument_names_mean_n_and_seed(make):
+    assert make(n_samples=30, noise=0.1, random_state=1) == make(30, noise=0.1, seed=1)
+    assert len(make(n_samples=12)[0]) == 12
+    with pytest.raises(ValueError, match="give seed or random_state, not both"):
+        make(n_samples=30, seed=1, random_state=1)
+    with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
+        make(n_samples=0)

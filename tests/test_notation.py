@@ -50,7 +50,7 @@ def test_every_row_is_complete():
 
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
            ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
-_FUNCTIONS = {"exp": math.exp, "log": math.log, "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x))}
+_FUNCTIONS = {"cos": math.cos, "exp": math.exp, "log": math.log, "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x))}
 
 
 def evaluate(text):

@@ -1,4 +1,4 @@
-"""viz.live: the widget's state and the model agree after every action; training on the event loop."""
+"""viz.live and viz.explore: the widget's state and the model agree after every action; training on the event loop."""
 
 import asyncio
 import base64
@@ -8,12 +8,15 @@ import sys
 import numpy as np
 import pytest
 
+from tracegrad import topological_order
 from tracegrad.nn import MLP, SGD, Adam, fit, make_moons, predict
+from tracegrad.viz import explore, format_number, live
 from tracegrad.viz import widget as live_widget
+from tracegrad.viz.examples import network_221, square_neuron
+from tracegrad.viz.explore import Explorer
 from tracegrad.viz.live import LiveRun
 
 pytest.importorskip("anywidget")
-from tracegrad.viz import live  # noqa: E402
 
 
 def moons_model(samples=40, sizes=(8, 8, 1)):
@@ -50,7 +53,7 @@ def numpy_forward(model, values, X):
 
 def test_without_anywidget_live_is_one_clear_error_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "anywidget", None)
-    monkeypatch.setattr(live_widget, "_WIDGET_CLASS", None)
+    monkeypatch.setattr(live_widget, "_WIDGET_CLASSES", {})
     model, X, y = moons_model()
     with pytest.raises(ImportError, match=r"pip install 'tracegrad\[live\]'"):
         live(model, X, y, loss="hinge")
@@ -263,3 +266,60 @@ def test_in_a_notebook_the_output_holds_the_widget_and_a_static_snapshot():
     # refreshed by the second cell's step(5), in place
     assert "<iframe srcdoc=" in snapshot and "the training player, at step 5" in snapshot
     assert "data-tracegrad=&quot;player&quot;" in snapshot
+
+
+# --- viz.explore ------------------------------------------------------------------------
+
+
+
+def engine_numbers(loss):
+    """Every node's data and grad as the engine computes them (a fresh graph, backward())."""
+    loss.backward()
+    order = topological_order(loss)
+    return [n.data for n in order], [n.grad for n in order]
+
+
+def test_explore_recomputes_every_data_and_grad_as_the_engine_does_on_a_new_graph():
+    loss, _ = square_neuron()
+    explorer = Explorer(loss)
+    explorer.set("w", -1.5)
+    explorer.set("b", 0.25)
+    data, grads = engine_numbers(square_neuron(w=-1.5, b=0.25)[0])
+    assert explorer.data == pytest.approx(data, abs=1e-12) and explorer.grads == pytest.approx(grads, abs=1e-12)
+    weights = [[[0.15, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
+    loss, _ = network_221()
+    explorer = Explorer(loss)
+    explorer.set("L1.N0.w0", 0.15)
+    data, grads = engine_numbers(network_221(weights=weights)[0])
+    assert explorer.data == pytest.approx(data, abs=1e-12) and explorer.grads == pytest.approx(grads, abs=1e-12)
+    assert loss.data == network_221()[0].data  # the graph's own Values are untouched
+
+
+def test_explore_curve_nudge_and_tangent_follow_the_definition():
+    explorer = Explorer("tanh(w*x + b)", w=0.5, x=2, b=-1)
+    explorer.select("w")
+    xs, losses = explorer.curve()
+    assert losses == pytest.approx(np.tanh(xs * 2 - 1), abs=1e-12)
+    loss, moved, slope = explorer.nudge(h=1e-3)
+    assert loss == pytest.approx(math.tanh(0.0)) and moved == pytest.approx(math.tanh(2e-3))
+    assert slope == pytest.approx((math.tanh(2e-3) - 0) / 1e-3)
+    assert explorer.grad("w") == pytest.approx(2 * (1 - math.tanh(0.0) ** 2))  # x · tanh'(0)
+    with pytest.raises(ValueError, match="no leaf named 'q'"):
+        explorer.set("q", 1.0)
+    with pytest.raises(ValueError, match="needs a finite number"):
+        explorer.set("w", math.nan)
+
+
+def test_explore_widget_answers_a_slider_with_the_numbers_of_the_new_value():
+    loss, _ = network_221()
+    view = explore(loss)
+    leaf = view.explorer.names.index("L1.N0.b")
+    view._on_message(view.widget, {"action": "set", "leaf": leaf, "value": -0.3}, [])
+    frame = view.widget.frame_data
+    assert frame["selected"] == leaf and frame["values"][leaf] == -0.3
+    biases = [[-0.3, -0.3], [0.2]]  # seed 001's other biases, L1.N0.b moved to -0.3
+    data, grads = engine_numbers(network_221(biases=biases)[0])
+    assert frame["data"] == [format_number(x) for x in data] and frame["grads"] == [format_number(g) for g in grads]
+    nudge = frame["nudge"]
+    assert nudge["grad"] == format_number(grads[view.explorer.leaves[leaf]])
+    assert float(nudge["slope"]) == pytest.approx((float(nudge["moved"]) - float(nudge["loss"])) / 1e-3, rel=1e-4)

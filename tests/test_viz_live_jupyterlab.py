@@ -7,6 +7,7 @@ with Shift+Enter and reads the page (inside the widget's shadow root: the
 locators pierce it) and the kernel's printed answers.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -36,13 +37,11 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if _chromium() is None:
-        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def running_lab(folder):
+    """jupyter lab on 127.0.0.1 with a random token, its files under folder; yields (base URL, token)."""
     for name in ("config", "runtime", "workspaces", "notebooks"):
-        (folder / name).mkdir()
+        (folder / name).mkdir(exist_ok=True)
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
                JUPYTER_PLATFORM_DIRS="1")
@@ -64,12 +63,9 @@ def lab(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("jupyter lab did not start within 60 s")
+                raise RuntimeError("jupyter lab did not start within 60 s")
             time.sleep(0.3)
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-            yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
-            browser.close()
+        yield base, token
     finally:
         server.terminate()
         try:
@@ -77,6 +73,17 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         shutil.rmtree(folder / "runtime", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if _chromium() is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("lab")
+    with running_lab(folder) as (base, token), sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
+        browser.close()
 
 
 class Notebook:
@@ -92,7 +99,9 @@ class Notebook:
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.goto(f"{lab['base']}/lab/tree/{name}?token={lab['token']}")
+        # a workspace of its own, so JupyterLab does not reopen another test's notebook beside it
+        workspace = name.split(".")[0]
+        self.page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{name}?token={lab['token']}")
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=45_000)
         self.page.wait_for_function(
             "() => (document.querySelector('#jp-main-statusbar') || {}).textContent?.includes('Idle')",
@@ -169,5 +178,54 @@ def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
     kernel_step, kernel_values = line.split(" ", 2)[1:]
     assert int(kernel_step) == shown_step >= 20
     assert json.loads(kernel_values) == shown_values
+    assert notebook.console_errors() == []
+    page.close()
+
+
+EXPLORE_CELLS = [
+    "from tracegrad import viz\n"
+    "from tracegrad.viz import format_number\n"
+    "from tracegrad.viz.examples import network_221\n"
+    "loss, _ = network_221()\n"
+    "ex = viz.explore(loss)\n"
+    "ex",
+    "k = ex.explorer.names.index('L1.N0.w0')\n"
+    "print('KERNEL', format_number(ex.explorer.leaf_values[k]), format_number(ex.explorer.loss), "
+    "format_number(ex.explorer.grad(k)))",
+]
+
+
+def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
+    notebook = Notebook(lab, "explore.ipynb", EXPLORE_CELLS)
+    page = notebook.page
+    notebook.run(0)
+    root = page.locator('[data-role="loss"]')
+    root.wait_for(timeout=30_000)
+    assert root.inner_text() == "0.083232"  # seed 001's cost, C = ½(a − y)²
+    leaf = page.locator(".tg-leaf", has_text="L1.N0.w0")
+    leaf.locator("button").click()
+    page.locator('[data-role="curve-title"]', has_text="over L1.N0.w0").wait_for(timeout=10_000)
+    tangent = page.locator('[data-role="tangent"]')
+    before = tangent.evaluate("t => [t.getAttribute('y1'), t.getAttribute('y2')]")
+    nudge_before = page.locator('[data-role="nudge"]').inner_text()
+    notebook.shot("explore-before.png")
+    slider = leaf.locator('input[type="range"]')
+    slider.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => { const host = [...document.querySelectorAll('.jp-OutputArea-output div')].find(d => d.shadowRoot);"
+        " const r = host && host.shadowRoot.querySelector('[data-role=loss]'); return r && r.textContent !== '0.083232'; }",
+        timeout=10_000)
+    page.wait_for_timeout(500)  # the last of the 20 moves' answers
+    shown_value = leaf.locator('input[type="number"]').input_value()
+    shown_root = root.inner_text()
+    shown_grad = leaf.locator(".tg-leaf-grad").inner_text()
+    assert tangent.evaluate("t => [t.getAttribute('y1'), t.getAttribute('y2')]") != before
+    assert page.locator('[data-role="nudge"]').inner_text() != nudge_before
+    notebook.shot("explore-moved.png")
+    _, value, kernel_root, kernel_grad = notebook.printed(1, "KERNEL").split()
+    assert float(value) == pytest.approx(float(shown_value), rel=1e-5) and float(value) > 0.4
+    assert kernel_root == shown_root and shown_grad == f"grad {kernel_grad}"
     assert notebook.console_errors() == []
     page.close()

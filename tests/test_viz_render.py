@@ -9,7 +9,7 @@ import pytest
 
 import tracegrad.viz.render as render_module
 from tracegrad.viz import RenderError, draw
-from tracegrad.viz.render import render
+from tracegrad.viz.render import find_renderer, render
 from viz_seeds import seed_000, seed_001
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -67,6 +67,13 @@ def test_no_renderer_at_all_is_a_clear_error(no_system_dot, monkeypatch, tmp_pat
     monkeypatch.setattr(sys, "executable", str(tmp_path / "nowhere" / "python"))
     with pytest.raises(RenderError, match="neither Graphviz's `dot` nor `graphviz-pure`"):
         render("digraph { a -> b }", "svg")
+
+
+def test_in_a_browser_python_drawing_says_what_works_there(monkeypatch):
+    # Pyodide (JupyterLite, marimo in the browser) has neither a dot program nor subprocesses
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    with pytest.raises(RenderError, match=r"in a browser \(Pyodide\) save the drawing as \.dot.*text_tree"):
+        find_renderer()
 
 
 def test_renderer_failure_is_reported_with_its_message():

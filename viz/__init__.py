@@ -1,8 +1,10 @@
 """tracegrad's views: graphs, traces, plots and the command line."""
 
 from .dot import Drawing, draw, draw_dot
+from .explore import explore
 from .expression import ExpressionError, parse
 from .format import format_number
+from .network import NetworkView, network
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
@@ -19,8 +21,11 @@ __all__ = [
     "RenderError",
     "find_renderer",
     "format_number",
+    "network",
+    "NetworkView",
     "record",
     "live",
+    "explore",
     "Live",
     "Recording",
     "Frame",

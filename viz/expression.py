@@ -3,7 +3,7 @@
 The text is parsed with Python's ``ast`` module and then walked against a short
 whitelist: numbers, variable names, ``+ - * / **``, unary ``-``/``+``,
 parentheses and calls with one argument of the functions viz.notation offers
-(``relu tanh sigmoid softplus exp log``).
+(``FUNCTIONS``: relu, tanh, ...).
 Nothing is ever evaluated as Python; every other construct (attributes, other
 calls, subscripts, strings, lambdas, comparisons, ...) is refused with an
 ``ExpressionError`` whose message is one line a learner can act on.

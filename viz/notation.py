@@ -86,6 +86,7 @@ NOTATION = (
              edge_labels=("base", "exponent"), in_expressions=True),
     Notation("relu", "relu(x)", ("x",), ("1 if {x} > 0 else 0",), in_expressions=True),
     Notation("tanh", "tanh(x)", ("x",), ("(1 - {out}²)",), in_expressions=True),
+    Notation("sin", "sin(x)", ("x",), ("cos({x})",), in_expressions=True),
     Notation("sigmoid", "sigmoid(x)", ("x",), ("{out}·(1 - {out})",), in_expressions=True),
     Notation("softplus", "softplus(x)", ("x",), ("sigmoid({x})",), in_expressions=True),
     Notation("exp", "exp(x)", ("x",), ("{out}",), in_expressions=True),

@@ -36,6 +36,7 @@ scripts=["timeline.js", ..., "NAME.js"])``.
 import base64
 import html
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -75,9 +76,18 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 
 
 def save_page(path, page):
-    """Write a page (a str) to path in UTF-8; returns the path as a Path."""
+    """Write a page (a str) to path in UTF-8; returns the path as a Path.
+
+    The page is written beside path and renamed into place, so a reader never
+    sees half a page, and a failed write leaves the old page as it was.
+    """
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -27,16 +27,20 @@ def find_renderer():
     graphviz-pure is looked for on PATH and beside the running Python (a
     virtual environment's ``bin`` directory need not be on PATH).
     """
-    found = (
-        shutil.which("dot")
-        or shutil.which("graphviz-pure")
-        or shutil.which("graphviz-pure", path=os.path.dirname(sys.executable))
-    )
+    if sys.platform == "emscripten":  # Pyodide (JupyterLite, marimo in the browser) runs no programs
+        found = None
+    else:
+        found = (
+            shutil.which("dot")
+            or shutil.which("graphviz-pure")
+            or shutil.which("graphviz-pure", path=os.path.dirname(sys.executable))
+        )
     if found is None:
         raise RenderError(
             "cannot render: neither Graphviz's `dot` nor `graphviz-pure` was found; "
-            "run `pip install graphviz-pure` (or install Graphviz), "
-            "or save the drawing as .dot, or use viz.text_tree() for a plain-text view"
+            "run `pip install graphviz-pure` (wheels for x86-64 and 64-bit ARM) or install Graphviz "
+            "(apt install graphviz, brew install graphviz, conda install graphviz); in a browser "
+            "(Pyodide) save the drawing as .dot, or use tracegrad.viz.text_tree() for a plain-text view"
         )
     return found
 

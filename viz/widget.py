@@ -59,10 +59,10 @@ class Live:
     """The live view: a LiveRun (viz.live) trained on the kernel's event loop, drawn by a widget."""
 
     def __init__(self, model, X, y, *, loss=None, optimizer=None, accuracy=None, sample=0):
-        widget_class = _widget_class()
+        widget_class = anywidget_class("LiveWidget", SCRIPTS + ("widget.js",))
         self.run = LiveRun(model, X, y, loss=loss, optimizer=optimizer, accuracy=accuracy, sample=sample)
         self.model = model
-        self.widget = widget_class(styles="\n".join(page_file(name) for name in STYLES),
+        self.widget = widget_class(view="live", styles="\n".join(page_file(name) for name in STYLES),
                                    markup=page_file("live-app.html"))
         self.widget.on_msg(self._on_message)
         self._playing, self._speed, self._tick_handle, self._loop = False, 100, None, None
@@ -295,28 +295,32 @@ def _label(value):
     return int(number) if number.is_integer() else number
 
 
-_WIDGET_CLASS = None
+_WIDGET_CLASSES = {}
 
 
-def _widget_class():
-    """The anywidget class, made once (anywidget is imported only here: it is an extra)."""
-    global _WIDGET_CLASS
-    if _WIDGET_CLASS is not None:
-        return _WIDGET_CLASS
+def anywidget_class(name, scripts):
+    """An anywidget class whose ES module is these page scripts, in order (made once per name).
+
+    anywidget is imported only here: it is the extra tracegrad[live]. The
+    widget's synced state: ``view`` (the page script's name: "live", "explore"),
+    ``styles`` and ``markup`` (page files, for the
+    page's shadow root), ``setup_data`` and ``frame_data`` (what Python sends).
+    """
+    if name in _WIDGET_CLASSES:
+        return _WIDGET_CLASSES[name]
     try:
         import anywidget
         import traitlets
     except ImportError:
-        raise ImportError("viz.live needs anywidget: pip install 'tracegrad[live]'") from None
-
-    class LiveWidget(anywidget.AnyWidget):
-        """The page of viz.live; its state is what the kernel sends, its actions come back as messages."""
-
-        _esm = "\n".join(page_file(name) for name in SCRIPTS + ("live-widget.js",))
-        styles = traitlets.Unicode().tag(sync=True)
-        markup = traitlets.Unicode().tag(sync=True)
-        setup_data = traitlets.Dict().tag(sync=True)
-        frame_data = traitlets.Dict().tag(sync=True)
-
-    _WIDGET_CLASS = LiveWidget
-    return LiveWidget
+        raise ImportError("viz.live and viz.explore need anywidget: pip install 'tracegrad[live]'") from None
+    widget_class = type(name, (anywidget.AnyWidget,), {
+        "__doc__": "A tracegrad page in a notebook; its state is what the kernel sends.",
+        "_esm": "\n".join(page_file(script) for script in scripts),
+        "view": traitlets.Unicode().tag(sync=True),
+        "styles": traitlets.Unicode().tag(sync=True),
+        "markup": traitlets.Unicode().tag(sync=True),
+        "setup_data": traitlets.Dict().tag(sync=True),
+        "frame_data": traitlets.Dict().tag(sync=True),
+    })
+    _WIDGET_CLASSES[name] = widget_class
+    return widget_class

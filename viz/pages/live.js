@@ -9,7 +9,7 @@
    controls and the clicks on the data plane call send(message) with an
    action ({action: "play"}, {action: "add", x: [x0, x1], label: 1}, ...);
    the page changes nothing itself: it waits for the next frame. How the
-   messages travel is the caller's: a notebook widget (live-widget.js) or the
+   messages travel is the caller's: a notebook widget (widget.js) or the
    local server of `tracegrad train --live` (live-page.js). */
 (function () {
   "use strict";

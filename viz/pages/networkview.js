@@ -10,8 +10,16 @@
    tiles (the hidden neurons' pictures, viz.player's _tiles, unpacked, or null),
    tooltip (an element for the numbers of what is hovered), note (an element for
    the explanation), onMark(indexes) (called with the parameters hovered, [] when
-   none). Returns {layout(), show(k)}: layout draws the network for the box's
-   current size; show(k) colours it with frame k's weights and pictures. */
+   none). Returns {layout(), show(k), mark(neurons, edges, kind)}: layout draws the
+   network for the box's current size; show(k) colours it with frame k's weights
+   and pictures (and numbers); mark outlines the named neurons and the edges
+   [[neuron name, input index]] ("tg-forward" or "tg-backward"; [] clears).
+   options.numbers (viz.network's page): each frame's texts of the neurons' z, a and
+   δ = ∂C/∂z ({neurons: [frame][neuron in layer order][z, a, δ]}, inputs:
+   [frame][input], loss: [frame]; "" where not known yet), with network.inputNames
+   and network.loss (the cost's name, or null). Each neuron is then a box showing
+   its numbers when there is room for them at 13 px (the edges then carry w and
+   ∂C/∂w), else a small circle, its numbers on hover, focus or click. */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
@@ -25,7 +33,8 @@
     var twoInputs = grid && grid.axes.length === 2, oneInput = grid && grid.axes.length === 1;
     function number(x) { return P.formatNumber(x, options.digits); }
     var svg = P.svgElement("svg", { "class": "tg-network" }, box), edges = [], neurons = [];
-    var hovered = null, position = 0;
+    var hovered = null, position = 0, numbers = options.numbers || null, inputItems = [], lossItem = null;
+    var marked = { neurons: [], edges: [], kind: "" };
     var largestWeight = 0;  // over every frame, so a weight's width means the same at every step
     if (network) {
       network.layers.forEach(function (layer) {
@@ -42,6 +51,7 @@
       while (svg.firstChild) { svg.removeChild(svg.firstChild); }
       edges = []; neurons = [];
       if (!network) { setNote("Drawn for nn.MLP models."); return; }
+      if (numbers) { layoutNumbers(); return; }
       var text = "Each weight is an edge: blue positive, orange negative, wider when larger. ";
       text += twoInputs ? "Each neuron shows its output over the input plane (the data's square), scaled to its own largest value; blue > 0, orange < 0, white 0."
         : oneInput ? "Each neuron shows its output along the input line." : "";
@@ -168,7 +178,166 @@
         edge.line.setAttribute("stroke-width", (0.3 + edge.widest * Math.abs(w) / (largestWeight || 1)).toFixed(2));
       });
       if (grid) { neurons.forEach(function (item) { drawTile(item, k); }); }
+      if (numbers) { showNumbers(k); }
       describe();
+    }
+
+    // --- numbers mode: each neuron's z, a and δ, each weight's w and ∂C/∂w ------------
+    var LINE = 15;  // px between lines of 13 px text
+    function layoutNumbers() {
+      var width = Math.max(50, box.clientWidth), height = Math.max(50, box.clientHeight);
+      svg.setAttribute("width", width); svg.setAttribute("height", height);
+      var columns = [network.inputs].concat(network.layers.map(function (l) { return l.length; }));
+      if (network.loss) { columns.push(1); }
+      var most = Math.max.apply(null, columns), top = 22, bottom = 6;
+      var columnWidth = width / columns.length, rowHeight = (height - top - bottom) / most;
+      // room for a name and three numbers at 13 px, and for the labels on the edges between
+      var roomy = rowHeight >= 4 * LINE + 14 && columnWidth >= 190;
+      var boxWidth = roomy ? Math.min(132, columnWidth * 0.5) : 0;
+      var boxHeight = roomy ? 4 * LINE + 10 : 0;
+      var radius = roomy ? 0 : Math.max(4, Math.min(13, rowHeight * 0.38, columnWidth * 0.2));
+      function centre(column, index) {
+        var n = columns[column], space = Math.min(rowHeight * most / n, roomy ? boxHeight * 2.6 : radius * 6);
+        return { x: columnWidth * (column + 0.5),
+                 y: top + (height - top - bottom) / 2 + (index - (n - 1) / 2) * space };
+      }
+      function left(at) { return at.x - (roomy ? boxWidth / 2 : radius); }
+      function right(at) { return at.x + (roomy ? boxWidth / 2 : radius); }
+      var edgeLayer = P.svgElement("g", {}, svg), labelLayer = P.svgElement("g", {}, svg);
+      var nodeLayer = P.svgElement("g", {}, svg);
+      columns.forEach(function (n, column) {
+        var name = column === 0 ? "inputs" : column <= network.layers.length ?
+          "layer " + column + (column === network.layers.length ? " (output)" : "") : "cost";
+        var t = P.svgElement("text", { x: columnWidth * (column + 0.5), y: 15, "text-anchor": "middle",
+                                       "class": "tg-layer-name" }, svg);
+        t.textContent = name;
+      });
+      function shape(g, at, kind) {
+        if (roomy) {
+          P.svgElement("rect", { x: at.x - boxWidth / 2, y: at.y - boxHeight / 2, width: boxWidth, height: boxHeight,
+                                 rx: 6, "class": "tg-frame " + kind }, g);
+        } else {
+          P.svgElement("circle", { cx: at.x, cy: at.y, r: radius, "class": "tg-frame " + kind }, g);
+        }
+      }
+      function lines(g, at, count) {  // the text lines of a box, for show() to fill
+        var texts = [];
+        if (!roomy) { return texts; }
+        for (var i = 0; i < count; i++) {
+          texts.push(P.svgElement("text", { x: at.x, y: at.y - boxHeight / 2 + 5 + LINE * (i + 0.8),
+                                            "text-anchor": "middle", "class": i ? "tg-number" : "tg-name" }, g));
+        }
+        return texts;
+      }
+      inputItems = [];
+      for (var i = 0; i < network.inputs; i++) {
+        var at = centre(0, i), g = P.svgElement("g", { "class": "tg-neuron tg-input-node", tabindex: "0",
+                                                        "data-name": network.inputNames[i] }, nodeLayer);
+        shape(g, at, "tg-input");
+        var texts = lines(g, at, 2);
+        if (!roomy) {
+          var small = P.svgElement("text", { x: at.x, y: at.y + 4, "text-anchor": "middle" }, g);
+          small.textContent = network.inputNames[i];
+        }
+        inputItems.push({ at: at, g: g, texts: texts, index: i });
+        hoverable(g, { kind: "input", index: i });
+      }
+      var previous = inputItems;
+      network.layers.forEach(function (layer, l) {
+        previous = layer.map(function (neuron, j) {
+          var at = centre(l + 1, j);
+          neuron.w.forEach(function (index, from) {
+            var source = previous[from].at;
+            var coords = { x1: right(source), y1: source.y, x2: left(at), y2: at.y };
+            var hit = P.svgElement("line", Object.assign({ "class": "tg-hit", tabindex: "0" }, coords), edgeLayer);
+            var line = P.svgElement("line", Object.assign({ "class": "tg-edge", "stroke-opacity": "0.85" }, coords), edgeLayer);
+            var widest = Math.max(1.5, Math.min(7, 40 / Math.sqrt(layer.length * neuron.w.length)));
+            var edge = { line: line, hit: hit, index: index, neuron: neuron, from: from, layer: l, widest: widest,
+                         texts: [] };
+            if (roomy) {  // w and ∂C/∂w, on the edge where the edges into one neuron are far apart
+              var t = 0.66, x = coords.x1 + (coords.x2 - coords.x1) * t, y = coords.y1 + (coords.y2 - coords.y1) * t;
+              var label = P.svgElement("g", { "class": "tg-edge-text" }, labelLayer);
+              edge.back = P.svgElement("rect", { x: x - 52, y: y - LINE, width: 104, height: 2 * LINE + 2, rx: 3 }, label);
+              edge.texts = [0, 1].map(function (row) {
+                return P.svgElement("text", { x: x, y: y - 3 + LINE * row, "text-anchor": "middle" }, label);
+              });
+            }
+            edges.push(edge);
+            hoverable(hit, { kind: "edge", edge: edge });
+          });
+          var g = P.svgElement("g", { "class": "tg-neuron", tabindex: "0", "aria-label": neuron.name,
+                                      "data-name": neuron.name }, nodeLayer);
+          shape(g, at, "tg-unit");
+          var item = { at: at, g: g, neuron: neuron, layer: l, index: j, texts: lines(g, at, 4), order: neurons.length };
+          neurons.push(item);
+          hoverable(g, { kind: "neuron", item: item });
+          return item;
+        });
+      });
+      lossItem = null;
+      if (network.loss) {
+        var at = centre(columns.length - 1, 0);
+        previous.forEach(function (item) {
+          P.svgElement("line", { x1: right(item.at), y1: item.at.y, x2: left(at), y2: at.y, "class": "tg-to-loss" }, edgeLayer);
+        });
+        var g = P.svgElement("g", { "class": "tg-neuron tg-loss-node", tabindex: "0", "data-name": network.loss }, nodeLayer);
+        shape(g, at, "tg-loss");
+        lossItem = { at: at, g: g, texts: lines(g, at, 2) };
+        if (!roomy) {
+          var small = P.svgElement("text", { x: at.x, y: at.y + 4, "text-anchor": "middle" }, g);
+          small.textContent = network.loss;
+        }
+        hoverable(g, { kind: "loss" });
+      }
+      var cost = network.loss || "C";
+      setNote("Edges: weights, blue > 0, orange < 0, wider when larger. Neurons: z = w\u00b7a + b, a, " +
+              "\u03b4 = \u2202" + cost + "/\u2202z" + (roomy ? "; edges: w, \u2202" + cost + "/\u2202w. "
+                     : ". Hover, focus or click one for its numbers. ") + "Blank: not computed yet.");
+      applyMarks();
+    }
+    function put(text, value) { text.textContent = value; }
+    function showNumbers(k) {
+      var cost = network.loss || "C", frameNeurons = numbers.neurons[k], now = values.row(k), slopes = grads.row(k);
+      inputItems.forEach(function (item) {
+        if (!item.texts.length) { return; }
+        put(item.texts[0], network.inputNames[item.index]);
+        put(item.texts[1], numbers.inputs[k][item.index] === "" ? "" : "= " + numbers.inputs[k][item.index]);
+      });
+      neurons.forEach(function (item) {
+        var known = frameNeurons[item.order];
+        item.g.classList.toggle("tg-off", item.neuron.activation === "relu" && known[1] === "0");
+        if (!item.texts.length) { return; }
+        put(item.texts[0], item.neuron.name + (item.neuron.activation === "linear" ? "" : " \u00b7 " + item.neuron.activation));
+        put(item.texts[1], known[0] === "" ? "z" : "z " + known[0]);
+        put(item.texts[2], known[1] === "" ? "a" : "a " + known[1]);
+        put(item.texts[3], known[2] === "" ? "\u03b4" : "\u03b4 " + known[2]);
+      });
+      if (lossItem && lossItem.texts.length) {
+        put(lossItem.texts[0], cost);
+        put(lossItem.texts[1], numbers.loss[k] === "" ? "" : "= " + numbers.loss[k]);
+      }
+      edges.forEach(function (edge) {
+        if (!edge.texts.length) { return; }
+        put(edge.texts[0], "w " + number(now[edge.index]));
+        put(edge.texts[1], isNaN(slopes[edge.index]) ? "" : "\u2202" + cost + "/\u2202w " + number(slopes[edge.index]));
+        edge.back.setAttribute("height", isNaN(slopes[edge.index]) ? LINE + 2 : 2 * LINE + 2);
+      });
+    }
+    function mark(names, marks, kind) {
+      marked = { neurons: names || [], edges: marks || [], kind: kind || "" };
+      applyMarks();
+    }
+    function applyMarks() {
+      neurons.forEach(function (item) {
+        item.g.classList.toggle("tg-current", marked.neurons.indexOf(item.neuron.name) >= 0);
+      });
+      var wanted = {};
+      marked.edges.forEach(function (pair) { wanted[pair[0] + "/" + pair[1]] = true; });
+      edges.forEach(function (edge) {
+        var on = wanted[edge.neuron.name + "/" + edge.from] === true;
+        edge.line.classList.toggle("tg-forward", on && marked.kind !== "backward");
+        edge.line.classList.toggle("tg-backward", on && marked.kind === "backward");
+      });
     }
 
     // hovering (or focusing) a neuron or an edge shows its numbers
@@ -196,7 +365,14 @@
     function describe() {
       if (!hovered) { return; }
       var what = hovered.what, text;
-      if (what.kind === "input") {
+      if (what.kind === "loss") {
+        text = network.loss + " = " + (numbers.loss[position] || "? (not computed yet)") + ": the cost";
+        onMark([]);
+      } else if (what.kind === "input" && numbers) {
+        var given = numbers.inputs[position][what.index];
+        text = network.inputNames[what.index] + (given === "" ? "" : " = " + given) + ": input " + what.index + " (given, not trained)";
+        onMark([]);
+      } else if (what.kind === "input") {
         text = "x" + what.index + ": input " + what.index + " of each sample (given, not trained)";
         onMark([]);
       } else if (what.kind === "edge") {
@@ -206,6 +382,11 @@
       } else {
         var item = what.item, neuron = item.neuron;
         text = neuron.name + " (" + neuron.activation + ")\nbias " + labels[neuron.b] + ": " + pair(neuron.b);
+        if (numbers) {
+          var known = numbers.neurons[position][item.order];
+          text += "\nz = w\u00b7a + b = " + (known[0] || "?") + "\na = " + neuron.activation + "(z) = " + (known[1] || "?") +
+                  "\n\u03b4 = \u2202" + (network.loss || "C") + "/\u2202z = " + (known[2] || "? (not computed yet)");
+        }
         var last = item.layer === network.layers.length - 1;
         if (tiles && !last) {
           var h = neuronOffset[item.layer] + item.index;
@@ -217,6 +398,6 @@
       tooltip.textContent = text;
     }
 
-    return { layout: layout, show: show };
+    return { layout: layout, show: show, mark: mark };
   };
 })();
