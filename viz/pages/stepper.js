@@ -65,6 +65,7 @@
       title.textContent = step.title;
       text.textContent = step.text;
       if (!zoom.laidOut()) { return; }  // hidden: drawn again when shown (onLayout)
+      describe();
       if (step.phase === "backward") {
         (step.edges || []).forEach(view.backArrow);
         (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1]); });
@@ -113,15 +114,46 @@
       text.scrollTop = 0;
     }
 
-    // a node's whole gradient, as the sum over the nodes that use it
-    var details = root.querySelector('[data-role="details"]');
+    // What a click on a node shows, as far as the step shown has reached: its value once
+    // the forward pass has computed it (a leaf's from the start), each use's share of its
+    // gradient once that use has sent it (the edges it came along highlighted), and the
+    // whole gradient, with a leaf's check by central differences, once every share is in.
+    var details = root.querySelector('[data-role="details"]'), opened = null;
     function explain(id) {
-      var about = data.details[id];
-      if (!about) { return; }
-      root.querySelector('[data-role="details-title"]').textContent = about.title;
-      root.querySelector('[data-role="details-text"]').textContent = about.text;
+      if (!data.details[id]) { return; }
+      opened = id;
       details.hidden = false;
-      placeDetails(view.elements(id)[0]);
+      describe();
+    }
+    function describe() {
+      view.unmarkAll("tg-sum");
+      if (opened === null || details.hidden) { return; }
+      var about = data.details[opened], at = timeline ? timeline.position() : 0, lines = [], title = about.title;
+      if (at < about.valueAt) {
+        lines.push("Not computed yet: the forward pass reaches " + about.title + " at step " + (about.valueAt + 1) + ".");
+      } else {
+        lines.push(about.value);
+        var arrived = about.uses.filter(function (use) { return use.at <= at; });
+        if (about.gradAt === null) {
+          // a constant: no gradient
+        } else if (at < about.gradAt && !arrived.length) {
+          lines.push("grad(" + about.title + "): not known yet; the backward pass has not reached it.");
+        } else {
+          if (about.sum) { lines.push(about.sum); }
+          arrived.forEach(function (use) { lines.push(use.text); });
+          view.mark(arrived.map(function (use) { return use.edge; }), "tg-sum");
+          if (at >= about.gradAt) {
+            lines.push(about.total);
+            title = about.gradTitle;
+            if (about.check) { lines.push("", about.check); }
+          } else {
+            lines.push("  ... and more as the backward pass reaches its other uses.");
+          }
+        }
+      }
+      root.querySelector('[data-role="details-title"]').textContent = title;
+      root.querySelector('[data-role="details-text"]').textContent = lines.join("\n");
+      placeDetails(view.elements(opened)[0]);
     }
     // in a corner of the viewport where the box leaves the clicked node in sight
     var CORNERS = [["right", "bottom"], ["left", "bottom"], ["right", "top"], ["left", "top"]];
@@ -136,14 +168,14 @@
                box.bottom <= target.top || target.bottom <= box.top;
       });
     }
-    function close() { details.hidden = true; }
+    function close() { details.hidden = true; opened = null; view.unmarkAll("tg-sum"); }
     root.querySelector('[data-role="close-details"]').addEventListener("click", close);
     view.ids().forEach(function (id) {
       if (!data.details[id]) { return; }
       view.elements(id).forEach(function (g) {
         g.setAttribute("tabindex", "0");
         g.setAttribute("role", "button");
-        g.setAttribute("aria-label", data.details[id].title);
+        g.setAttribute("aria-label", "What " + data.details[id].title + " holds");
         g.addEventListener("click", function () { explain(id); });
         g.addEventListener("keydown", function (event) {
           if (event.key === "Enter" || event.key === " ") { explain(id); event.preventDefault(); event.stopPropagation(); }
