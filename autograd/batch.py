@@ -79,31 +79,89 @@ class Tape:
             for j, p in enumerate(graph.leaves):
                 shared[j] = shared[j] and graph.nodes[p] is leaves[j]
         numbers = [sample[0] if inputs else [] for sample in samples]
-        tape = cls(first, leaves, shared, np.array(rows, dtype=float),
-                   np.array(numbers, dtype=float).reshape(len(samples), -1))
+        kinds, constants = _leaf_kinds(first, shared, np.array(rows, dtype=float))
+        tape = cls(first, leaves, kinds, constants, np.array(numbers, dtype=float).reshape(len(samples), -1))
         if check_parameters:
-            tape._check_constants_keep_still(fn, samples[:2], first, inputs)
+            tape._check_constants_keep_still(lambda k: _Graph.build(fn, samples[k], inputs), min(2, len(samples)),
+                                             first)
         return tape
 
-    def __init__(self, graph, leaves, shared, leaf_data, inputs):
-        self.recorded = len(leaf_data)
-        self._inputs = inputs  # the recorded samples' numbers, one row each
-        input_rows, self.shared_leaves, constant_columns = [], [], []
+    @classmethod
+    def record_split(cls, model_part, loss_part, rows, targets, *, check_parameters=True):
+        """The tape of ``loss_part(model_part(inputs), target)`` for every sample, the model recorded once.
+
+        For a model_part that makes the same graph whatever its inputs' numbers
+        (nn's Neuron, Layer and MLP: nothing in them branches): it runs once,
+        on Values made from rows[0], which become the tape's inputs.
+        ``loss_part(outputs, target)`` returns the roots; it runs once per
+        distinct target, on the same outputs, and those graphs must have one
+        shape (a StructureMismatch names the first sample whose does not: a
+        loss that branches on the label); their constants (the targets, a
+        one-hot row) become one number per sample. rows: the inputs, one row
+        of numbers per sample; targets: numbers or lists of numbers.
+        """
+        if not is_grad_enabled():
+            raise StructureMismatch("inside no_grad() operations record no graph to replay")
+        rows = np.asarray(rows, dtype=float).reshape(len(rows), -1)
+        groups, firsts = _distinct(targets)
+        base, tails = None, []
+        for i in firsts:
+            graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
+            if base is None:
+                base, first_graph = graph.model, graph
+            elif graph.ops_tail != first_graph.ops_tail or graph.roots != first_graph.roots:
+                raise StructureMismatch(
+                    f"sample {i} (target {targets[i]!r}) makes another graph than sample {firsts[0]} "
+                    f"(target {targets[firsts[0]]!r}): the loss branches on the target"
+                )
+            tails.append(graph)
+        graph = first_graph.joined()
+        leaves = [graph.nodes[p] for p in graph.leaves]
+        tail_start = len(base.nodes)
+        kinds, columns = [], []
+        for j, p in enumerate(graph.leaves):
+            if p in graph.input_index:
+                kinds.append("input")
+            elif p < tail_start:
+                kinds.append("shared")  # a leaf of the one model graph: the same Value for every sample
+            else:
+                k = p - tail_start
+                in_each = [tail.nodes_tail[k] for tail in tails]
+                data = np.array([leaf.data for leaf in in_each], dtype=float)
+                if all(leaf is in_each[0] for leaf in in_each) and (data == data[0]).all():
+                    kinds.append("shared")
+                else:
+                    kinds.append("constant")
+                    columns.append(data[groups])
+        constants = np.array(columns, dtype=float).reshape(len(columns), len(rows))
+        tape = cls(graph, leaves, kinds, constants, rows)
+        if check_parameters:
+            def build(k):
+                return _Graph.split(model_part, loss_part, rows[0].tolist(), targets[firsts[k]], None).joined()
+
+            tape._check_constants_keep_still(build, 1, first_graph, sample_index=[firsts[0]])
+        return tape
+
+    def __init__(self, graph, leaves, kinds, constants, inputs):
+        """kinds: for each of graph.leaves, "input", "shared" or "constant"; constants: one row
+        (a number per recorded sample) per constant leaf, in order; inputs: the recorded samples'
+        numbers, one row each."""
+        self.recorded = len(inputs)
+        self._inputs = inputs
+        input_rows, self.shared_leaves = [], []
         input_positions, shared_positions, constant_positions = [], [], []
         for j, p in enumerate(graph.leaves):
-            k = graph.input_index.get(p)
-            if k is not None:
+            if kinds[j] == "input":
                 input_positions.append(p)
-                input_rows.append(k)
-            elif shared[j] and (leaf_data[:, j] == leaf_data[0, j]).all():
+                input_rows.append(graph.input_index[p])
+            elif kinds[j] == "shared":
                 shared_positions.append(p)
                 self.shared_leaves.append(leaves[j])
             else:
                 constant_positions.append(p)
-                constant_columns.append(leaf_data[:, j])
         self._input_columns = np.array(input_rows, dtype=np.intp)
         self._constant_positions = constant_positions  # in the recorded graph, for the nudge check
-        self._constants = np.array(constant_columns, dtype=float).reshape(len(constant_positions), self.recorded)
+        self._constants = constants
         # constants equal in every sample can be used for samples never recorded
         self.varying_constants = int(sum((c != c[0]).any() for c in self._constants))
         shared_index = {p: j for j, p in enumerate(shared_positions)}
@@ -248,24 +306,40 @@ class Tape:
                 needs[p] = any(needs[q] for q in operands)
         return needs
 
-    def _check_constants_keep_still(self, fn, samples, first, inputs):
-        """Rebuild with every shared leaf nudged: the shape and the constants must not move."""
+    def _check_constants_keep_still(self, build, count, first, sample_index=None):
+        """Rebuild samples 0..count-1 with every shared leaf nudged: the shape and the constants must not move.
+
+        build(k) makes recorded sample k's graph. The nudge goes up, or down
+        when the rebuilt graph cannot be computed that way (a parameter at the
+        edge of a log's domain): only a graph that neither way can rebuild is
+        refused, as one that cannot be checked.
+        """
         saved = [leaf.data for leaf in self.shared_leaves]
         try:
-            for leaf in self.shared_leaves:
-                leaf.data = leaf.data * 1.0001 + 0.0001
-            for k, sample in enumerate(samples):
-                graph = _Graph.build(fn, sample, inputs)
-                first.check_same_shape(graph, k, nudged=True)
-                for p, column in zip(self._constant_positions, self._constants):
-                    if graph.nodes[p].data != column[k]:
+            for direction in (1.0, -1.0):
+                for leaf, data in zip(self.shared_leaves, saved):
+                    leaf.data = data * (1.0 + direction * 1e-4) + direction * 1e-4
+                try:
+                    graphs = [build(k) for k in range(count)]
+                    break
+                except (ValueError, ArithmeticError) as error:
+                    if isinstance(error, StructureMismatch) or direction < 0:
                         raise StructureMismatch(
-                            f"a constant in the graph ({graph.nodes[p].data:g} in sample {k}) changes "
-                            "with the parameters: the computation reads .data to decide a number"
-                        )
+                            "the graph could not be rebuilt with its parameters nudged, to check that no "
+                            f"number in it is read off a parameter's .data ({error})"
+                        ) from None
         finally:
             for leaf, data in zip(self.shared_leaves, saved):
                 leaf.data = data
+        for k, graph in enumerate(graphs):
+            first.check_same_shape(graph, k, nudged=True)
+            column = k if sample_index is None else sample_index[k]
+            for p, constants in zip(self._constant_positions, self._constants):
+                if graph.nodes[p].data != constants[column]:
+                    raise StructureMismatch(
+                        f"a constant in the graph ({graph.nodes[p].data:g} in sample {column}) changes "
+                        "with the parameters: the computation reads .data to decide a number"
+                    )
 
 
 def replay(root, changes):
@@ -278,8 +352,7 @@ def replay(root, changes):
     """
     graph = _Graph.of([root])
     leaves = [graph.nodes[p] for p in graph.leaves]
-    tape = Tape(graph, leaves, [True] * len(leaves), np.array([[leaf.data for leaf in leaves]]),
-                np.empty((1, 0)))
+    tape = Tape(graph, leaves, ["shared"] * len(leaves), np.empty((0, 1)), np.empty((1, 0)))
     shared = tape.shared_values()
     where = {leaf: j for j, leaf in enumerate(tape.shared_leaves)}
     for leaf, data in changes.items():
@@ -311,6 +384,39 @@ class _Graph:
         return graph
 
     @classmethod
+    def split(cls, model_part, loss_part, numbers, target, model):
+        """The graph of loss_part(model_part(inputs), target): the model's nodes first, then the loss's.
+
+        model: a split graph made before, whose model nodes are reused (the
+        model does not run again), or None to run it.
+        """
+        if model is None:
+            inputs = [Value(x) for x in numbers]
+            result = model_part(inputs)
+            model = cls.of(_flatten(result))
+            model.single = isinstance(result, Value)
+            for k, x in enumerate(inputs):
+                p = model.position.get(x)
+                if p is not None:
+                    model.input_index[p] = k
+        outputs = [model.nodes[p] for p in model.roots]
+        roots = _flatten(loss_part(outputs[0] if model.single else outputs, target))
+        nodes, ops, position = _walk_on(roots, model.position)
+        graph = cls()
+        graph.model = model
+        graph.nodes_tail, graph.ops_tail = nodes, ops
+        graph.position = _Joined(model.position, position)
+        graph.roots = [graph.position[root] for root in roots]
+        graph.input_index = model.input_index
+        return graph
+
+    def joined(self):
+        """A split graph as a whole (its model's nodes, then its loss's): made only where needed."""
+        self.nodes, self.ops = self.model.nodes + self.nodes_tail, self.model.ops + self.ops_tail
+        self.leaves = [p for p, (op, _) in enumerate(self.ops) if op is None]
+        return self
+
+    @classmethod
     def of(cls, roots):
         graph = cls()
         graph.nodes, graph.ops, graph.position = _walk(roots)
@@ -338,6 +444,58 @@ class _Graph:
 
 
 _LEAF = (None, ())
+
+
+class _Joined:
+    """Two dicts node -> position read as one (a split graph's model part and its loss part)."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def get(self, node, default=None):
+        p = self.first.get(node)
+        return self.second.get(node, default) if p is None else p
+
+    def __getitem__(self, node):
+        p = self.get(node)
+        if p is None:
+            raise KeyError(node)
+        return p
+
+
+def _walk_on(roots, known):
+    """_walk for the nodes under roots that are not in known (node -> position): numbered after them.
+
+    A loss's few nodes on top of a model's graph walked once already.
+    """
+    joined = _Joined(known, {})
+    nodes, ops, offset = [], [], len(known)
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node is None:
+            node = stack.pop()
+            if joined.get(node) is not None:
+                continue
+            if node._own_operation:
+                raise StructureMismatch(f"the operation {node.op!r} is a learner's own (made with Value(data, "
+                                        "_children, _op)): it has no rule over arrays")
+            operands = tuple(joined[v] for v in node.inputs)
+            joined.second[node] = offset + len(nodes)
+            nodes.append(node)
+            ops.append((node.op, operands))
+            continue
+        if joined.get(node) is not None:
+            continue
+        if node._x is None:
+            joined.second[node] = offset + len(nodes)
+            nodes.append(node)
+            ops.append(_LEAF)
+            continue
+        stack.append(node)
+        stack.append(None)
+        stack.extend(reversed(node.inputs))
+    return nodes, ops, joined.second
 
 
 def _walk(roots):
@@ -615,6 +773,43 @@ def _scatter_add(table, plan, rows):
     if repeated is not None:
         targets, order, starts = repeated
         table[targets] += np.add.reduceat(rows[order], starts, axis=0)
+
+
+def _leaf_kinds(graph, shared, leaf_data):
+    """For each leaf of a graph recorded on every sample: "input", "shared" (the same Value, with the
+    same data, in every sample) or "constant"; and the constants' rows, a number per sample."""
+    kinds, columns = [], []
+    for j, p in enumerate(graph.leaves):
+        if p in graph.input_index:
+            kinds.append("input")
+        elif shared[j] and (leaf_data[:, j] == leaf_data[0, j]).all():
+            kinds.append("shared")
+        else:
+            kinds.append("constant")
+            columns.append(leaf_data[:, j])
+    return kinds, np.array(columns, dtype=float).reshape(len(columns), len(leaf_data))
+
+
+def _distinct(targets):
+    """(for each sample, the index of its target among the distinct ones; the first sample of each)."""
+    index, firsts = {}, []
+    groups = np.empty(len(targets), dtype=np.intp)
+    for i, target in enumerate(targets):
+        # by type too: 1 and 1.0 are equal, but a loss may take one and refuse the other
+        key = (type(target), tuple(target) if isinstance(target, list) else target)
+        try:
+            j = index.get(key)
+        except TypeError:  # unhashable: a group of its own
+            key = j = None
+        if key is not None and key[1] != key[1]:  # nan is not equal to itself: a group of its own
+            j = None
+        if j is None:
+            j = len(firsts)
+            if key is not None:
+                index[key] = j
+            firsts.append(i)
+        groups[i] = j
+    return groups, firsts
 
 
 def _flatten(roots):

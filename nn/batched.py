@@ -1,20 +1,29 @@
 """The batched path of fit() and predict(): one sample's graph, replayed over the batch.
 
 A model and its loss make the same graph for every sample when nothing in
-them branches on the data. fit() records that graph for each training sample
-once (autograd.batch.Tape), checks that they all agree, and then runs each
-step as a few dozen numpy operations over the whole batch instead of
-thousands of scalar nodes; the gradients are those of the scalar path (to
-rounding). When the samples' graphs differ, or an operation has no rule over
-arrays (a learner's own, written with a _backward function), fit says why
-and trains on the scalar path.
+them branches on the data. fit() records that graph (autograd.batch.Tape)
+and then runs each step as a few dozen numpy operations over the whole batch
+instead of thousands of scalar nodes; the gradients are those of the scalar
+path (to rounding).
+
+How the graph is recorded depends on what is known about the model. nn's
+Neuron, Layer and MLP never branch on their inputs' numbers, so their graph
+is recorded once, on the first sample, and the loss once per distinct target
+on top of it: the targets (and cross_entropy's one-hot row, which its Python
+code picks by the label) are the loss graph's constants, one per sample, and
+the loss graphs of different targets must have one shape. Any other model
+may branch anywhere, so its graph is recorded for every sample and they must
+agree. When they do not, or an operation has no rule over arrays (a
+learner's own, written with a _backward function), fit says why and trains
+on the scalar path.
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 
-from tracegrad import Value
+from tracegrad import Value, no_grad
 from tracegrad.batch import StructureMismatch, Tape
 
 __all__ = ["BatchedLoss", "ArrayTraining", "batched_outputs", "StructureMismatch"]
@@ -27,15 +36,29 @@ class BatchedLoss:
     """
 
     def __init__(self, model, X, y, loss_fn, known_mean):
-        def one_sample(x, target):
-            output = model(x)  # numbers, as the scalar path passes them: the model wraps them
+        def loss_part(output, target):
             self.single = not isinstance(output, list)
             loss = loss_fn([output], [target])
             if not isinstance(loss, Value):
                 raise TypeError(f"fit(): the loss must return a Value, got {loss!r}")
             return [loss] + ([output] if self.single else output)
 
-        self.tape = Tape.record(one_sample, list(zip(X, y)), inputs=False)
+        def one_sample(x, target):
+            return loss_part(model(x), target)  # numbers, as the scalar path passes them: the model wraps them
+
+        rows = number_rows(X) if never_branches(model) else None
+        try:
+            if rows is not None:
+                self.tape = Tape.record_split(model, loss_part, rows, list(y))
+            else:
+                self.tape = Tape.record(one_sample, list(zip(X, y)), inputs=False)
+        except (TypeError, ValueError) as error:
+            if isinstance(error, StructureMismatch):
+                raise
+            # A target the loss refuses: its message names the sample as a list of one;
+            # the loss over every sample names it as the scalar path does (y[57]).
+            _raise_as_the_whole_batch(model, X, y, loss_fn)
+            raise
         self.outputs = len(self.tape.roots) - 1
         if not known_mean:
             self._check_mean_over_samples(model, X, y, loss_fn)
@@ -80,6 +103,44 @@ class BatchedLoss:
                 f"the loss of {len(few)} samples together ({whole:g}) is not the mean of their own "
                 f"losses ({mean:g}), so a batch cannot be split into samples"
             )
+
+
+def _raise_as_the_whole_batch(model, X, y, loss_fn):
+    """Run loss_fn over every target with stand-in predictions: the error it raises, if any."""
+    with no_grad():
+        try:
+            output = model(X[0])
+        except Exception:  # noqa: BLE001 (the model's own error is the one to report: raised by the caller)
+            return
+        stand_in = [Value(0.0) for _ in output] if isinstance(output, list) else Value(0.0)
+        loss_fn([stand_in] * len(y), list(y))
+
+
+def never_branches(model):
+    """True for nn's own models, whose graph is the same whatever the input's numbers."""
+    from .module import MLP, Layer, Neuron
+
+    return type(model).__call__ in (MLP.__call__, Layer.__call__, Neuron.__call__)
+
+
+def number_rows(X):
+    """X as a 2-D float array when every row is a list (or array) of finite real numbers of one length;
+    else None (the scalar path, row by row, says what is wrong where)."""
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2 or X.dtype.kind not in "iuf":
+            return None
+        rows = X.astype(float)
+    else:
+        for row in X:
+            if not isinstance(row, (list, tuple)) or not all(isinstance(v, Real) for v in row):
+                return None
+        try:
+            rows = np.array(X, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if rows.ndim != 2:
+            return None
+    return rows if np.isfinite(rows).all() else None
 
 
 class ArrayTraining:
@@ -159,8 +220,13 @@ def batched_outputs(model, X):
 
     Records two rows (the first and the last) with their numbers as inputs,
     then replays every row: only for a model that does not branch on its
-    inputs' values (nn's Neuron, Layer and MLP never do).
+    inputs' values (nn's Neuron, Layer and MLP never do). A StructureMismatch
+    when a row is not a list of finite numbers as long as the others (the
+    scalar path then says which and why).
     """
+    rows = number_rows(X)
+    if rows is None:
+        raise StructureMismatch("a row of X is not a list of finite numbers of the same length as the others")
     kind = {}
 
     def one_sample(inputs):
@@ -168,8 +234,7 @@ def batched_outputs(model, X):
         kind["single"] = not isinstance(output, list)
         return output
 
-    tape = Tape.record(one_sample, [(_row(X[0], 0),), (_row(X[-1], len(X) - 1),)], check_parameters=False)
-    rows = [_row(x, k) for k, x in enumerate(X)]
+    tape = Tape.record(one_sample, [(rows[0].tolist(),), (rows[-1].tolist(),)], check_parameters=False)
     # the tape's table holds a number per node per row: replay a few MB of it at a time
     chunk = max(1, _TABLE_NUMBERS // tape.size)
     columns = [[] for _ in tape.roots]
@@ -180,12 +245,3 @@ def batched_outputs(model, X):
 
 
 _TABLE_NUMBERS = 2_000_000  # 16 MB of float64
-
-
-def _row(x, k):
-    """One sample's input as a list of numbers (what a Tape turns into input Values)."""
-    if not isinstance(x, (list, tuple)):
-        raise TypeError(f"sample {k} must be a list of numbers, got {x!r}")
-    if any(isinstance(v, Value) for v in x):
-        raise StructureMismatch(f"sample {k} holds Values, not numbers: they would be shared leaves")
-    return list(x)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from tracegrad import Value, no_grad
 
-from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outputs
+from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outputs, never_branches
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
@@ -104,6 +104,10 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
         progress=True, seed=None, accuracy=None, on_step=None, batched=None):
     """Train ``model`` on inputs X and targets y; return the per-epoch history.
 
+    X: one list of numbers per sample, or a 2-D numpy array; y: one target
+    per sample (a number, a class index, or a list of numbers for several
+    outputs), or a numpy array (1-D, or 2-D with a row per sample).
+
     ``loss`` is a name from nn.LOSSES or a function ``loss(predictions, targets)
     -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
     ``batch_size=None`` takes one step per epoch on all of X; otherwise each
@@ -136,6 +140,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
         track_accuracy = bool(accuracy)
     else:
         raise TypeError(f"fit(): loss must be a name or a function, got {loss!r}")
+    X, y = _as_lists(X, y, "fit")
     n = _check_data(X, y, "fit")
     _positive_int(epochs, "epochs")
     if batch_size is not None:
@@ -291,10 +296,12 @@ def predict(model, X, *, batched=None):
     row's graph is recorded and replayed over all rows with numpy; otherwise
     each row runs node by node without recording a graph. ``batched=True``
     replays any model, which must then not branch on its inputs' values
-    (checked on two rows only); ``batched=False`` never replays.
+    (checked on two rows only); ``batched=False`` never replays. X may be a
+    2-D numpy array, as in fit().
     """
+    X, _ = _as_lists(X, None, "predict")
     if batched is None:
-        batched = len(X) >= 32 and _never_branches(model)
+        batched = len(X) >= 32 and never_branches(model)
     if batched and X:
         try:
             return batched_outputs(model, X)
@@ -304,20 +311,15 @@ def predict(model, X, *, batched=None):
         return [_floats(model(x)) for x in X]
 
 
-def _never_branches(model):
-    """True for nn's own models, whose graph is the same whatever the input's values."""
-    from .module import MLP, Layer, Neuron
-
-    return type(model).__call__ in (MLP.__call__, Layer.__call__, Neuron.__call__)
-
-
 def accuracy(model, X, y):
     """The fraction of samples the model classifies right.
 
     One output: class positive when the output (a score or logit) is > 0,
     compared with label > 0 (so 0/1 and −1/+1 labels both work). Several
-    outputs: the class is the index of the largest.
+    outputs: the class is the index of the largest. X and y may be numpy
+    arrays, as in fit().
     """
+    X, y = _as_lists(X, y, "accuracy")
     n = _check_data(X, y, "accuracy")
     return sum(is_correct(p, t) for p, t in zip(predict(model, X), y)) / n
 
@@ -334,6 +336,21 @@ def is_correct(output, target):
     if isinstance(output, list):
         return max(range(len(output)), key=output.__getitem__) == target
     return (output > 0.0) == (target > 0)
+
+
+def _as_lists(X, y, where):
+    """numpy arrays as the lists they stand for: X 2-D (a row per sample), y 1-D or 2-D (a row per sample)."""
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2:
+            raise ValueError(f"{where}(): X must be a 2-D array, one row of inputs per sample, "
+                             f"got an array of shape {X.shape}")
+        X = X.tolist()
+    if isinstance(y, np.ndarray):
+        if y.ndim not in (1, 2):
+            raise ValueError(f"{where}(): y must be a 1-D array (a target per sample) or a 2-D one (a row of "
+                             f"targets per sample), got an array of shape {y.shape}")
+        y = y.tolist()
+    return X, y
 
 
 def _check_data(X, y, where):

@@ -8,6 +8,7 @@ the same steps.
 
 import math
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -487,3 +488,143 @@ def test_a_hook_that_reads_the_model_sees_it_after_the_step_and_may_change_it():
            on_step=reference_hook, batched=False)
     for got, want in zip(seen, expected):
         _assert_close(got, want, "data seen by the hook")
+
+
+# --- recording once: what is known to make one graph is recorded once ---------------------
+
+
+def _counting_calls(monkeypatch):
+    calls = []
+    original = nn.MLP.__call__
+
+    def counted(self, x):
+        calls.append(1)
+        return original(self, x)
+
+    monkeypatch.setattr(nn.MLP, "__call__", counted)
+    return calls
+
+
+@pytest.mark.parametrize("loss, make, options, sizes", LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
+def test_nns_models_are_recorded_once_whatever_the_number_of_samples(monkeypatch, loss, make, options, sizes):
+    X, y = make(300, seed=3, **options)
+    calls = _counting_calls(monkeypatch)
+    from tracegrad.nn.batched import BatchedLoss
+    BatchedLoss(nn.MLP(sizes[0], sizes[1:], seed=0), X, y, nn.LOSSES[loss], known_mean=True)
+    assert len(calls) == 2  # recorded once, and rebuilt once with the parameters nudged
+
+
+def test_a_loss_that_branches_on_the_label_is_found_without_every_samples_graph(monkeypatch):
+    def branchy_loss(predictions, targets):  # a different graph for the positive class
+        terms = [(p - t) ** 2 if t > 0 else (p - t).relu() for p, t in zip(predictions, targets)]
+        return Value.sum(terms) / len(terms)
+
+    X, y = nn.make_moons(200, seed=1)
+    calls = _counting_calls(monkeypatch)
+    with pytest.warns(nn.ScalarPathWarning, match=r"sample 1 \(target 0\) makes another graph than sample 0 "
+                                                  r"\(target 1\): the loss branches on the target"):
+        nn.fit(nn.MLP(2, [4, 1], seed=0), X, y, loss=branchy_loss, optimizer=None, epochs=1, progress=False)
+    assert len(calls) == 1 + 200  # one recording of the model, then the scalar path's one epoch
+    calls.clear()
+    # and it trains as the scalar path does
+    finals = []
+    for batched in (None, False):
+        model = nn.MLP(2, [4, 1], seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nn.ScalarPathWarning)
+            nn.fit(model, X, y, loss=branchy_loss, optimizer=nn.SGD(model.parameters(), lr=0.1), epochs=3,
+                   progress=False, batched=batched)
+        finals.append([p.data for p in model.parameters()])
+    assert finals[0] == finals[1]
+
+
+def test_a_model_that_branches_on_a_computed_number_is_found_at_the_first_sample_that_differs():
+    class Gated(nn.Module):
+        def __init__(self):
+            self.inner = nn.MLP(2, [4, 1], seed=0)
+            self.calls = 0
+
+        def __call__(self, x):
+            self.calls += 1
+            out = self.inner(x)
+            return out.tanh() if out.data > 0 else out  # a branch on a computed number
+
+        def parameters(self):
+            return self.inner.parameters()
+
+    X, y = nn.make_moons(200, seed=1, signed=True)
+    model = Gated()
+    outputs = [model.inner(x).data > 0 for x in X]
+    first_other = outputs.index(not outputs[0])
+    with pytest.warns(nn.ScalarPathWarning, match=f"sample {first_other} makes"):
+        nn.fit(model, X, y, loss="hinge", epochs=1, progress=False)
+    assert model.calls == first_other + 1 + 200  # recorded up to the first sample that differs, then one epoch
+    reference = Gated()
+    nn.fit(reference, X, y, loss="hinge", epochs=1, progress=False, batched=False)
+    assert [p.data for p in model.parameters()] == [p.data for p in reference.parameters()]
+
+
+# --- issue 21's items in the recording ------------------------------------------------------
+
+
+def test_a_parameter_at_the_edge_of_a_logs_domain_is_recorded_not_refused():
+    """Item 7: the nudged rebuild must not fail on a value the model never computes."""
+    class Edge(nn.Module):
+        def __init__(self):
+            self.s, self.w = Value(0.99995), Value(0.5)
+
+        def __call__(self, x):
+            return self.w * x[0] + (1 - self.s).log()
+
+        def parameters(self):
+            return [self.s, self.w]
+
+    X, y = nn.make_squares(10, seed=0)
+    finals = []
+    for batched in (True, False):
+        model = Edge()
+        nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=1e-10), epochs=3, progress=False,
+               batched=batched)
+        finals.append([p.data for p in model.parameters()])
+    _assert_close(finals[0], finals[1], "data")
+
+
+@pytest.mark.parametrize("loss, bad, sizes", [("mse", float("nan"), [4, 1]), ("bce_with_logits", 2, [4, 1]),
+                                              ("cross_entropy", 2, [4, 2]), ("hinge", 0.5, [4, 1])])
+def test_a_bad_label_is_named_by_its_sample_as_on_the_scalar_path(loss, bad, sizes):
+    """Item 13: y[57] = nan or 2 must be reported as sample 57, not sample 0."""
+    X, y = nn.make_moons(100, seed=0, signed=loss == "hinge")
+    y = list(y)
+    y[57] = bad
+    errors = []
+    for batched in (None, False):
+        with pytest.raises((ValueError, TypeError)) as caught:
+            nn.fit(nn.MLP(2, sizes, seed=0), X, y, loss=loss, epochs=1, progress=False, batched=batched)
+        errors.append((type(caught.value), str(caught.value)))
+    assert "57" in errors[0][1]
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None, "0.5", [0.5], float("inf")], ids=repr)
+def test_predict_and_accuracy_refuse_a_bad_middle_row_whatever_the_row_count(bad):
+    """Item 5: from 32 rows on, predict replays; every row must still be checked."""
+    model = nn.MLP(2, [4, 1], seed=0)
+    errors = []
+    for count in (31, 40, 200):
+        X, y = nn.make_moons(count, seed=0)
+        X = [list(x) for x in X]
+        X[count // 2][0] = bad
+        for run in (lambda: nn.predict(model, X), lambda: nn.accuracy(model, X, y)):
+            with pytest.raises((TypeError, ValueError)) as caught:
+                run()
+            errors.append((type(caught.value), str(caught.value)))
+    assert len(set(errors)) == 1, errors
+
+
+def test_predict_refuses_a_row_of_another_length_whatever_the_row_count():
+    model = nn.MLP(2, [4, 1], seed=0)
+    for count in (31, 40):
+        X = [[0.1, 0.2] for _ in range(count)]
+        X[count // 2] = [0.1, 0.2, 0.3]
+        with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+            nn.predict(model, X)

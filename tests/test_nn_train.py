@@ -230,3 +230,49 @@ def test_without_a_seed_the_shuffles_follow_random_seed():
         return model.weights()
 
     assert run() == run()
+
+
+# --- numpy arrays wherever lists are taken -----------------------------------------------
+
+
+@pytest.mark.parametrize("loss, make, sizes", [("mse", make_squares, [1, 4, 1]),
+                                               ("cross_entropy", make_spiral, [2, 4, 3]),
+                                               ("hinge", make_moons, [2, 4, 1])])
+def test_fit_predict_and_accuracy_take_numpy_arrays_with_the_results_of_lists(loss, make, sizes):
+    import numpy as np
+    X, y = make(30, seed=1, **({"signed": True} if loss == "hinge" else {}))
+    runs = []
+    for as_array in (False, True):
+        model = MLP(sizes[0], sizes[1:], seed=2)
+        data = (np.array(X), np.array(y)) if as_array else (X, y)
+        history = fit(model, *data, loss=loss, optimizer=SGD(model.parameters(), lr=0.05), epochs=3,
+                      progress=False)
+        runs.append((history, model.weights(), predict(model, data[0]), accuracy(model, *data)
+                     if loss != "mse" else None))
+    assert runs[0] == runs[1]
+
+
+def test_fit_takes_a_2d_array_of_targets_for_several_outputs():
+    import numpy as np
+    X = [[0.1 * k, 0.2] for k in range(10)]
+    y = [[0.1 * k, -0.1 * k] for k in range(10)]
+    runs = []
+    for data in ((X, y), (np.array(X), np.array(y))):
+        model = MLP(2, [3, 2], seed=0)
+        runs.append((fit(model, *data, loss="mse", epochs=2, progress=False), model.weights()))
+    assert runs[0] == runs[1]
+
+
+def test_arrays_of_the_wrong_shape_are_refused_clearly():
+    import numpy as np
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"fit\(\): X must be a 2-D array.*shape \(10,\)"):
+        fit(model, np.zeros(10), np.zeros(10), progress=False)
+    with pytest.raises(ValueError, match=r"fit\(\): y must be a 1-D array .* shape \(10, 1, 1\)"):
+        fit(model, np.zeros((10, 2)), np.zeros((10, 1, 1)), progress=False)
+    with pytest.raises(ValueError, match="X has 10 samples but y has 9"):
+        fit(model, np.zeros((10, 2)), np.zeros(9), progress=False)
+    with pytest.raises(ValueError, match=r"predict\(\): X must be a 2-D array"):
+        predict(model, np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"accuracy\(\): X must be a 2-D array"):
+        accuracy(model, np.zeros(3), [1, 0, 1])

@@ -4,7 +4,6 @@ The numbers are checked against the seed's hand computation (literal values)
 and against PyTorch in float64; the page in headless Chromium at 1366x768.
 """
 
-import html
 import json
 import re
 
@@ -12,7 +11,7 @@ import pytest
 
 from tracegrad import Value
 from tracegrad.nn import MLP
-from test_viz_stepper import Page, browser  # noqa: F401  (browser is a fixture)
+from test_viz_stepper import Page, browser, inline_page  # noqa: F401  (browser is a fixture)
 from tracegrad.viz import network
 from tracegrad.viz.examples import SEED_001_BIASES, SEED_001_WEIGHTS, network_221
 
@@ -132,8 +131,8 @@ def test_save_html_writes_the_page_in_place_and_jupyter_shows_it_in_a_frame(tmp_
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["b.html"]  # nothing left beside it
     shown = view._repr_html_()
-    assert shown.startswith("<iframe") and 'sandbox="allow-scripts"' in shown
-    assert "networkView" in html.unescape(shown)
+    assert 'setAttribute("sandbox", "allow-scripts")' in shown  # the output's script makes the frame
+    assert "networkView" in inline_page(shown)
 
 
 def test_user_text_in_labels_stays_text():
@@ -235,3 +234,40 @@ def test_a_2_16_16_1_network_fits_1366x768_whole(browser, tmp_path):
     page.page.hover('.tg-neuron[data-name="L2.N3"]')
     tip = page.page.inner_text('[data-role="tooltip"]')
     assert "L2.N3" in tip and "δ = ∂" in tip
+
+
+def test_the_trace_page_of_an_nn_graph_switches_to_the_network_view_on_the_same_step(browser, tmp_path):
+    from tracegrad.viz import trace
+
+    cost, _ = network_221()
+    page = Page(browser, trace(cost).save_html(tmp_path / "trace.html"))
+    shown = lambda: page.page.evaluate(  # noqa: E731
+        "Array.from(document.querySelectorAll('[data-tracegrad]')).filter(r => !r.hidden).map(r => r.dataset.tracegrad)")
+    title = lambda: page.page.evaluate(  # noqa: E731
+        "document.querySelector('[data-tracegrad]:not([hidden]) [data-role=\"step-title\"]').textContent")
+    assert shown() == ["stepper"]
+    page.press("ArrowRight", 4)  # the scalar stepper at ŷ's forward step
+    assert "compute ŷ" in title()
+    page.page.click('[data-tracegrad="stepper"] [data-role="switch-view"]')
+    assert shown() == ["network"] and title().startswith("Forward, layer 2: z = W·a + b")
+    # the keys now move the network view only
+    page.press("ArrowRight", 2)
+    assert title().startswith("Backward: the output's error")
+    page.page.click('[data-tracegrad="network"] [data-role="switch-view"]')
+    assert shown() == ["stepper"] and title() == "Backward pass starts at the output: grad(C) = 1"
+    page.press("ArrowRight", 4)  # ŷ sends to the weights of layer 2: the network's layer 2 gradients
+    assert "ŷ (grad -0.408) sends to its inputs" in title()
+    page.page.click('[data-tracegrad="stepper"] [data-role="switch-view"]')
+    assert title().startswith("Backward, layer 2: ∂C/∂b = δ and ∂C/∂w = a·δ")
+    found = _geometry(page)
+    assert len(found["neurons"]) == 6 and all(_inside(n["box"], found["width"], found["height"])
+                                              for n in found["neurons"])
+    assert not page.errors
+
+
+def test_a_trace_not_made_by_a_model_has_no_network_view():
+    from tracegrad.viz import trace
+    from tracegrad.viz.examples import square_neuron
+
+    text = trace(square_neuron()[0]).to_html()
+    assert 'data-role="switch-view"' not in text and 'data-tracegrad="network"' not in text

@@ -47,7 +47,7 @@ def test_page_files_are_package_data_read_with_importlib_resources():
 
 def test_build_page_fills_each_slot_once_and_escapes_text():
     page = build_page("stepper.html", data={"steps": ["</script><!--"]}, title="a <b>", heading="{{data}}",
-                      markup={"svg": "<svg></svg>", "legend": ""})
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
     assert "<title>a &lt;b&gt;</title>" in page
     assert "<h1>{{data}}</h1>" in page  # a slot-like text inside a value stays text
     assert data_of(page) == {"steps": ["</script><!--"]} and "</script><!--" not in page

@@ -28,7 +28,7 @@ from tracegrad import Value
 from .format import DEFAULT_DIGITS, as_factor, check_digits, format_number
 from .layout import neuron_of_label, neuron_number
 
-__all__ = ["network", "NetworkView", "Neuron"]
+__all__ = ["network", "NetworkView", "Neuron", "step_links"]
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # a'(z) written with the neuron's own numbers
@@ -212,16 +212,33 @@ class NetworkView:
         """The page (a str): the network, and its steps when a loss is known."""
         from .page import build_page
 
+        app = self.app_html(start=start)
+        return build_page("network.html", title=f"tracegrad: {self._heading()}", data=None, styles=STYLES,
+                          scripts=SCRIPTS, markup={"app": app})
+
+    def app_html(self, *, start="end", hidden=False, switch="", links=None):
+        """The view's part of a page (network-app.html filled in): the stepper's page holds it too.
+
+        hidden: start hidden (the page shows another view first); switch: markup
+        of a button that switches views; links: the step numbers switching maps
+        between (viz.network.step_links).
+        """
+        from .page import build_page
+
         if start not in ("end", "first"):
             raise ValueError(f"start must be 'end' or 'first', got {start!r}")
         data = self.page_data()
         data["start"] = start
+        if links is not None:
+            data["links"] = links
+        return build_page("network-app.html", data=data, heading=self._heading(),
+                          markup={"switch": switch, "hidden": " hidden" if hidden else ""})
+
+    def _heading(self):
         sizes = " → ".join(str(n) for n in [len(self.layers[0][0].weights)] + [len(l) for l in self.layers])
-        heading = f"The network {sizes}" + (f", {self._trace.nodes.name(self.root)} = "
-                                           f"{format_number(self.root.data, self.digits)}"
-                                           if self.has_loss else "")
-        return build_page("network.html", title=f"tracegrad: {heading}", heading=heading, data=data,
-                          styles=STYLES, scripts=SCRIPTS)
+        if not self.has_loss:
+            return f"The network {sizes}"
+        return f"The network {sizes}, {self._trace.nodes.name(self.root)} = {format_number(self.root.data, self.digits)}"
 
     def save_html(self, path, *, start="end"):
         """Write to_html() beside path, then rename it into place; returns the path."""
@@ -282,9 +299,15 @@ def _steps(view):
     name = nodes.name
     steps = []
 
-    def step(phase, title, lines, current=(), edges=(), reveal=()):
+    index = nodes.index
+    neuron_nodes = {node for layer in view.layers for n in layer for node in (n.z, n.a)}
+    loss_nodes = [index[node] for node in nodes.order if node.inputs and node not in neuron_nodes
+                  and index[node] > max(index[n] for n in neuron_nodes)]
+
+    def step(phase, title, lines, current=(), edges=(), reveal=(), covers=()):
+        # covers: the graph's nodes (positions in nodes.order) whose scalar steps this step stands for
         steps.append({"phase": phase, "title": title, "text": "\n".join(lines), "current": list(current),
-                      "edges": list(edges), "reveal": list(reveal)})
+                      "edges": list(edges), "reveal": list(reveal), "covers": list(covers)})
 
     step("forward", "Forward pass: the inputs are given",
          [f"{name(x)} = {number(x.data)}" for x in view.inputs], reveal=[("input", k) for k in range(len(view.inputs))])
@@ -297,7 +320,7 @@ def _steps(view):
             lines.append(f"{n.name}.z = {terms} + {as_factor(number(n.bias.data))} = {number(n.z.data)}")
         step("forward", f"Forward, layer {l}: z = W·a + b (each weight times its input, plus the bias)", lines,
              current=[n.name for n in layer], edges=[[n.name, k] for n in layer for k in range(len(n.weights))],
-             reveal=[("z", n.name) for n in layer])
+             reveal=[("z", n.name) for n in layer], covers=[index[n.z] for n in layer])
         active = [n for n in layer if n.activation != "linear"]
         if active:
             lines = []
@@ -307,17 +330,16 @@ def _steps(view):
                     line += "   (off: z ≤ 0, so a = 0 and relu′(z) = 0)"
                 lines.append(line)
             step("forward", f"Forward, layer {l}: a = {active[0].activation}(z)", lines,
-                 current=[n.name for n in active], reveal=[("a", n.name) for n in layer])
+                 current=[n.name for n in active], reveal=[("a", n.name) for n in layer],
+                 covers=[index[n.a] for n in active])
         else:
             step_lines = [f"{n.name}: linear, so a = z = {number(n.a.data)}" for n in layer]
             steps[-1]["text"] += "\n" + "\n".join(step_lines)
             steps[-1]["reveal"] += [("a", n.name) for n in layer]
     if view.has_loss:
-        loss_nodes = [s for s in view._trace.forward_steps
-                      if nodes.order[s.index] not in {n.z for layer in view.layers for n in layer}
-                      and nodes.order[s.index] not in {n.a for layer in view.layers for n in layer}]
         step("forward", f"Forward: the cost {name(view.root)} = {number(view.root.data)}",
-             [s.formula for s in loss_nodes], reveal=[("loss",)])
+             [s.formula for s in view._trace.forward_steps if s.index in loss_nodes], reveal=[("loss",)],
+             covers=loss_nodes)
 
     if not view.has_loss:
         return steps
@@ -329,7 +351,8 @@ def _steps(view):
         lines.append(f"δ({n.name}) = ∂{cost}/∂{name(n.a)} × {_SLOPES[n.activation]} = "
                      f"{as_factor(number(da))} × {as_factor(number(_slope(view, n)))} = {number(view.delta(n))}")
     step("backward", f"Backward: the output's error δ = ∂{cost}/∂z (seed 001's equation 1)", lines,
-         current=[n.name for n in last], reveal=[("delta", n.name) for n in last])
+         current=[n.name for n in last], reveal=[("delta", n.name) for n in last],
+         covers=loss_nodes + [index[n.a] for n in last if n.a is not n.z])
     for layer_index in range(len(view.layers) - 1, -1, -1):
         layer = view.layers[layer_index]
         if layer_index < len(view.layers) - 1:
@@ -348,7 +371,7 @@ def _steps(view):
                              f"{_SLOPES[layer[0].activation]} (equation 2)", lines,
                  current=[n.name for n in layer],
                  edges=[[m.name, n.index] for m in above for n in layer],
-                 reveal=[("delta", n.name) for n in layer])
+                 reveal=[("delta", n.name) for n in layer], covers=[index[n.a] for n in layer if n.a is not n.z])
         lines = []
         for n in layer:
             lines.append(f"∂{cost}/∂{n.bias.label or name(n.bias)} = δ({n.name}) = {number(view.grad(n.bias))}")
@@ -358,7 +381,8 @@ def _steps(view):
         step("backward", f"Backward, layer {layer[0].layer}: ∂{cost}/∂b = δ and ∂{cost}/∂w = a·δ (equations 3, 4)",
              lines, current=[n.name for n in layer],
              edges=[[n.name, k] for n in layer for k in range(len(n.weights))],
-             reveal=[("grad", id(p)) for n in layer for p in (*n.weights, n.bias)])
+             reveal=[("grad", id(p)) for n in layer for p in (*n.weights, n.bias)],
+             covers=[index[n.z] for n in layer])
     if view.lr is not None:
         lr = number(view.lr)
         lines = [f"{p.label or name(p)} = {number(p.data)} − {lr}·{as_factor(number(view.grad(p)))} = "
@@ -366,6 +390,40 @@ def _steps(view):
         step("update", f"Update: each parameter takes a step against its gradient, p ← p − {lr}·∂{cost}/∂p",
              lines, current=[n.name for layer in view.layers for n in layer], reveal=[("update",)])
     return steps
+
+
+def step_links(view, scalar_steps):
+    """Which scalar step each network step stands for, and back: two lists of step numbers.
+
+    scalar_steps: for each step of the scalar stepper, (phase, node position or None).
+    A network step leads to the first scalar step of the nodes it covers (its
+    phase's; a step covering none, to the first step of its phase, or the last
+    step); a scalar step leads back to the network step covering its node, or
+    else the last network step of its phase that comes before it.
+    """
+    def family(phase):
+        return "forward" if phase == "forward" else "backward"
+
+    to_scalar = []
+    for step in view.steps:
+        covered = set(step["covers"])
+        same = [k for k, (phase, node) in enumerate(scalar_steps) if family(phase) == family(step["phase"])]
+        hits = [k for k in same if scalar_steps[k][1] in covered]
+        if step["phase"] == "update":
+            updates = [k for k, (phase, _) in enumerate(scalar_steps) if phase == "update"]
+            to_scalar.append(updates[0] if updates else len(scalar_steps) - 1)
+        else:
+            to_scalar.append(hits[0] if hits else (same[0] if same else 0))
+    to_network = []
+    for k, (phase, node) in enumerate(scalar_steps):
+        holders = [s for s, step in enumerate(view.steps)
+                   if family(step["phase"]) == family(phase) and node in step["covers"]]
+        if phase == "update" and view.steps[-1]["phase"] == "update":
+            holders = [len(view.steps) - 1]
+        if not holders:
+            holders = [max((s for s, first in enumerate(to_scalar) if first <= k), default=0)]
+        to_network.append(holders[0])
+    return to_scalar, to_network
 
 
 def _slope(view, neuron):

@@ -15,12 +15,16 @@ from tracegrad import replay
 
 from .dot import DEFAULT_MAX_NODES
 from .format import as_factor, check_graph_size, format_number, is_off_relu
+from .network import step_links
 from .page import build_page, inline_svg
 
 __all__ = ["stepper_html", "central_difference"]
 
 STYLES = ("base.css", "stepper.css")
 SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.js")
+# a graph an nn model made also carries its network view (viz.network), and the switch between them
+NETWORK_STYLES = ("network.css",)
+NETWORK_SCRIPTS = ("plotting.js", "networkview.js", "network.js", "switch.js")
 
 
 def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
@@ -39,13 +43,35 @@ def stepper_html(recorded, *, max_nodes=DEFAULT_MAX_NODES, **draw_options):
     svg = inline_svg(drawing)
     steps = _steps(recorded)
     data = {"steps": steps, "details": _details(recorded, steps)}
+    styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
+    view = _network_view(recorded)
+    if view is not None:  # a graph an nn model made: its network view is one click away
+        to_scalar, to_network = step_links(view, [(step["phase"], step.get("node")) for step in data["steps"]])
+        markup["network"] = view.app_html(start="first", hidden=True, switch=_switch("stepper", "Scalar graph"),
+                                          links={"toScalar": to_scalar, "toNetwork": to_network})
+        markup["switch"] = _switch("network", "Network view")
+        styles, scripts = STYLES + NETWORK_STYLES, SCRIPTS + NETWORK_SCRIPTS
     return build_page(
         "stepper.html",
         title=f"tracegrad: forward and backward pass of {root_name}",
         heading=f"Forward and backward pass of {root_name}",
-        data=data, styles=STYLES, scripts=SCRIPTS,
-        markup={"svg": svg, "legend": _LEGEND},
+        data=data, styles=styles, scripts=scripts, markup=markup,
     )
+
+
+def _network_view(recorded):
+    """The network view of the traced graph when an nn model made it, else None."""
+    from .network import NetworkView
+
+    try:
+        return NetworkView._of_graph(recorded.root, getattr(recorded, "lr", None), recorded.digits)
+    except ValueError:  # not a network: no neurons, or neurons that do not form layers
+        return None
+
+
+def _switch(to, words):
+    return (f'<button type="button" data-role="switch-view" data-to="{to}" '
+            f'title="The same step, in the other view">{words}</button>')
 
 
 _LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
@@ -72,6 +98,7 @@ def _steps(recorded):
             lines.append(f"{', '.join(constants)}  ({'constants' if len(constants) > 1 else 'a constant'})")
         record = {
             "phase": "forward",
+            "node": step.index,
             "title": f"Forward pass, step {k + 1} of {total}: "
                      + (f"compute {step.name}" if interior else f"the leaf {step.name}"),
             "current": [step.node_id] + ([nodes.op_id(node)] if interior else []),
@@ -91,6 +118,7 @@ def _steps(recorded):
     root_id, root_name = nodes.id(recorded.root), nodes.name(recorded.root)
     steps.append({
         "phase": "backward",
+        "node": nodes.index[recorded.root],
         "title": f"Backward pass starts at the output: grad({root_name}) = 1",
         "text": f"d {root_name} / d {root_name} = 1. Each node, from the output towards the inputs, "
                 "now sends (local derivative) × (its own grad) back to each of its inputs.",
@@ -115,6 +143,7 @@ def _steps(recorded):
         sends_zero = node in gated or is_off_relu(node)
         steps.append({
             "phase": "backward",
+            "node": step.index,
             "title": f"Backward pass, step {k + 1} of {total}: {step.name} "
                      f"(grad {number(step.grad)}) sends to its inputs",
             "text": "\n".join(lines),

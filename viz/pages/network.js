@@ -34,6 +34,9 @@
     layout();
     if (data.start === "end") { timeline.go(steps.length - 1); }
     P.onResize(layout);
+    // for switch.js: a view shown after being hidden is laid out again for its size
+    root.tracegradStep = { go: function (k) { layout(); timeline.go(k); }, position: timeline.position,
+                           links: data.links || null };
   }
 
   document.querySelectorAll('[data-tracegrad="network"]').forEach(page);

@@ -320,6 +320,11 @@
         if (!edge.texts.length) { return; }
         put(edge.texts[0], "w " + number(now[edge.index]));
         put(edge.texts[1], isNaN(slopes[edge.index]) ? "" : "\u2202" + cost + "/\u2202w " + number(slopes[edge.index]));
+        // the white under the label as wide as its longer line, so the edge shows on either side
+        var wide = Math.max(edge.texts[0].getComputedTextLength(), edge.texts[1].getComputedTextLength()) + 8;
+        var middle = Number(edge.texts[0].getAttribute("x"));
+        edge.back.setAttribute("x", middle - wide / 2);
+        edge.back.setAttribute("width", wide);
         edge.back.setAttribute("height", isNaN(slopes[edge.index]) ? LINE + 2 : 2 * LINE + 2);
       });
     }

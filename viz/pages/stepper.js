@@ -185,6 +185,7 @@
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
     timeline = tracegrad.timeline(root, { count: steps.length, show: show });
+    root.tracegradStep = { go: timeline.go, position: timeline.position };  // for switch.js
     askHeight();
   }
 

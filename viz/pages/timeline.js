@@ -56,6 +56,7 @@
     var keys = root.ownerDocument.querySelectorAll(kind).length === 1 ? root.ownerDocument : root;
     keys.addEventListener("keydown", function (event) {
       var target = event.target;
+      if (root.hidden) { return; }  // a view the page holds but does not show (switch.js)
       // typing in a text field, or a key a focused button or slider handles itself
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target !== slider) { return; }
       if (event.altKey || event.ctrlKey || event.metaKey) { return; }
