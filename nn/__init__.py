@@ -4,7 +4,7 @@ micrograd's classes (Module, Neuron, Layer, MLP) with its public shape, so
 code written for micrograd's nn runs unchanged with ``from tracegrad.nn import MLP``.
 """
 
-from .data import make_circles, make_moons, make_spiral, make_squares, make_xor
+from .data import DATASETS, make_circles, make_moons, make_spiral, make_squares, make_xor, toy_dataset
 from .export import to_torch
 from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
@@ -43,6 +43,8 @@ __all__ = [
     "make_xor",
     "make_spiral",
     "make_squares",
+    "toy_dataset",
+    "DATASETS",
     # training
     "fit",
     "StepInfo",

@@ -18,7 +18,8 @@ from numbers import Real
 
 from .module import _rng
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_squares"]
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_squares", "DATASETS", "MIN_SAMPLES",
+           "ToyData", "toy_dataset", "losses_for", "default_noise"]
 
 
 def make_moons(n=100, *, noise=0.1, seed=None, signed=False, n_samples=None, random_state=None):
@@ -136,3 +137,75 @@ def _finish(samples, noise, rng, signed, where):
     X = [x for x, _ in samples]
     y = [2 * label - 1 if signed else label for _, label in samples]
     return X, y
+
+
+# --- the toy data sets by name, each with the losses that fit it ----------------------
+
+# Binary data sets take any classification loss (their labels follow the loss); squares is a
+# regression, spiral has three classes.
+DATASETS = ("moons", "circles", "xor", "spiral", "squares")
+_BINARY = {"moons": make_moons, "circles": make_circles, "xor": make_xor}
+_FITTING_LOSSES = {
+    **{name: ("hinge", "bce_with_logits", "cross_entropy", "mse", "half_squared_error") for name in _BINARY},
+    "spiral": ("cross_entropy",),
+    "squares": ("mse", "half_squared_error"),
+}
+MIN_SAMPLES = {"spiral": 3}  # one sample per arm at least
+_DEFAULT_LOSS = {"moons": "hinge", "circles": "hinge", "xor": "hinge", "spiral": "cross_entropy",
+                 "squares": "mse"}
+
+
+class ToyData:
+    """A toy data set made by toy_dataset(): X, y, and what a model for it needs.
+
+    outputs: how many outputs the model needs for this loss; loss: the loss's
+    name; is_classification: whether accuracy means anything; truth: for the
+    regression, the function the samples come from and how it is written.
+    """
+
+    def __init__(self, X, y, outputs, loss, is_classification, truth=None):
+        self.X, self.y, self.outputs, self.loss = X, y, outputs, loss
+        self.is_classification, self.truth = is_classification, truth
+
+
+def losses_for(name):
+    """The loss names that fit the data set name (the first is its default)."""
+    _check_name(name)
+    default = _DEFAULT_LOSS[name]
+    return (default,) + tuple(loss for loss in _FITTING_LOSSES[name] if loss != default)
+
+
+def default_noise(name):
+    """The noise a data set gets by default: 0.05 for squares, whose targets lie in [0, 1]; else 0.1."""
+    _check_name(name)
+    return 0.05 if name == "squares" else 0.1
+
+
+def toy_dataset(name, n=100, *, loss=None, noise=None, seed=None):
+    """The data set name with n samples, labelled for loss (default: the data set's own).
+
+    A ValueError names what does not fit: an unknown name, a loss the data set
+    does not take, too few samples for the spiral's three arms.
+    """
+    _check_name(name)
+    loss = loss or _DEFAULT_LOSS[name]
+    if loss not in _FITTING_LOSSES[name]:
+        raise ValueError(f"the loss {loss} does not fit {name}; choose one of {', '.join(_FITTING_LOSSES[name])}")
+    noise = default_noise(name) if noise is None else noise
+    if name in _BINARY:
+        # hinge and the squared errors push scores towards -1 and +1; the others want 0/1 labels
+        signed = loss in ("hinge", "mse", "half_squared_error")
+        X, y = _BINARY[name](n, noise=noise, seed=seed, signed=signed)
+        return ToyData(X, y, 2 if loss == "cross_entropy" else 1, loss, True)
+    if name == "spiral":
+        if n < MIN_SAMPLES[name]:
+            raise ValueError(f"spiral needs {MIN_SAMPLES[name]} samples or more (one per arm at least), got {n}")
+        X, y = make_spiral(n, noise=noise, seed=seed)
+        return ToyData(X, y, 3, loss, True)
+    X, y = make_squares(n, noise=noise, seed=seed)
+    return ToyData(X, y, 1, loss, False, truth=(lambda x: x * x, "y = x²"))
+
+
+def _check_name(name):
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")

@@ -188,7 +188,7 @@ def test_output_in_a_read_only_folder(capsys, tmp_path):
 
 def test_output_folder_without_write_permission(capsys, tmp_path, monkeypatch):
     # As root every folder is writable, so the permission check is exercised by pretending.
-    monkeypatch.setattr("tracegrad.viz.cli.os.access", lambda path, mode: False)
+    monkeypatch.setattr("tracegrad.viz.cli.checks.os.access", lambda path, mode: False)
     status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
     assert_one_line_error(status, out, err, "no permission to write in")
 
@@ -237,19 +237,19 @@ def test_train_html_and_plot_write_where_asked(capsys, tmp_path):
 
 
 def test_a_long_run_keeps_every_kth_step_so_the_page_stays_small(capsys, tmp_path):
-    from tracegrad.viz.cli import _frames_every
     from tracegrad.nn import MLP
+    from tracegrad.viz.recording import frames_every
 
     model = MLP(2, [16, 16, 1])
-    assert _frames_every(model, 2, 100) == 1  # the issue's case: every step
-    assert _frames_every(model, 2, 1000) > 5
-    assert _frames_every(MLP(1, [2, 1]), 1, 1000) == 1
+    assert frames_every(model, 100) == 1  # the issue's case: every step
+    assert frames_every(model, 1000) > 5
+    assert frames_every(MLP(1, [2, 1]), 1000) == 1
     page = tmp_path / "long.html"
     status, out, err = run(capsys, "train", "xor", "--epochs", "400", "--samples", "12", "--hidden", "64,64",
                            "--no-progress", "--html", str(page))
     assert status == 0, err
     assert page.stat().st_size < 5_000_000
-    every = _frames_every(MLP(2, [64, 64, 1]), 2, 400)
+    every = frames_every(MLP(2, [64, 64, 1]), 400)
     assert every > 1 and f'"steps":[0,{every},' in page.read_text()
 
 
@@ -349,6 +349,16 @@ def test_train_user_errors_are_one_line_and_exit_2(capsys, monkeypatch, tmp_path
     assert_one_line_error(status, out, err, match)
     assert out == ""
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+@pytest.mark.parametrize("name", ["a" * 251 + ".html", "a\0b.html"])
+def test_train_with_an_unusable_html_path_is_refused_before_training(capsys, monkeypatch, tmp_path, name):
+    # issue 21, item 15: a name the file system refuses (too long, a NUL) trained first, then failed
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("tracegrad.nn.fit", lambda *args, **kwargs: pytest.fail("trained before refusing"))
+    status, out, err = run(capsys, "train", "moons", *QUICK, "--html", name)
+    assert_one_line_error(status, out, err, "cannot write")
+    assert out == "" and list(tmp_path.iterdir()) == []
 
 
 def test_train_output_folder_that_is_a_file(capsys, tmp_path):

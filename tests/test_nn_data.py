@@ -106,3 +106,36 @@ def test_scikit_learns_argument_names_mean_n_and_seed(make):
         make(n_samples=30, seed=1, random_state=1)
     with pytest.raises(ValueError, match="n_samples must be a positive int, got 0"):
         make(n_samples=0)
+
+
+# --- the toy data sets by name, with the losses that fit them ------------------------------
+
+
+def test_toy_dataset_labels_and_sizes_follow_the_loss():
+    from tracegrad.nn import toy_dataset
+
+    hinge = toy_dataset("moons", 20, seed=0)
+    assert hinge.loss == "hinge" and hinge.outputs == 1 and set(hinge.y) == {-1.0, 1.0}
+    bce = toy_dataset("moons", 20, loss="bce_with_logits", seed=0)
+    assert set(bce.y) == {0.0, 1.0} and bce.X == hinge.X
+    assert toy_dataset("xor", 20, loss="cross_entropy", seed=0).outputs == 2
+    spiral = toy_dataset("spiral", 30, seed=0)
+    assert (spiral.loss, spiral.outputs, spiral.is_classification) == ("cross_entropy", 3, True)
+    squares = toy_dataset("squares", 10, noise=0.0, seed=0)
+    assert squares.loss == "mse" and not squares.is_classification
+    function, written = squares.truth
+    assert written == "y = x²" and all(y == function(x[0]) for x, y in zip(squares.X, squares.y))
+
+
+@pytest.mark.parametrize("name, options, match", [
+    ("mnist", {}, "unknown data set 'mnist'; choose one of moons, circles, xor, spiral, squares"),
+    ("spiral", {"loss": "hinge"}, "the loss hinge does not fit spiral; choose one of cross_entropy"),
+    ("squares", {"loss": "hinge"}, "does not fit squares; choose one of mse, half_squared_error"),
+])
+def test_toy_dataset_refuses_what_does_not_fit(name, options, match):
+    from tracegrad.nn import toy_dataset
+
+    with pytest.raises(ValueError, match=match):
+        toy_dataset(name, 20, **options)
+    with pytest.raises(ValueError, match="spiral needs 3 samples or more"):
+        toy_dataset("spiral", 2)

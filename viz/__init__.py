@@ -8,6 +8,7 @@ from .network import NetworkView, network
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
+from .surface import LossSurface, loss_surface
 from .text import text_tree
 from .widget import Live, live
 from .trace import BackwardStep, Contribution, ForwardStep, Leaf, Trace, trace
@@ -22,6 +23,8 @@ __all__ = [
     "find_renderer",
     "format_number",
     "network",
+    "loss_surface",
+    "LossSurface",
     "NetworkView",
     "record",
     "live",

@@ -34,8 +34,8 @@ from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
 
 from . import player
 from .format import format_number
-from .recording import (TILE_STRIDE, Frame, Recording, _evaluator, _grid_axes, _grid_rows,
-                        _optimizer_state, _SampleGraph)
+from .player import TILE_STRIDE
+from .recording import Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
 
 __all__ = ["LiveRun", "OPTIMIZERS"]
 

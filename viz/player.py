@@ -21,7 +21,7 @@ from tracegrad.nn.train import is_correct
 from .format import format_number
 from .page import build_page, inline_svg
 
-__all__ = ["player_html"]
+__all__ = ["player_html", "frame_bytes"]
 
 STYLES = ("base.css", "player.css")
 # the shared pieces, the panels' scripts (each draws one panel from given data; the
@@ -30,6 +30,8 @@ SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js
            "networkview.js", "paramtable.js", "samplegraph.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
+# The small picture of each hidden neuron keeps every TILE_STRIDE-th grid point along each axis.
+TILE_STRIDE = 2
 # The score at which the picture's shading is full: a hinge or squared-error score
 # aims at ±1; a logit of 3 is a probability of 0.95.
 _CONFIDENT_SCORE = {"hinge": 1.0, "mse": 1.0, "half_squared_error": 1.0}
@@ -37,8 +39,6 @@ _CONFIDENT_SCORE = {"hinge": 1.0, "mse": 1.0, "half_squared_error": 1.0}
 
 def player_html(recording, *, title=None):
     """The player page (a str) for a Recording."""
-    from .recording import TILE_STRIDE
-
     frames = recording.frames
     model = recording.model
     data = {
@@ -85,6 +85,17 @@ def player_html(recording, *, title=None):
                            f"{data['optimizer']}")
     return build_page("player.html", title=f"tracegrad: {heading}", heading=heading, data=data,
                       styles=STYLES, scripts=SCRIPTS, markup=markup)
+
+
+def frame_bytes(model, grid_points):
+    """About how many bytes of page one frame of an MLP takes, base64 included: the parameters'
+    values, gradients and two optimizer states in float64, the output over the grid in float32,
+    a byte per tile point of each hidden neuron."""
+    nin = model.nin
+    tile_points = grid_points // TILE_STRIDE ** nin if nin in (1, 2) else 0
+    hidden = sum(model.nouts[:-1])
+    numbers = len(model.parameters()) * 8 * 4 + grid_points * model.nouts[-1] * 4 + hidden * tile_points
+    return 4 / 3 * numbers
 
 
 def _pack(rows, dtype):

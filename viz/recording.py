@@ -31,13 +31,13 @@ from tracegrad.nn import LOSSES, MLP, SGD, Adam, fit, predict
 from tracegrad.nn.optim import Optimizer
 from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
 
-__all__ = ["Recording", "Frame", "record"]
+__all__ = ["Recording", "Frame", "record", "frames_every"]
 
-# The grid: points per side of the input plane, points along the input line,
-# and how much of it the small picture of each neuron keeps (every 2nd point).
+# The grid: points per side of the input plane, points along the input line.
 PLANE_RESOLUTION = 33
 LINE_RESOLUTION = 101
-TILE_STRIDE = 2
+# A page's budget: a long run keeps every k-th step, so its player page stays about this size.
+PAGE_BYTES = 4_000_000
 # A sample's computation graph is drawn when it has at most this many nodes
 # (the 2-2-1 network with its loss has about 30).
 GRAPH_MAX_NODES = 60
@@ -260,6 +260,15 @@ def record(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=No
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def frames_every(model, steps, page_bytes=PAGE_BYTES):
+    """Record every k-th of steps optimizer steps: the smallest k that keeps model's player page near page_bytes."""
+    from .player import frame_bytes
+
+    nin = model.nin
+    points = PLANE_RESOLUTION ** 2 if nin == 2 else LINE_RESOLUTION if nin == 1 else 0
+    return max(1, math.ceil((steps + 1) * frame_bytes(model, points) / page_bytes))
 
 
 def _evaluator(model, rows):

@@ -1,0 +1,7 @@
+"""python -m tracegrad.viz.cli: the tracegrad command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
