@@ -87,7 +87,8 @@ class Tape:
         return tape
 
     @classmethod
-    def record_split(cls, model_part, loss_part, rows, targets, *, check_parameters=True):
+    def record_split(cls, model_part, loss_part, rows, targets, *, check_parameters=True,
+                     elementwise_targets=False):
         """The tape of ``loss_part(model_part(inputs), target)`` for every sample, the model recorded once.
 
         For a model_part that makes the same graph whatever its inputs' numbers
@@ -99,15 +100,31 @@ class Tape:
         loss that branches on the label); their constants (the targets, a
         one-hot row) become one number per sample. rows: the inputs, one row
         of numbers per sample; targets: numbers or lists of numbers.
+
+        elementwise_targets: the caller knows that loss_part makes one graph
+        whatever the target, each of whose constants is fixed, one of the
+        target's numbers, or 1 minus one (nn's mse, half_squared_error and
+        bce_with_logits). With many distinct targets, loss_part then runs on
+        three of them, each constant is matched to its rule there, and its
+        numbers for every sample come from the targets as an array; a
+        constant that matches no rule means the full recording after all.
         """
         if not is_grad_enabled():
             raise StructureMismatch("inside no_grad() operations record no graph to replay")
         rows = np.asarray(rows, dtype=float).reshape(len(rows), -1)
         groups, firsts = _distinct(targets)
-        base, tails = None, []
+        rules = None
+        if elementwise_targets and len(firsts) > 3:
+            probes = [firsts[0], firsts[1], firsts[-1]]
+            rules, base = _target_rules(model_part, loss_part, rows, targets, probes)
+            if rules is not None:
+                firsts = probes
+        else:
+            base = None
+        tails = []
         for i in firsts:
             graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
-            if base is None:
+            if not tails:
                 base, first_graph = graph.model, graph
             elif graph.ops_tail != first_graph.ops_tail or graph.roots != first_graph.roots:
                 raise StructureMismatch(
@@ -130,6 +147,9 @@ class Tape:
                 data = np.array([leaf.data for leaf in in_each], dtype=float)
                 if all(leaf is in_each[0] for leaf in in_each) and (data == data[0]).all():
                     kinds.append("shared")
+                elif rules is not None:
+                    kinds.append("constant")
+                    columns.append(rules[k])
                 else:
                     kinds.append("constant")
                     columns.append(data[groups])
@@ -160,6 +180,7 @@ class Tape:
             else:
                 constant_positions.append(p)
         self._input_columns = np.array(input_rows, dtype=np.intp)
+        self._input_rows = None
         self._constant_positions = constant_positions  # in the recorded graph, for the nudge check
         self._constants = constants
         # constants equal in every sample can be used for samples never recorded
@@ -274,14 +295,17 @@ class Tape:
                     "so it replays only the samples it recorded"
                 )
             rows = np.asarray(inputs, dtype=float).reshape(len(inputs), -1)
+            input_rows = rows.T[self._input_columns]
             constants = self._constants[:, :1]
         else:
             pick = slice(None) if samples is None else np.asarray(samples, dtype=np.intp)
-            rows = self._inputs[pick]
+            if self._input_rows is None:  # the recorded inputs as the table's rows hold them, made once
+                self._input_rows = np.ascontiguousarray(self._inputs.T[self._input_columns])
+            input_rows = self._input_rows[:, pick]
             constants = self._constants[:, pick]
+        table = self._buffer("_table", (self.size, input_rows.shape[1]))
+        table[:self._leaf_rows[0]] = input_rows
         inputs_end, constants_end, shared_end = self._leaf_rows
-        table = self._buffer("_table", (self.size, len(rows)))
-        table[:inputs_end] = rows.T[self._input_columns]
         table[inputs_end:constants_end] = constants
         table[constants_end:shared_end] = shared[self._shared_in_table].reshape(-1, 1)
         return table
@@ -468,34 +492,37 @@ def _walk_on(roots, known):
 
     A loss's few nodes on top of a model's graph walked once already.
     """
-    joined = _Joined(known, {})
+    known_position, position = known.get, {}
     nodes, ops, offset = [], [], len(known)
     stack = list(reversed(roots))
     while stack:
         node = stack.pop()
         if node is None:
             node = stack.pop()
-            if joined.get(node) is not None:
+            if node in position:
                 continue
             if node._own_operation:
                 raise StructureMismatch(f"the operation {node.op!r} is a learner's own (made with Value(data, "
                                         "_children, _op)): it has no rule over arrays")
-            operands = tuple(joined[v] for v in node.inputs)
-            joined.second[node] = offset + len(nodes)
+            operands = []
+            for v in node.inputs:
+                p = known_position(v)
+                operands.append(position[v] if p is None else p)
+            position[node] = offset + len(nodes)
             nodes.append(node)
-            ops.append((node.op, operands))
+            ops.append((node.op, tuple(operands)))
             continue
-        if joined.get(node) is not None:
+        if node in position or known_position(node) is not None:
             continue
         if node._x is None:
-            joined.second[node] = offset + len(nodes)
+            position[node] = offset + len(nodes)
             nodes.append(node)
             ops.append(_LEAF)
             continue
         stack.append(node)
         stack.append(None)
         stack.extend(reversed(node.inputs))
-    return nodes, ops, joined.second
+    return nodes, ops, position
 
 
 def _walk(roots):
@@ -630,10 +657,10 @@ class _MatrixGroup:
     def run(self, table, shared):
         weights = shared[self.weights]
         inputs = table[self.inputs]
-        out = weights @ inputs
+        out = table[self.outs]  # a view: the product is written straight into the table
+        np.matmul(weights, inputs, out=out)
         if self.biases is not None:
             out += shared[self.biases][:, None]
-        table[self.outs] = out
         return weights, inputs
 
     def send_back(self, grads, saved, shared_grads):
@@ -788,6 +815,45 @@ def _leaf_kinds(graph, shared, leaf_data):
             kinds.append("constant")
             columns.append(leaf_data[:, j])
     return kinds, np.array(columns, dtype=float).reshape(len(columns), len(leaf_data))
+
+
+def _target_rules(model_part, loss_part, rows, targets, probes):
+    """For an elementwise loss: each loss constant's numbers for every sample, from the targets.
+
+    Records the loss on the three probe samples' targets; a constant equal in
+    all three is fixed, else it must equal one of the target's numbers (or 1
+    minus it) in all three. (A dict: position in the loss's nodes -> numbers,
+    or None when a constant follows no such rule; the model's graph.)
+    """
+    try:
+        numbers = np.array(targets, dtype=float).reshape(len(targets), -1)
+    except (TypeError, ValueError):
+        return None, None
+    graphs, base = [], None
+    for i in probes:
+        graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
+        base = graph.model
+        if graphs and (graph.ops_tail != graphs[0].ops_tail or graph.roots != graphs[0].roots):
+            return None, base
+        graphs.append(graph)
+    probed = numbers[probes]  # (3, numbers per target)
+    rules = {}
+    for k, (op, _) in enumerate(graphs[0].ops_tail):
+        if op is not None:
+            continue
+        data = np.array([graph.nodes_tail[k].data for graph in graphs])
+        # every rule the three probes agree with; more than one (a target's number equal in all
+        # three, say) leaves the rule undecided
+        fits = [np.full(len(numbers), data[0])] if (data == data[0]).all() else []
+        for j in range(numbers.shape[1]):
+            if (data == probed[:, j]).all():
+                fits.append(numbers[:, j].copy())
+            if (data == 1.0 - probed[:, j]).all():
+                fits.append(1.0 - numbers[:, j])
+        if len(fits) != 1:
+            return None, base
+        rules[k] = fits[0]
+    return rules, base
 
 
 def _distinct(targets):

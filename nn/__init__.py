@@ -7,9 +7,9 @@ code written for micrograd's nn runs unchanged with ``from tracegrad.nn import M
 from .data import DATASETS, make_circles, make_moons, make_spiral, make_squares, make_xor, toy_dataset
 from .export import to_torch
 from .losses import LOSSES, bce_with_logits, cross_entropy, half_squared_error, hinge, mse
-from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .module import ACTIVATIONS, MLP, Layer, Module, Neuron, load
 from .optim import SGD, Adam, AdamW, Optimizer
-from .state import load, load_state_dict, save, state_dict
+from .state import load_state_dict, save, state_dict
 from .train import ScalarPathWarning, StepInfo, accuracy, fit, predict
 
 __all__ = [

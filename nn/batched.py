@@ -26,6 +26,8 @@ import numpy as np
 from tracegrad import Value, no_grad
 from tracegrad.batch import StructureMismatch, Tape
 
+from .losses import bce_with_logits, half_squared_error, mse
+
 __all__ = ["BatchedLoss", "ArrayTraining", "batched_outputs", "StructureMismatch"]
 
 
@@ -49,7 +51,13 @@ class BatchedLoss:
         rows = number_rows(X) if never_branches(model) else None
         try:
             if rows is not None:
-                self.tape = Tape.record_split(model, loss_part, rows, list(y))
+                elementwise = loss_fn in (mse, half_squared_error, bce_with_logits)
+                self.tape = Tape.record_split(model, loss_part, rows, list(y), elementwise_targets=elementwise)
+                if elementwise:  # the loss ran on a few targets: it checks them all, as the scalar path would
+                    outputs = len(self.tape.roots) - 1
+                    stand_in = Value(0.0) if self.single else [Value(0.0)] * outputs
+                    with no_grad():
+                        loss_fn([stand_in] * len(y), list(y))
             else:
                 self.tape = Tape.record(one_sample, list(zip(X, y)), inputs=False)
         except (TypeError, ValueError) as error:
@@ -199,7 +207,8 @@ class ArrayTraining:
         came out inf or nan: the scalar path then redoes the batch.
         """
         tape = self.fast.tape
-        roots = tape.forward(samples=batch, shared=self.data[self._shared])
+        # fit shuffles only when it splits X into batches: a batch of every sample is in order
+        roots = tape.forward(samples=None if len(batch) == tape.recorded else batch, shared=self.data[self._shared])
         totals = None
         if all(np.isfinite(column).all() for column in roots):
             totals = tape.gradient(self.fast.seeds(batch))

@@ -3,8 +3,6 @@
 PyTorch stays optional: it is imported only when to_torch() is called.
 """
 
-from .module import MLP, Layer, Neuron
-
 __all__ = ["to_torch"]
 
 
@@ -37,12 +35,16 @@ def to_torch(model):
 
 
 def _layers(model):
-    """(nin, nout, weight rows, biases, activation) for each layer of model."""
-    if isinstance(model, MLP):
+    """(nin, nout, weight rows, biases, activation) for each layer of model.
+
+    An MLP is known by its layers, a Layer by its neurons, a Neuron by its
+    weights w (nn.module imports this module, so it names no class of it).
+    """
+    if hasattr(model, "layers"):
         layers = model.layers
-    elif isinstance(model, Layer):
+    elif hasattr(model, "neurons"):
         layers = [model]
-    elif isinstance(model, Neuron):
+    elif hasattr(model, "w") and hasattr(model, "b"):
         return [(len(model.w), 1, [model.weights()], [model.bias()], model.activation)]
     else:
         raise TypeError(f"to_torch() converts an MLP, Layer or Neuron, got {type(model).__name__}")

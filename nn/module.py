@@ -15,21 +15,17 @@ Saving and loading are in state.py, conversion to PyTorch in export.py.
 """
 
 import math
+import os
 import random
-from numbers import Real
 
 from tracegrad import Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+from . import export, state
+from .shapes import (_ACTIVATION_FUNCTIONS, ACTIVATIONS, _check_shapes, _number, _numbers, _rows, _size,
+                     _sizes_from_weights)
 
-# name -> the Value method that applies it; "linear" applies nothing.
-_ACTIVATION_FUNCTIONS = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
-ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "load"]
+
 
 # How repr names a neuron; "ReLUNeuron(2)" and "LinearNeuron(2)" are micrograd's.
 _REPR_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
@@ -329,47 +325,44 @@ class MLP(Module):
 
     def state_dict(self):
         """Architecture and parameters as plain JSON-serialisable data."""
-        from .state import state_dict
-        return state_dict(self)
+        return state.state_dict(self)
 
-    def load_state_dict(self, state):
-        """Copy parameters from ``state``; checks everything first, so it never half-loads."""
-        from .state import load_state_dict
-        load_state_dict(self, state)
+    def load_state_dict(self, state_dict):
+        """Copy parameters from ``state_dict``; checks everything first, so it never half-loads."""
+        state.load_state_dict(self, state_dict)
 
     @classmethod
-    def from_state_dict(cls, state):
+    def from_state_dict(cls, state_dict):
         """A new MLP built from a state_dict()."""
-        from .state import mlp_from_state_dict
-        return mlp_from_state_dict(state)
+        state.check_state(state_dict)
+        return cls(state_dict["nin"], state_dict["nouts"], activation=state_dict["activations"],
+                   weights=state_dict["weights"], biases=state_dict["biases"])
 
     def save(self, path):
         """Write state_dict() to ``path`` as JSON."""
-        from .state import save
-        save(self, path)
+        state.save(self, path)
 
     @classmethod
     def load(cls, path):
-        """A new MLP read from a file written by save()."""
-        from .state import load
-        return load(path)
+        """A new MLP read from a file written by save().
+
+        Whatever is wrong with the file's contents (more than state.MAX_FILE_BYTES,
+        not UTF-8, not JSON, a key given twice, nesting or numbers no saved model
+        holds, a wrong shape) is a ValueError that names the file and says what.
+        """
+        name = os.fspath(path)
+        state_dict = state.read_state(path)
+        try:
+            return cls.from_state_dict(state_dict)
+        except (TypeError, ValueError) as error:
+            raise ValueError(state.shortened(f"{name}: {error}")) from None
 
     def to_torch(self):
         """An equivalent ``torch.nn.Sequential`` in float64 (needs PyTorch)."""
-        from .export import to_torch
-        return to_torch(self)
+        return export.to_torch(self)
 
 
 # --- argument checks ----------------------------------------------------------
-
-
-def _size(n, where):
-    """n as a positive int, else a clear error."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{where} must be a positive int, got {n!r} ({type(n).__name__})")
-    if n < 1:
-        raise ValueError(f"{where} must be a positive int, got {n}")
-    return n
 
 
 def _check_activation(name, where):
@@ -422,64 +415,6 @@ def _rng(seed, rng, where):
     return random.Random(seed)
 
 
-def _number(x, where):
-    """x as a finite float; bools and non-numbers are TypeErrors."""
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{where} must be a number, got {x!r} ({type(x).__name__})")
-    try:
-        x = float(x)
-    except OverflowError:  # an int such as 10**400, which JSON can hold
-        raise ValueError(f"{where} must be finite, got an integer too large for a float") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{where} must be finite, got {x}")
-    return x
-
-
-def _numbers(xs, n, where):
-    """xs as a list of exactly n finite floats."""
-    if not isinstance(xs, (list, tuple)):
-        raise TypeError(f"{where} must be a list of {n} numbers, got {xs!r} ({type(xs).__name__})")
-    if len(xs) != n:
-        raise ValueError(f"{where} must have {n} numbers, got {len(xs)}")
-    return [_number(x, f"{where}[{k}]") for k, x in enumerate(xs)]
-
-
-def _rows(rows, nrows, ncols, where):
-    """rows as nrows lists of ncols finite floats."""
-    if not isinstance(rows, (list, tuple)):
-        raise TypeError(f"{where} must be a list of {nrows} rows, got {rows!r} ({type(rows).__name__})")
-    if len(rows) != nrows:
-        raise ValueError(f"{where} must have {nrows} rows (one per neuron), got {len(rows)}")
-    return [_numbers(row, ncols, f"{where}[{j}]") for j, row in enumerate(rows)]
-
-
-def _sizes_from_weights(weights, where):
-    """[nin, nout_1, ..., nout_L] read off nested weights, before their numbers are checked."""
-    if not isinstance(weights, (list, tuple)) or not weights:
-        raise ValueError(
-            f"{where}: weights must be a non-empty list with one entry per layer, got {weights!r}"
-        )
-    for i, layer in enumerate(weights):
-        if not isinstance(layer, (list, tuple)) or not layer:
-            raise ValueError(
-                f"{where}: weights[{i}] must be a non-empty list of rows (one per neuron), got {layer!r}"
-            )
-    first_row = weights[0][0]
-    if not isinstance(first_row, (list, tuple)) or not first_row:
-        raise ValueError(
-            f"{where}: weights[0][0] must be a non-empty list of input weights, got {first_row!r}"
-        )
-    return [len(first_row)] + [len(layer) for layer in weights]
-
-
-def _check_shapes(weights, biases, sizes, where):
-    """Check weights[i][j][k] and biases[i][j] against layer sizes; raise naming the first misfit."""
-    nlayers = len(sizes) - 1
-    for name, value in (("weights", weights), ("biases", biases)):
-        if not isinstance(value, (list, tuple)):
-            raise TypeError(f"{where}: {name} must be a list with one entry per layer, got {value!r}")
-        if len(value) != nlayers:
-            raise ValueError(f"{where}: {name} has {len(value)} layers, expected {nlayers}")
-    for i in range(nlayers):
-        _rows(weights[i], sizes[i + 1], sizes[i], f"{where}: weights[{i}]")
-        _numbers(biases[i], sizes[i + 1], f"{where}: biases[{i}]")
+def load(path):
+    """A new MLP read from a file written by save() (MLP.load)."""
+    return MLP.load(path)

@@ -20,9 +20,9 @@ import os
 import secrets
 import stat
 
-from .module import ACTIVATIONS, MLP, _check_shapes, _size
+from .shapes import ACTIVATIONS, _check_shapes, _size
 
-__all__ = ["state_dict", "load_state_dict", "mlp_from_state_dict", "save", "load", "MAX_FILE_BYTES"]
+__all__ = ["state_dict", "load_state_dict", "check_state", "save", "read_state", "shortened", "MAX_FILE_BYTES"]
 
 FORMAT = "tracegrad.MLP"
 VERSION = 1
@@ -49,7 +49,7 @@ def state_dict(model):
 
 def load_state_dict(model, state):
     """Copy the parameters in ``state`` into ``model``, whose architecture must match."""
-    _check_state(state)
+    check_state(state)
     for key in ("nin", "nouts", "activations"):
         ours, theirs = getattr(model, key), state[key]
         if ours != theirs:
@@ -63,13 +63,6 @@ def load_state_dict(model, state):
             for w, x in zip(neuron.w, row):
                 w.data = float(x)
             neuron.b.data = float(bias)
-
-
-def mlp_from_state_dict(state):
-    """A new MLP with the architecture and parameters in ``state``."""
-    _check_state(state)
-    return MLP(state["nin"], state["nouts"], activation=state["activations"],
-               weights=state["weights"], biases=state["biases"])
 
 
 def save(model, path):
@@ -138,19 +131,14 @@ def _keep_permissions(path, temporary):
         os.chmod(temporary, stat.S_IMODE(existing.st_mode))
 
 
-def load(path):
-    """A new MLP read from a JSON file written by save().
+def read_state(path):
+    """The state dict in a file written by save(), as data (MLP.load builds the model from it).
 
-    Whatever is wrong with the file's contents (more than MAX_FILE_BYTES, not
-    UTF-8, not JSON, a key given twice, nesting or numbers no saved model
-    holds, a wrong shape) is a ValueError that names the file and says what.
+    Whatever keeps the file from being a saved model's (more than MAX_FILE_BYTES,
+    not UTF-8, not JSON, a key given twice, numbers no saved model holds) is a
+    ValueError that names the file and says what.
     """
-    name = os.fspath(path)
-    state = _read_json(path, name)
-    try:
-        return mlp_from_state_dict(state)
-    except (TypeError, ValueError) as error:
-        raise ValueError(_shortened(f"{name}: {error}")) from None
+    return _read_json(path, os.fspath(path))
 
 
 def _read_json(path, name):
@@ -186,7 +174,7 @@ def _unique_keys(pairs):
     result = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"key {_shortened(repr(key), 60)} appears twice in one object")
+            raise ValueError(f"key {shortened(repr(key), 60)} appears twice in one object")
         result[key] = value
     return result
 
@@ -199,7 +187,7 @@ def _whole_number(text):
     return int(text)
 
 
-def _shortened(message, limit=400):
+def shortened(message, limit=400):
     """message cut to limit characters: an error names the bad entry, not its megabytes."""
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
@@ -227,7 +215,7 @@ def _check_nesting(state):
         stack.extend((item, depth + 1) for item in inside)
 
 
-def _check_state(state):
+def check_state(state):
     """Raise TypeError/ValueError naming the first key or index of ``state`` that does not fit."""
     if not isinstance(state, dict):
         raise TypeError(f"a state_dict must be a dict, got {type(state).__name__}")

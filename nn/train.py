@@ -189,11 +189,13 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
                                                    track_accuracy, on_step, epoch, steps_done, fast, arrays)
                 steps_done += -(-n // size)
                 history["loss"].append(mean_loss)
-                postfix = {"loss": f"{mean_loss:.4g}"}
                 if track_accuracy:
                     history["accuracy"].append(fraction_right)
-                    postfix["accuracy"] = f"{fraction_right:.1%}"
-                bar.set_postfix(postfix, refresh=False)
+                if progress:  # formatting it costs as much as a small network's step
+                    postfix = {"loss": f"{mean_loss:.4g}"}
+                    if track_accuracy:
+                        postfix["accuracy"] = f"{fraction_right:.1%}"
+                    bar.set_postfix(postfix, refresh=False)
     finally:  # on return, on an error, on Ctrl-C: the Values hold what training reached
         if arrays is not None:
             arrays.write_back()

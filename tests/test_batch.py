@@ -628,3 +628,24 @@ def test_predict_refuses_a_row_of_another_length_whatever_the_row_count():
         X[count // 2] = [0.1, 0.2, 0.3]
         with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
             nn.predict(model, X)
+
+
+def test_many_distinct_targets_of_nns_elementwise_losses_are_read_from_an_array_after_three_probes():
+    from tracegrad.nn.batched import BatchedLoss
+    calls = []
+
+    def counted_mse(predictions, targets):
+        calls.append(len(targets))
+        return nn.mse(predictions, targets)
+
+    X = [[0.1 * k, 1.0 - 0.05 * k] for k in range(40)]
+    # the second output's target is the same in the three probed samples (0, 1 and 39), not in the others
+    y = [[0.3 * k, 2.0 if k in (0, 1, 39) else -1.0 * k] for k in range(40)]
+    tape = BatchedLoss(nn.MLP(2, [3, 2], seed=0), X, y, nn.mse, known_mean=True).tape
+    model = nn.MLP(2, [3, 2], seed=0)
+    losses = tape.forward()[0].tolist()
+    for k in (0, 5, 39):
+        assert losses[k] == pytest.approx(nn.mse(model(X[k]), y[k]).data, rel=1e-13)
+    # a loss of the learner's own, even the same function wrapped, runs once per distinct target
+    BatchedLoss(nn.MLP(2, [3, 2], seed=0), X, y, counted_mse, known_mean=True)
+    assert calls.count(1) == 40 + 1  # and once more with the parameters nudged

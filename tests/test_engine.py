@@ -182,7 +182,7 @@ def test_no_grad_restores_after_an_exception():
 
 
 def test_no_grad_on_a_generator_function_covers_each_resumption_as_torch_does():
-    import torch
+    torch = pytest.importorskip("torch")
 
     @no_grad()
     def products():

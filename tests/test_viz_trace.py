@@ -161,7 +161,7 @@ def test_a_graph_over_the_limit_is_refused_before_any_work(monkeypatch):
         raise AssertionError("the graph's nodes were named before the refusal")
 
     monkeypatch.setattr(module, "GraphNodes", named)
-    wide = Value.sum([Value(float(i)) for i in range(module.DEFAULT_MAX_NODES)])  # one node more
+    wide = Value.sum([Value(float(i)) for i in range(module.MAX_TRACED_NODES)])  # one node more
     with pytest.raises(ValueError, match=r"more than 10000 nodes, too many to trace.*max_nodes=None"):
         trace(wide)
     with pytest.raises(ValueError, match="more than 5 nodes"):

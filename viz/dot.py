@@ -30,9 +30,11 @@ from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size,
 from .layout import depths, layered_order, neuron_clusters, neuron_number
 from .notation import notation_of
 
-__all__ = ["draw", "draw_dot", "Drawing", "DEFAULT_MAX_NODES", "SAVE_FORMATS"]
+__all__ = ["draw", "draw_dot", "Drawing", "MAX_DRAWN_NODES", "SAVE_FORMATS"]
 
-DEFAULT_MAX_NODES = 500
+# The most nodes draw() lays out by default (a larger graph is no longer legible);
+# trace() has its own, larger limit, viz.trace.MAX_TRACED_NODES.
+MAX_DRAWN_NODES = 500
 SAVE_FORMATS = (".svg", ".png", ".dot")
 
 
@@ -51,7 +53,7 @@ def draw(
     highlight_gated=True,
     color=None,
     group_neurons=True,
-    max_nodes=DEFAULT_MAX_NODES,
+    max_nodes=MAX_DRAWN_NODES,
     grads=None,
 ):
     """The computation graph of root, left to right, as a Drawing (``.source``, ``.save(path)``).

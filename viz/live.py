@@ -260,6 +260,18 @@ class LiveRun:
         self.curve.append((self.steps_done, measured, self._accuracy(predictions)))
         self.steps_done += 1
 
+    def observe(self, info):
+        """Note a step that fit took (its on_step's StepInfo): the loss curve, the frames kept."""
+        info.model  # noqa: B018  (reading it makes fit's batched path write its arrays back into the Values)
+        frame = Frame(info.step, info.epoch, list(info.values), _optimizer_state(self.optimizer, self.parameters),
+                      info.loss, info.accuracy, None, None)
+        frame.grads = list(info.grads)
+        self.kept.append(frame)
+        if len(self.kept) > KEPT_FRAMES:
+            self.kept = _thin(self.kept, KEPT_FRAMES // 2 + 1, self.changed_steps)
+        self.curve.append((info.step, info.loss, info.accuracy))
+        self.steps_done = info.step + 1
+
     # --- what the page shows ----------------------------------------------------
 
     def setup(self):

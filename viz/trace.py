@@ -82,10 +82,10 @@ class BackwardStep:
 
 # A step of text per node: ten thousand steps are already more than anyone reads,
 # and a million-node graph would take minutes and gigabytes before drawing refused it.
-DEFAULT_MAX_NODES = 10_000
+MAX_TRACED_NODES = 10_000
 
 
-def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=DEFAULT_MAX_NODES):
+def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=MAX_TRACED_NODES):
     """Record root's forward pass and backward pass node by node, as a Trace.
 
     Read-only: no ``.grad`` changes. The trace's numbers are d root / d node

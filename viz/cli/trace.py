@@ -77,14 +77,14 @@ def run(args):
 
 def _check_drawable(root, outputs):
     """A UsageError, before the trace is printed, when the graph is too big to draw."""
-    from ..dot import DEFAULT_MAX_NODES
+    from ..dot import MAX_DRAWN_NODES
     from ..format import check_graph_size
 
     try:
-        check_graph_size(root, DEFAULT_MAX_NODES)
+        check_graph_size(root, MAX_DRAWN_NODES)
     except ValueError:
         options = "/".join(f"--{kind}" for kind, _ in outputs)
-        raise UsageError(f"this graph has more than {DEFAULT_MAX_NODES} nodes, too many to draw legibly; "
+        raise UsageError(f"this graph has more than {MAX_DRAWN_NODES} nodes, too many to draw legibly; "
                          f"leave out {options} to print its trace alone") from None
 
 

@@ -67,6 +67,8 @@ def add_command(commands):
                        help="also write a still picture of the loss and the final model (.png, .svg or .pdf)")
     train.add_argument("--no-plot", action="store_true", help="train and report; write no page and no picture")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--live", action="store_true",
+                       help="watch it train in the browser: serve the live page on 127.0.0.1 until it is closed")
     train.set_defaults(run=run)
 
 
@@ -162,6 +164,10 @@ def run(args):
     optimizer = nn.Adam(model.parameters(), lr=args.lr)
     options = dict(loss=loss, optimizer=optimizer, epochs=args.epochs, progress=not args.no_progress,
                    accuracy=data.is_classification)
+    if args.live:
+        from .live import train_live
+
+        return train_live(model, X, y, options)
     try:
         if page_path is None:
             history = nn.fit(model, X, y, **options)

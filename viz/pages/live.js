@@ -147,6 +147,11 @@
       } else {
         part("class-part").hidden = true;
       }
+      if (data.script) {  // a script trains (tracegrad train --live): it can be paused, not changed
+        ["reset", "speed", "optimizer"].forEach(function (role) { part(role).disabled = true; });
+        part("class-part").hidden = true;
+        part("data-figure").classList.remove("tg-clickable");
+      }
       if (data.viewOnly) {
         ["play", "step", "reset", "speed", "lr", "optimizer"].forEach(function (role) { part(role).disabled = true; });
         part("data-figure").classList.remove("tg-clickable");
@@ -166,7 +171,7 @@
       });
       // Click: on a sample, show its graph (small models); elsewhere, add a point.
       // Shift-click: remove the sample nearest to the click.
-      if (!data.viewOnly && data.grid) {
+      if (!data.viewOnly && !data.script && data.grid) {
         part("data-figure").addEventListener("click", function (event) {
           var at = panels.data.pointAt(event);
           if (!at) { return; }

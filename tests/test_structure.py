@@ -1,0 +1,111 @@
+"""The project's structure: which module imports which, with no circles, counting imports inside functions."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {"autograd": "tracegrad", "nn": "tracegrad.nn", "viz": "tracegrad.viz"}
+
+# The engine's one lazy import: Value.backward() reaches the graph walks in tracegrad.backprop,
+# which is built on Value (documented in autograd/engine.py).
+ALLOWED = [{"tracegrad.engine", "tracegrad.backprop"}]
+# Issue 18's network view: network -> trace (a loss's graph) -> stepper (its page) -> network.
+# Left to that work; remove it from here when it is gone.
+ELSEWHERE = [{"tracegrad.viz.network", "tracegrad.viz.trace", "tracegrad.viz.stepper"}]
+
+
+def modules():
+    """Module name -> file, for every module of the three packages."""
+    found = {}
+    for folder, package in PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = [part for part in path.relative_to(ROOT / folder).with_suffix("").parts if part != "__init__"]
+            found[".".join([package] + parts)] = path
+    return found
+
+
+def imports(found):
+    """Module name -> the set of project modules it imports anywhere in its text (a package counts)."""
+    graph = {}
+    for name, path in found.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                candidates = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            else:
+                continue
+            for candidate in candidates:
+                while candidate and candidate not in found:
+                    candidate = candidate.rpartition(".")[0]
+                # a package's own modules importing the package's __init__ is how relative imports read
+                if candidate and candidate != name and not name.startswith(candidate + "."):
+                    targets.add(candidate)
+        graph[name] = targets
+    return graph
+
+
+def circles(graph):
+    """The strongly connected groups of more than one module (Tarjan's algorithm, iterative)."""
+    index, low, on_stack, stack, groups, counter = {}, {}, set(), [], [], [0]
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter[0]
+        counter[0] += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(group)
+    return groups
+
+
+def test_the_finder_sees_a_circle_made_by_a_lazy_import():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    graph = imports(modules())
+    assert "tracegrad.backprop" in graph["tracegrad.engine"]  # imported inside Value.backward only
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    found = circles(imports(modules()))
+    assert sorted(map(sorted, found)) == sorted(map(sorted, ALLOWED + ELSEWHERE))
+
+
+def test_the_engine_imports_nothing_of_nn_or_viz_and_nn_nothing_of_viz():
+    graph = imports(modules())
+    for name, targets in graph.items():
+        if name.startswith("tracegrad.nn"):
+            assert not any(t.startswith("tracegrad.viz") for t in targets), name
+        elif not name.startswith("tracegrad.viz"):
+            assert not any(t.startswith(("tracegrad.nn", "tracegrad.viz")) for t in targets), name
