@@ -554,3 +554,54 @@ def test_two_steppers_in_one_notebook_do_not_interfere(browser, tmp_path):
     counter = '[data-role="counter"]'
     assert first.inner_text(counter) == "step 3 of 12" and second.inner_text(counter).startswith("step 1 of")
     assert page.errors == [] and page.requests == [page.url]
+
+
+# Each line of the step's text (and its title) that can be neither seen nor scrolled to: outside
+# the header or the window; or below the text's box while no note under it says that it scrolls,
+# or still outside it once scrolled to the end. (Headless Chromium hides scrollbars, so the note.)
+HIDDEN_LINES = """() => {
+  const inside = (r, b) => r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5
+                           && r.bottom <= b.bottom + 0.5;
+  const text = document.querySelector('[data-role="step-text"]'), box = text.getBoundingClientRect();
+  const header = document.querySelector('.tg-header').getBoundingClientRect();
+  const screen = {left: 0, top: 0, right: window.innerWidth, bottom: window.innerHeight};
+  const more = document.querySelector('[data-role="more"]');
+  const hidden = [];
+  const title = document.querySelector('[data-role="step-title"]');
+  if (!inside(title.getBoundingClientRect(), header) || title.scrollWidth > title.clientWidth + 1) {
+    hidden.push('title: ' + title.textContent);
+  }
+  if (!inside(box, header) || !inside(box, screen)) { hidden.push('the text box itself'); }
+  if (text.scrollWidth > text.clientWidth + 1) { hidden.push('lines wider than the box'); }
+  const lines = text.children.length ? Array.from(text.children) : [text];
+  const below = lines.filter(line => !inside(line.getBoundingClientRect(), box));
+  if (below.length) {
+    const note = more.getBoundingClientRect();
+    if (more.hidden || !inside(note, header) || !/\\d+ more lines? below/.test(more.textContent)) {
+      hidden.push('no note that the text scrolls');
+    }
+    text.scrollTop = text.scrollHeight;
+    const last = lines[lines.length - 1].getBoundingClientRect();
+    if (!inside(last, text.getBoundingClientRect())) { hidden.push('the last line, scrolled to the end'); }
+    text.scrollTop = 0;
+  }
+  return hidden;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+@pytest.mark.parametrize("example", [square_neuron, network_221])
+def test_no_line_of_any_step_is_hidden(browser, tmp_path, example, size):
+    recorded = trace(example()[0])
+    count = len(data_of(recorded.to_html())["steps"])
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"), *size)
+    for k in range(count):
+        assert page.page.evaluate(HIDDEN_LINES) == [], f"step {k + 1}"
+        page.page.click('[data-role="next"]') if k < count - 1 else None
+    # the toolbar wraps rather than being cut off: every control inside the window
+    outside = page.page.evaluate("""Array.from(document.querySelectorAll('.tg-bar button, .tg-bar input'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth
+                       || r.bottom > document.querySelector('.tg-header').getBoundingClientRect().bottom; })
+        .map(e => e.getAttribute('data-role'))""")
+    assert outside == []
+    assert page.errors == []

@@ -64,7 +64,8 @@
       counter: function (k) {
         var epoch = data.epochs[k];
         return "step " + data.steps[k] + " of " + data.steps[count - 1] +
-               (epoch === null ? " (before training)" : " (epoch " + (epoch + 1) + ")");
+               (epoch === null ? " (before training)" : " (epoch " + (epoch + 1) +
+                (k === count - 1 ? ", after the last update" : "") + ")");
       }
     });
     ready = true;

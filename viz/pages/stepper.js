@@ -88,15 +88,15 @@
       });
     }
 
-    // A step's text, line by line; when the lines are more than the header
-    // holds (the last step's gradients, or a neuron's weighted sum sending to
-    // all its weights and inputs), in columns as wide as the longest line, as
-    // many as the header's width holds, so the text is seen whole without scrolling.
+    // A step's text, line by line. When the lines are more than the header holds (the
+    // last step's gradients, a neuron's weighted sum sending to all its inputs), in
+    // columns as wide as the longest line, when they all fit the header's width; else in
+    // one column that scrolls, its scrollbar always drawn, so no line is ever out of reach.
     function showText(step) {
-      text.classList.remove("tg-list", "tg-columns");
+      text.classList.remove("tg-list", "tg-columns", "tg-scrolls");
       text.style.columnWidth = "";
       text.textContent = step.text;
-      if (text.scrollHeight > text.clientHeight) {
+      if (overflows()) {
         text.textContent = "";
         text.classList.add("tg-list");
         var widest = 0;
@@ -106,13 +106,38 @@
           text.appendChild(item);
           widest = Math.max(widest, line.length);
         });
-        if (text.scrollHeight > text.clientHeight) {
+        if (overflows()) {
           text.classList.add("tg-columns");
           text.style.columnWidth = (widest + 1) + "ch";
+          if (overflows()) {  // more columns than the width holds: one column, scrolled
+            text.classList.remove("tg-columns");
+            text.style.columnWidth = "";
+          }
         }
+        text.classList.toggle("tg-scrolls", overflows());
       }
       text.scrollTop = 0;
+      text.scrollLeft = 0;
+      more.hidden = !overflows();
+      if (!more.hidden) { text.classList.add("tg-scrolls"); }
+      tellMore();
     }
+    function overflows() {
+      return text.scrollHeight > text.clientHeight + 1 || text.scrollWidth > text.clientWidth + 1;
+    }
+    // under a text that scrolls, how many of its lines are below (scrollbars may be hidden overlays)
+    var more = root.querySelector('[data-role="more"]');
+    function tellMore() {
+      if (more.hidden) { return; }
+      var box = text.getBoundingClientRect(), below = 0;
+      Array.prototype.forEach.call(text.children.length ? text.children : [], function (line) {
+        if (line.getBoundingClientRect().bottom > box.bottom + 1) { below += 1; }
+      });
+      var end = text.scrollTop + text.clientHeight >= text.scrollHeight - 1;
+      more.textContent = end ? "\u2191 the end of this step's text: scroll it up for the first lines"
+        : "\u2193 " + (below || "more") + " more line" + (below === 1 ? "" : "s") + " below: scroll this text";
+    }
+    text.addEventListener("scroll", tellMore);
 
     // What a click on a node shows, as far as the step shown has reached: its value once
     // the forward pass has computed it (a leaf's from the start), each use's share of its
