@@ -563,3 +563,28 @@ def test_train_reports_the_players_last_step(capsys, tmp_path, dataset):
     status, out, err = run(capsys, "train", dataset, *QUICK, "--samples", "40", "--no-plot")
     assert status == 0, err
     assert next(line for line in out.splitlines() if line.startswith("final loss")) == line
+
+
+@pytest.mark.parametrize("out", [None, "runs/today/moons"])
+def test_an_interrupted_train_leaves_no_empty_folder_it_made(capsys, tmp_path, monkeypatch, out):
+    import tracegrad.viz.recording
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()  # already there: stays
+    monkeypatch.setattr(tracegrad.viz.recording, "record", interrupted)
+    status = main(["train", "moons", "--epochs", "2", "--no-progress"] + (["--out", out] if out else []))
+    assert status == 130 and "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"] and not any((tmp_path / "runs").iterdir())
+
+
+def test_an_interrupted_train_leaves_a_folder_that_was_there_before(capsys, tmp_path, monkeypatch):
+    import tracegrad.viz.recording
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tracegrad-out").mkdir()
+    monkeypatch.setattr(tracegrad.viz.recording, "record", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["train", "moons", "--epochs", "2", "--no-progress"]) == 130
+    assert (tmp_path / "tracegrad-out").is_dir()
