@@ -272,3 +272,29 @@ def test_a_trace_not_made_by_a_model_has_no_network_view():
 
     text = trace(square_neuron()[0]).to_html()
     assert 'data-role="switch-view"' not in text and 'data-tracegrad="network"' not in text
+
+
+def test_clicking_a_neuron_shows_its_own_scalar_graph_with_what_the_step_knows(browser, tmp_path):
+    view, _, _ = example_b()
+    page = Page(browser, view.save_html(tmp_path / "b.html", start="first"))
+    page.press("ArrowRight", 2)  # layer 1's z and a are known, no δ yet
+    page.page.click('.tg-neuron[data-name="L1.N0"]')
+    panel = page.page.locator('[data-role="zoom"]')
+    assert panel.is_visible()
+    texts = page.page.evaluate("Array.from(document.querySelectorAll('[data-role=\"zoom-graph\"] text'))"
+                               ".map(t => t.textContent)")
+    assert "w·x+b" in texts and "relu" in texts and "data 0.32" in texts and "grad -0.2448" not in texts
+    assert "grad —" in texts
+    assert "The backward pass has not reached this neuron yet." in panel.inner_text()
+    page.press("ArrowRight", 6)  # past layer 1's δ and gradients
+    texts = page.page.evaluate("Array.from(document.querySelectorAll('[data-role=\"zoom-graph\"] text'))"
+                               ".map(t => t.textContent)")
+    assert "grad -0.2448" in texts and "grad -0.1224" in texts
+    text = panel.inner_text()
+    assert "δ = ∂C/∂z = ∂C/∂a × relu′(z) = (-0.2448) × 1 = -0.2448" in text
+    assert "grad(L1.N0.w0) = x0 · δ = 0.5 · (-0.2448) = -0.1224" in text
+    # the panel leaves the neuron clicked in sight
+    neuron = page.box('.tg-neuron[data-name="L1.N0"]')
+    box = page.box('[data-role="zoom"]')
+    assert neuron[0] + neuron[2] <= box[0] or box[0] + box[2] <= neuron[0]
+    assert not page.errors

@@ -189,3 +189,13 @@ def test_a_subclass_of_mlp_with_its_own_forward_is_evaluated_as_itself():
     axis0, axis1 = run.grid_axes
     x = [axis0[7], axis1[5]]
     assert run.frames[-1].grid[5 * len(axis0) + 7, -1] == pytest.approx(model(x).data, rel=1e-6)
+
+
+def test_parameter_labels_with_control_characters_reach_the_player_escaped():
+    from tracegrad.nn import MLP
+    from tracegrad.viz import Recording
+
+    model = MLP(1, [1], seed=0)
+    model.parameters()[0].label = "w\x1b[31m\ud800"
+    recording = Recording(model, [[0.0], [1.0]], [0.0, 1.0], loss="mse", optimizer=SGD(model.parameters(), lr=0.1))
+    assert recording.labels[0] == "w\\x1b[31m\\ud800"

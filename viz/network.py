@@ -34,7 +34,7 @@ _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # a'(z) written with the neuron's own numbers
 _SLOPES = {"relu": "relu′(z)", "tanh": "(1 − a²)", "sigmoid": "a·(1 − a)", "linear": "1"}
 STYLES = ("base.css", "network.css")
-SCRIPTS = ("timeline.js", "plotting.js", "networkview.js", "network.js")
+SCRIPTS = ("timeline.js", "graphview.js", "plotting.js", "networkview.js", "network.js")
 
 
 class Neuron:
@@ -195,6 +195,7 @@ class NetworkView:
         return {
             "digits": self.digits,
             "network": structure,
+            "zoom": _zooms(self) if self._trace is not None else None,
             "labels": labels,
             "values": _pack(values),
             "grads": _pack(grads),
@@ -424,6 +425,63 @@ def step_links(view, scalar_steps):
             holders = [max((s for s, first in enumerate(to_scalar) if first <= k), default=0)]
         to_network.append(holders[0])
     return to_scalar, to_network
+
+
+def _zooms(view):
+    """For each neuron (layer order): its own scalar graph drawn, and its chain rule written out.
+
+    The neuron is drawn from a copy of its nodes (its inputs as leaves named as
+    the network names them), so the picture holds the neuron alone; its boxes
+    show the numbers of the whole graph (data, and ∂C/∂node as grad). The page
+    hides what its step does not know yet: ``known`` says which box's data and
+    grad belong to which reveal.
+    """
+    from .dot import draw
+    from .format import GraphNodes
+    from .page import inline_svg
+
+    nodes = view._trace.nodes
+    number = lambda x: format_number(x, view.digits)  # noqa: E731
+    cost = nodes.name(view.root) if view.has_loss else "C"
+    zooms = []
+    for layer in view.layers:
+        for n in layer:
+            inputs = [Value(x.data, label=nodes.name(x)) for x in n.sources]
+            weights = [Value(w.data, label=w.label or nodes.name(w)) for w in n.weights]
+            bias = Value(n.bias.data, label=n.bias.label or nodes.name(n.bias))
+            z = Value.linear(weights, inputs, bias)
+            z.label = nodes.name(n.z)
+            a = getattr(z, n.activation)() if n.activation != "linear" else z
+            if a is not z:
+                a.label = nodes.name(n.a)
+            grads = {z: view.grad(n.z), a: view.grad(n.a), bias: view.grad(n.bias)}
+            grads.update({copy: view.grad(w) for copy, w in zip(weights, n.weights)})
+            grads.update({copy: view.grad(x) for copy, x in zip(inputs, n.sources)})
+            drawing = draw(a, grads=grads, digits=view.digits, highlight_gated=False)
+            ids = GraphNodes(a)
+            known = {ids.id(z): "z", ids.id(bias): "b"}
+            if a is not z:
+                known[ids.id(a)] = "a"
+            known.update({ids.id(copy): f"w{k}" for k, copy in enumerate(weights)})
+            known.update({ids.id(copy): f"x{k}" for k, copy in enumerate(inputs)})
+            delta = number(view.delta(n))
+            lines = [f"z = {' + '.join(f'{w.label}·{x.label}' for w, x in zip(weights, inputs))} + {bias.label}"
+                     f" = {number(n.z.data)}"]
+            if a is not z:
+                lines.append(f"a = {n.activation}(z) = {number(n.a.data)}")
+            backward = [f"δ = ∂{cost}/∂z = ∂{cost}/∂a × {_SLOPES[n.activation]} = "
+                        f"{as_factor(number(view.grad(n.a)))} × {as_factor(number(_slope(view, n)))} = {delta}",
+                        f"local derivatives: ∂z/∂b = 1, ∂z/∂w_k = x_k, ∂z/∂x_k = w_k"
+                        + (f", ∂a/∂z = {_SLOPES[n.activation]} = {number(_slope(view, n))}" if a is not z else ""),
+                        f"grad({bias.label}) = 1 · δ = {number(view.grad(n.bias))}"]
+            for w, x, original in zip(weights, inputs, n.weights):
+                backward.append(f"grad({w.label}) = {x.label} · δ = {as_factor(number(x.data))} · "
+                                f"{as_factor(delta)} = {number(view.grad(original))}")
+            for w, x in zip(weights, inputs):
+                backward.append(f"{x.label} receives {w.label} · δ = {as_factor(number(w.data))} · "
+                                f"{as_factor(delta)} = {number(w.data * view.delta(n))}")
+            zooms.append({"svg": inline_svg(drawing), "known": known, "forward": lines, "backward": backward})
+    return zooms
 
 
 def _slope(view, neuron):

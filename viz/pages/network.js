@@ -17,7 +17,47 @@
     var view = tracegrad.networkView(part("network"), {
       network: data.network, values: P.unpack(data.values), grads: P.unpack(data.grads), labels: data.labels,
       count: steps.length, digits: data.digits, grid: null, outputs: null, tiles: null,
-      numbers: data.numbers, tooltip: part("tooltip"), note: part("network-note") });
+      numbers: data.numbers, tooltip: part("tooltip"), note: part("network-note"),
+      onSelect: data.zoom ? zoomInto : null });
+
+    // semantic zoom: the clicked neuron's scalar graph (viz.draw of its nodes), showing
+    // what the step shown knows: data once computed, grad once the backward pass got there
+    var zoomed = null, panel = part("zoom");
+    function zoomInto(order, neuron) {
+      var about = data.zoom[order];
+      part("zoom-graph").innerHTML = about.svg;  // drawn by Graphviz from viz.draw: no user markup
+      part("zoom-title").textContent = neuron.name + ": its own scalar graph (click another neuron, or \u00d7)";
+      panel.hidden = false;
+      part("tooltip").hidden = true;
+      // on the side of the window away from the neuron clicked, so it stays in sight
+      var clicked = root.querySelector('.tg-neuron[data-name="' + neuron.name + '"]').getBoundingClientRect();
+      var onRight = clicked.left + clicked.width / 2 < part("viewport").getBoundingClientRect().width / 2;
+      panel.style.left = onRight ? "auto" : "0.75rem";
+      panel.style.right = onRight ? "0.75rem" : "auto";
+      zoomed = { order: order, neuron: neuron, about: about,
+                 view: tracegrad.graphView(part("zoom-graph").querySelector("svg")) };
+      showZoom(position);
+    }
+    function showZoom(k) {
+      if (!zoomed) { return; }
+      var texts = data.numbers.neurons[k][zoomed.order], grads = P.unpack(data.grads).row(k);
+      var known = { z: texts[0] !== "", a: texts[1] !== "", delta: texts[2] !== "" };
+      Object.keys(zoomed.about.known).forEach(function (id) {
+        var kind = zoomed.about.known[id], line = zoomed.view.lines[id] || {}, hasData, hasGrad;
+        if (kind === "z" || kind === "a") { hasData = known[kind]; hasGrad = known.delta; }
+        else if (kind.charAt(0) === "x") { hasData = known.z; hasGrad = known.delta; }
+        else {
+          var index = kind === "b" ? zoomed.neuron.b : zoomed.neuron.w[Number(kind.slice(1))];
+          hasData = true; hasGrad = !isNaN(grads[index]);
+        }
+        if (line.data) { zoomed.view.setLine(id, "data", hasData ? line.data.drawn : "data ?", hasData ? "" : "tg-pending"); }
+        if (line.grad) { zoomed.view.setLine(id, "grad", hasGrad ? line.grad.drawn : "grad \u2014", hasGrad ? "" : "tg-pending"); }
+      });
+      var lines = known.z ? zoomed.about.forward.slice(0, known.a ? undefined : 1) : ["Not computed yet at this step."];
+      lines = lines.concat([""], known.delta ? zoomed.about.backward : ["The backward pass has not reached this neuron yet."]);
+      part("zoom-text").textContent = lines.join("\n");
+    }
+    part("close-zoom").addEventListener("click", function () { panel.hidden = true; zoomed = null; });
     function show(k) {
       position = k;
       if (!ready) { return; }
@@ -27,6 +67,7 @@
       part("step-text").scrollTop = 0;
       view.show(k);
       view.mark(step.current, step.edges, step.phase);
+      showZoom(k);
     }
     var timeline = tracegrad.timeline(root, { count: steps.length, show: show });
     ready = true;

@@ -19,7 +19,8 @@
    [frame][input], loss: [frame]; "" where not known yet), with network.inputNames
    and network.loss (the cost's name, or null). Each neuron is then a box showing
    its numbers when there is room for them at 13 px (the edges then carry w and
-   ∂C/∂w), else a small circle, its numbers on hover, focus or click. */
+   ∂C/∂w), else a small circle, its numbers on hover, focus or click.
+   options.onSelect(order, neuron): called when a neuron is clicked (or Enter on it). */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
@@ -354,6 +355,14 @@
       target.addEventListener("mouseleave", leave);
       target.addEventListener("focus", enter);
       target.addEventListener("blur", leave);
+      if (what.kind === "neuron" && options.onSelect) {  // semantic zoom: the neuron's own scalar graph
+        target.addEventListener("click", function () { options.onSelect(what.item.order, what.item.neuron); });
+        target.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") {
+            options.onSelect(what.item.order, what.item.neuron); event.preventDefault(); event.stopPropagation();
+          }
+        });
+      }
     }
     function placeTooltip(event) {
       var room = box.parentNode.getBoundingClientRect(), x, y;
