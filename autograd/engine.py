@@ -439,6 +439,36 @@ class Value:
     def _log_arrays(np, x):
         return np.log(x), (1.0 / x,)
 
+    # --- copies: pickle and copy.deepcopy, for a graph of any depth ---------------
+
+    def __reduce_ex__(self, protocol):
+        """How pickle and copy.deepcopy take a node apart: the nodes it depends on first.
+
+        Saved the plain way, a node saves its operands inside itself, which
+        save theirs: a recursion as deep as the graph (RecursionError past
+        about a thousand operations). Instead the first node of a graph that
+        a copy meets hands over every operation node below it in topological
+        order, each operand before its users, so when a node's turn comes its
+        operands are already saved and it saves only references to them. The
+        nodes it hands over are marked so that they do not walk the graph
+        again: one walk per copy, not one per node.
+        """
+        state = object.__reduce_ex__(self, 2)[2]  # (its __dict__, its slots), as pickle's default
+        handed_over = _handed_over_for_copying.nodes
+        if self in handed_over:
+            handed_over.discard(self)
+            return _node_for_a_copy, (), state
+        if self._x is None:  # a leaf: nothing below it
+            return _node_for_a_copy, (), state
+        from .backprop import topological_order  # the engine's other lazy import (see backward)
+
+        # By the time a copy meets a node that was not handed over, the nodes handed
+        # over before have had their turn, unless that copy failed part way: forget those.
+        handed_over.clear()
+        below = [node for node in topological_order(self)[:-1] if node._x is not None]
+        handed_over.update(below)
+        return _node_for_a_copy, (below,), state
+
     # --- micrograd's internal names, so code written against it runs unchanged
 
     @property
@@ -479,6 +509,21 @@ class Value:
         upstream = self.grad
         for inp, local in zip(self.inputs, self.local_grads):
             inp.grad += local * upstream
+
+
+def _node_for_a_copy(nodes_below=()):
+    """A blank node that pickle or copy.deepcopy fills; nodes_below were only handed over first."""
+    return _new_node(Value)
+
+
+class _HandedOver(threading.local):
+    """Per thread: the nodes a copy in progress was handed before their turn (see __reduce_ex__)."""
+
+    def __init__(self):
+        self.nodes = set()
+
+
+_handed_over_for_copying = _HandedOver()
 
 
 # --- how nodes are made ------------------------------------------------------------

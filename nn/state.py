@@ -17,8 +17,8 @@ so a bad file is an error, never a half-loaded model.
 import json
 import math
 import os
-import secrets
-import stat
+
+from tracegrad.files import replace_file
 
 from .shapes import ACTIVATIONS, _check_shapes, _size
 
@@ -68,11 +68,8 @@ def load_state_dict(model, state):
 def save(model, path):
     """Write the model's state dict to ``path`` as JSON, replacing the file in one step.
 
-    The text goes to a new file beside ``path`` under a name no one else uses,
-    is flushed to the disk, and is then renamed over ``path``: a reader, a
-    crash or a ``kill -9`` finds the old file or the new one, never part of
-    one. An existing file keeps its permissions; a new one gets the usual
-    ones (those ``open()`` gives, set by the umask).
+    A reader, a crash or a ``kill -9`` finds the old file or the new one,
+    never part of one (see tracegrad.files.replace_file).
     """
     for p in model.parameters():
         if not math.isfinite(p.data):
@@ -82,53 +79,7 @@ def save(model, path):
         raise ValueError(
             f"this model's file would be {len(data):,} bytes; load() reads at most {MAX_FILE_BYTES:,}"
         )
-    path = os.fspath(path)
-    temporary, descriptor = _new_file_beside(path)
-    try:
-        with open(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # on the disk before the rename makes it the model
-        _keep_permissions(path, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        # the write or the rename failed (a full disk, path is a folder): leave no stray file
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
-        raise
-
-
-def _new_file_beside(path):
-    """(name, open descriptor) of a new empty file in path's folder, named .NAME.<random>.tmp.
-
-    O_EXCL creates the file or fails: it never opens a file, or follows a
-    symlink, that is already there. Mode 0o666 lets the umask decide the
-    permissions, as open() does (tempfile.mkstemp would give 0o600, and
-    the umask can only be read by setting it, for every thread at once).
-    """
-    folder, name = os.path.split(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return temporary, os.open(temporary, flags, 0o666)
-        except FileExistsError:  # 48 random bits taken: try again
-            continue
-        except OSError as error:  # no such folder, no permission: say so about path, not our name
-            raise type(error)(error.errno, error.strerror, path) from None
-    raise FileExistsError(f"cannot find a free temporary name beside {path}")
-
-
-def _keep_permissions(path, temporary):
-    """Give temporary the permission bits of the file at path, if there is one."""
-    try:
-        existing = os.stat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISREG(existing.st_mode):
-        os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+    replace_file(path, data)
 
 
 def read_state(path):

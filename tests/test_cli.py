@@ -543,3 +543,28 @@ def test_any_command_line_exits_0_or_2_with_one_line(fuzz_folder, head, tail):
         assert len(lines) == 1 and lines[0].startswith("tracegrad: error: "), (argv, err.getvalue())
     else:
         assert status == 0 and err.getvalue() == "", (argv, status, err.getvalue())
+
+
+@pytest.mark.parametrize("out", [None, "runs/today/moons"])
+def test_an_interrupted_train_leaves_no_empty_folder_it_made(capsys, tmp_path, monkeypatch, out):
+    import tracegrad.viz.recording
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()  # already there: stays
+    monkeypatch.setattr(tracegrad.viz.recording, "record", interrupted)
+    status = main(["train", "moons", "--epochs", "2", "--no-progress"] + (["--out", out] if out else []))
+    assert status == 130 and "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"] and not any((tmp_path / "runs").iterdir())
+
+
+def test_an_interrupted_train_leaves_a_folder_that_was_there_before(capsys, tmp_path, monkeypatch):
+    import tracegrad.viz.recording
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tracegrad-out").mkdir()
+    monkeypatch.setattr(tracegrad.viz.recording, "record", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["train", "moons", "--epochs", "2", "--no-progress"]) == 130
+    assert (tmp_path / "tracegrad-out").is_dir()

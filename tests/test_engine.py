@@ -69,6 +69,54 @@ def test_second_backward_doubles_leaves_and_does_not_compound_interior_nodes():
     assert (x.grad, h.grad) == (72.0, 9.0)
 
 
+def test_two_threads_back_propagating_one_graph_both_contribute_as_in_pytorch():
+    import threading
+
+    import torch
+
+    first_walk_paused, second_walk_done = threading.Event(), threading.Event()
+
+    class PausingNode(Value):
+        """Pauses the first walk that reads its operands, while it has marked part of the graph."""
+
+        @property
+        def _x(self):
+            if threading.current_thread().name == "first" and not first_walk_paused.is_set():
+                first_walk_paused.set()
+                # without one walk at a time, the second walk ends meanwhile; with it,
+                # the second waits for this one and the wait times out
+                second_walk_done.wait(timeout=2.0)
+            return Value._x.__get__(self)
+
+        @_x.setter
+        def _x(self, operand):
+            Value._x.__set__(self, operand)
+
+    x = Value(1.5)
+    shared = x * x
+    pausing = PausingNode(0.0)  # shared * 2, made by hand
+    pausing.data, pausing.op, pausing._x, pausing._y = shared.data * 2.0, "*", shared, Value(2.0)
+    pausing._dx, pausing._dy = 2.0, shared.data
+    out = shared + pausing  # the walk marks `shared`'s side first, then reads pausing's operands
+
+    def second():
+        first_walk_paused.wait()
+        out.backward()
+        second_walk_done.set()
+
+    threads = [threading.Thread(target=out.backward, name="first"), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tx = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    t_shared = tx * tx
+    t_out = t_shared + t_shared * 2.0
+    t_out.backward(retain_graph=True)
+    t_out.backward()
+    assert x.grad == tx.grad.item() == 2 * 3 * (2 * 1.5)
+
+
 def test_backward_function_accepts_only_values():
     with pytest.raises(TypeError, match=r"backward\(\) needs a Value, got 3 \(int\)"):
         backward(3)

@@ -382,3 +382,26 @@ def test_load_state_dict_refuses_deep_nesting_and_leaves_the_model_untouched(ent
     assert model.state_dict() == before
     with pytest.raises(ValueError, match="nests lists or dicts more than 4 levels deep"):
         MLP.from_state_dict(broken(("biases",), value))
+
+
+def test_save_works_for_every_name_the_file_system_accepts(tmp_path):
+    for name in ("b" * 245 + ".json", "é" * 120 + ".json"):  # 250 characters; 245 bytes in UTF-8
+        path = tmp_path / name
+        seed_001_network().save(path)
+        assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+        path.unlink()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_save_to_a_symlink_writes_the_file_it_points_to_and_keeps_the_link(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "current.json"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "model.json"
+    link.symlink_to(target)
+    seed_001_network().save(link)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert MLP.load(target).weights() == SEED_001_STATE["weights"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "models"]
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["current.json"]

@@ -18,7 +18,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracegrad import Value, grad
+from tracegrad import Value, grad, topological_order
 
 
 class Op(NamedTuple):
@@ -648,3 +648,73 @@ def test_relu_of_nan_is_nan_on_the_scalar_and_batched_paths_as_in_pytorch():
     (batched,) = tape.forward()
     assert math.isnan(batched[0])
     assert tape.backward([1.0]) and w.grad == 0.0
+
+
+# --- copies: pickle and copy.deepcopy -----------------------------------------------
+
+
+def test_a_pickled_or_deep_copied_graph_of_built_in_operations_replays():
+    import copy
+    import pickle
+
+    from tracegrad import replay
+
+    x = Value(0.5)
+    root = (x * x + 1.0).tanh()
+    for copied in (pickle.loads(pickle.dumps(root)), copy.deepcopy(root)):
+        assert not copied._own_operation and "_own_operation" not in vars(copied)
+        assert replay(copied, {}) == root.data == math.tanh(1.25)
+        (leaf,) = {node for node in copied.inputs[0].inputs[0].inputs}
+        assert replay(copied, {leaf: 2.0}) == math.tanh(5.0)
+
+
+def test_a_learners_own_operation_stays_one_when_copied():
+    import copy
+
+    x = Value(2.0)
+    own = Value(x.data * 3, (x,), "triple")
+    assert copy.deepcopy(own)._own_operation and copy.deepcopy(own).op == "triple"
+
+
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_a_100000_operation_chain_copies_without_recursion_and_keeps_what_it_shares(copier):
+    import copy
+    import pickle
+
+    limit = sys.getrecursionlimit()
+    x, c = Value(0.5, label="x"), Value(1.00001, label="c")
+    y = x
+    for _ in range(100_000):
+        y = (y * c).tanh() if _ % 2 else y * c
+    params = [x, c]
+    if copier == "pickle":
+        params_copy, y_copy = pickle.loads(pickle.dumps((params, y)))
+    else:
+        params_copy, y_copy = copy.deepcopy((params, y))
+    assert sys.getrecursionlimit() == limit
+    assert y_copy is not y and y_copy.data == y.data
+    # the copied graph's leaves are the copied list's leaves: one copy of each shared node
+    order = topological_order(y_copy)
+    assert len(order) == len(topological_order(y)) and order[0] is params_copy[0]
+    assert {node for node in order if not node.inputs} == set(params_copy)
+    y_copy.backward()
+    y.backward()
+    assert (params_copy[0].grad, params_copy[1].grad) == (x.grad, c.grad)
+    del y_copy, order  # freeing the copy must not recurse either
+
+
+def test_a_copy_that_fails_part_way_leaves_the_next_copy_working():
+    import pickle
+
+    x = Value(0.5)
+    y = x
+    for k in range(5000):
+        y = y * 1.0001
+        if k == 2500:
+            middle = y
+    middle.unpicklable = lambda: None  # a node's attribute that pickle cannot save
+    with pytest.raises((pickle.PicklingError, AttributeError), match="lambda|local"):
+        pickle.dumps(y)
+    del middle.unpicklable
+    assert pickle.loads(pickle.dumps(y)).data == y.data
+    assert pickle.loads(pickle.dumps(middle)).data == middle.data

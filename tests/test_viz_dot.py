@@ -1,6 +1,8 @@
 """viz.dot: the DOT text of a drawing, its rules, and its options."""
 
+import html
 import os
+from xml.etree import ElementTree
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,108 @@ def test_constants_are_small_and_numbers_use_digits():
 def test_draw_rejects_what_is_not_a_value():
     with pytest.raises(TypeError, match=r"draw\(\) needs a Value, got 3.0 \(float\)"):
         draw(3.0)
+
+
+# --- user text: labels and operation names are text, never markup or DOT syntax ----------
+
+_LINK_OP = '<<table href="javascript:alert(1)"><tr><td>click</td></tr></table>>'
+
+
+def _own_op(op, label=""):
+    x = Value(1.0, label="x")
+    return Value(x.data * 2, (x,), op, label, local_grads=(2.0,))
+
+
+@pytest.mark.parametrize("op", [_LINK_OP, "ends in \\", "nul\x00op", "<b>bold</b>", '"quoted"'])
+def test_an_operation_name_is_drawn_as_text(op):
+    svg = draw(_own_op(op)).pipe("svg").decode("utf-8")
+    links = [element for element in ElementTree.fromstring(svg).iter()
+             if any(name.endswith("href") for name in element.attrib)]
+    assert links == []  # no link made of it: only text
+    shown = op.replace("\x00", "\\x00")
+    assert html.escape(shown, quote=False) in svg.replace("&#45;", "-").replace("&quot;", '"')
+
+
+@pytest.mark.parametrize("label, shown", [
+    ("a\x1b[31mred", "a\\x1b[31mred"),  # an ANSI colour code
+    ("nul\x00", "nul\\x00"),
+    ("ctl\x01", "ctl\\x01"),
+    ("lone\ud800", "lone\\ud800"),  # a lone surrogate: not encodable as UTF-8
+    ("tab\there", "tab\\there"),
+    ("ok ŷ", "ok ŷ"),
+])
+def test_control_characters_and_lone_surrogates_in_labels_are_drawn_escaped(label, shown):
+    from tracegrad.viz import text_tree, trace
+
+    x = Value(1.0, label=label)
+    root = x * 2
+    root.backward()
+    svg = draw(root).pipe("svg").decode("utf-8")
+    assert html.escape(shown, quote=False) in svg
+    assert label not in svg or label == shown
+    assert shown in text_tree(root) and shown in str(trace(root))
+    page = trace(root).to_html()
+    page.encode("utf-8")  # writable as a file
+    assert html.escape(shown, quote=False) in page or shown.replace("\\", "\\\\") in page
+
+
+def test_a_label_that_is_only_a_control_character_still_names_its_node():
+    from tracegrad.viz import trace
+
+    x = Value(2.0, label="\x07")
+    steps = str(trace(_own_op("op\x1b", label="\x00") + x))
+    assert "\\x07" in steps and "\\x00" in steps and "op\\x1b" in steps
+
+
+# --- writing files: beside the target, then renamed over it ------------------------------
+
+_WRITERS = {  # code that writes `path` (a str), run with `model`, `root` and `recording` made
+    "Drawing.save .svg": "draw(root).save(path + '.svg')",
+    "Drawing.save .png": "draw(root).save(path + '.png')",
+    "Drawing.save .dot": "draw(root).save(path + '.dot')",
+    "Drawing.render": "draw(root).render(path, format='svg')",
+    "Trace.save_html": "trace(root).save_html(path + '.html')",
+    "Recording.save_html": "recording.save_html(path + '.html')",
+    "save_page": "save_page(path + '.html', 'x' * 100_000)",
+    "save_training_plot": "save_training_plot(path + '.png', model, X, y, history)",
+}
+
+_WRITER_SETUP = """
+import resource, sys
+from tracegrad import Value
+from tracegrad.nn import MLP, SGD, fit
+from tracegrad.viz import draw, trace, record
+from tracegrad.viz.page import save_page
+from tracegrad.viz.plot import save_training_plot
+path = sys.argv[1]
+x = Value(0.5, label="x")
+root = (x * x + 1.0).tanh() * Value(2.0, label="w")
+X, y = [[0.0], [1.0]], [0.0, 1.0]
+model = MLP(1, [2, 1], seed=0)
+recording = record(model, X, y, epochs=2, progress=False)
+history = recording.history
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="RLIMIT_FSIZE: POSIX")
+@pytest.mark.parametrize("writer", list(_WRITERS))
+def test_a_write_that_fails_part_way_keeps_the_old_file_and_leaves_nothing_beside_it(tmp_path, writer):
+    import subprocess
+    import sys
+
+    code = _WRITERS[writer]
+    base = str(tmp_path / "picture")
+    suffix = {"Drawing.render": ".svg"}.get(writer) or code.split("path + '")[1].split("'")[0]
+    target = Path(base + suffix)
+    old = b"the old file, whole\n"
+    target.write_bytes(old)
+    if writer == "Drawing.render":
+        Path(base).write_bytes(old)
+    # a file-size limit of 500 bytes: every write past it fails as on a full disk
+    done = subprocess.run([sys.executable, "-c", _WRITER_SETUP + code, base, "500"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and ("File too large" in done.stderr or "EFBIG" in done.stderr), done.stderr
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({target.name, Path(base).name}
+                                                                if writer == "Drawing.render" else {target.name})

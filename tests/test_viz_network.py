@@ -298,3 +298,33 @@ def test_clicking_a_neuron_shows_its_own_scalar_graph_with_what_the_step_knows(b
     box = page.box('[data-role="zoom"]')
     assert neuron[0] + neuron[2] <= box[0] or box[0] + box[2] <= neuron[0]
     assert not page.errors
+
+
+def test_predict_then_reveal_hides_each_new_number_until_it_is_guessed(browser, tmp_path):
+    view, _, _ = example_b()
+    page = Page(browser, view.save_html(tmp_path / "b.html", start="first"))
+    page.page.check('[data-role="predict"]')
+    page.page.click('[data-role="next"]')  # layer 1's weighted sums: z 0.32 and -0.08 wait
+    quiz = page.page.locator('[data-role="quiz"]')
+    assert quiz.is_visible()
+    labels = page.page.locator('.tg-quiz-row label').all_inner_texts()
+    assert labels == ["L1.N0.z =", "L1.N1.z ="]
+    texts = lambda name: page.page.evaluate(  # noqa: E731
+        f"Array.from(document.querySelectorAll('.tg-neuron[data-name=\"{name}\"] text')).map(t => t.textContent)")
+    assert texts("L1.N0")[1] == "z"  # still hidden
+    assert "0.32" not in page.step_text()
+    page.page.fill("#tg-guess-0", "0.3")
+    page.page.fill("#tg-guess-1", "-0.08")
+    page.page.click('[data-role="quiz-check"]')
+    verdicts = page.page.locator('.tg-quiz-row span').all_inner_texts()
+    assert verdicts[0].startswith("too low") and verdicts[1] == "✓ right"
+    assert quiz.is_visible() and texts("L1.N0")[1] == "z"
+    page.page.fill("#tg-guess-0", "0.32")
+    page.page.press("#tg-guess-0", "Enter")
+    assert not quiz.is_visible() and texts("L1.N0")[1] == "z 0.32"
+    assert "L1.N0.z = 0.4·0.5 + 0.2·0.1 + 0.1 = 0.32" in page.step_text()
+    page.page.click('[data-role="next"]')  # the activations: Reveal shows them without guessing
+    assert quiz.is_visible()
+    page.page.click('[data-role="quiz-reveal"]')
+    assert texts("L1.N1")[2] == "a 0" and not quiz.is_visible()
+    assert not page.errors

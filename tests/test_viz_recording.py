@@ -223,3 +223,13 @@ def test_on_the_batched_path_frames_read_from_fits_arrays_match_the_values(make_
         point = 8 * len(recording.grid_axes[0]) + 3
         assert list(frame.grid[point, :4]) == pytest.approx(hidden, rel=1e-6, abs=1e-7)
         assert frame.grid[point, -1] == pytest.approx(output, rel=1e-6, abs=1e-7)
+
+
+def test_parameter_labels_with_control_characters_reach_the_player_escaped():
+    from tracegrad.nn import MLP
+    from tracegrad.viz import Recording
+
+    model = MLP(1, [1], seed=0)
+    model.parameters()[0].label = "w\x1b[31m\ud800"
+    recording = Recording(model, [[0.0], [1.0]], [0.0, 1.0], loss="mse", optimizer=SGD(model.parameters(), lr=0.1))
+    assert recording.labels[0] == "w\\x1b[31m\\ud800"

@@ -49,6 +49,14 @@ def test_build_page_fills_each_slot_once_and_escapes_text():
         build_page("stepper.html", data={})
 
 
+def test_a_page_whose_data_holds_a_lone_surrogate_is_still_valid_utf8():
+    # a label from a broken decode ("\udcff"): no UTF-8 file can hold it as it is
+    page = build_page("stepper.html", data={"labels": ["w\udcff", "ok ŷ"]}, title="t", heading="h",
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
+    page.encode("utf-8")
+    assert data_of(page) == {"labels": ["w\udcff", "ok ŷ"]}  # JSON's \udcff: the page reads it back
+
+
 def test_forward_steps_of_the_page_introduce_leaves_with_their_first_operation():
     loss, _ = square_neuron()
     steps = data_of(trace(loss).to_html())["steps"]

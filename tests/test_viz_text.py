@@ -149,3 +149,33 @@ def test_bad_arguments():
         for bad in (0, -1, 2.5, True, "10"):
             with pytest.raises(ValueError, match=f"{option} must be a whole number >= 1 or None, got"):
                 text_tree(Value(1.0), **{option: bad})
+
+
+def test_text_tree_of_a_huge_graph_names_only_the_part_it_shows(monkeypatch):
+    # a million-operation chain took 8.5 s to name every node before max_lines applied
+    from tracegrad.viz import format as viz_format
+
+    x, c = Value(0.5, label="x"), Value(1.000001, label="c")
+    y = x
+    for _ in range(200_000):
+        y = y * c
+    named = []
+    real_make_name = viz_format.GraphNodes._make_name
+    monkeypatch.setattr(viz_format.GraphNodes, "_make_name",
+                        lambda self, node, digits: (named.append(node), real_make_name(self, node, digits))[1])
+    text = text_tree(y, max_lines=20, max_depth=5)
+    assert len(named) < 100
+    lines = text.splitlines()
+    assert lines[0].startswith("…*c*c*c") and lines[0].endswith("(*)")  # … stands for the part below
+    assert lines[20] == ("… stopped after 20 lines of a graph of more than 10,000 nodes (only the part shown is "
+                         "named: … stands for the rest); text_tree(root, max_lines=None) shows them all")
+    assert "c = 1  grad —" in text and "→ inputs in part 2" in text
+
+
+def test_text_tree_of_a_graph_within_the_limit_names_it_whole():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(4_000):
+        y = y * 1.0
+    lines = text_tree(y, max_lines=5).splitlines()
+    assert lines[0].startswith("#") and "7,996 of 8,001 nodes are not shown" in lines[-2]

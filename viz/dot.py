@@ -23,10 +23,11 @@ from pathlib import Path
 import graphviz
 
 from tracegrad import Value
+from tracegrad.files import replace_file
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
-                     is_off_relu)
+                     is_off_relu, shown_text)
 from .layout import depths, layered_order, neuron_clusters, neuron_number
 from .notation import notation_of
 
@@ -73,7 +74,7 @@ def draw(
     check_digits(digits)
     # refuse a graph too big to read before naming a single node of it
     if max_nodes is not None:
-        check_graph_size(root, max_nodes)
+        check_graph_size(root, max_nodes, max_edges=edge_limit(max_nodes))
     grad_of = (lambda node: node.grad) if grads is None else grads.__getitem__  # noqa: E731
     computed = root.grad != 0.0 or grads is not None
     if show_grads == "auto":
@@ -94,7 +95,61 @@ def draw(
             "call backward() first (or pass show_grads=True)"
         )
     nodes = GraphNodes(root, digits)
-    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons))
+    if max_nodes is not None:
+        _check_edge_lengths(nodes)
+    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons),
+                   without_boxes=(lambda: _digraph(nodes, grads, grad_of, digits, highlight_gated, color, False))
+                   if group_neurons else None)
+
+
+def edge_limit(max_nodes):
+    """The most edges draw() takes with max_nodes: twice as many.
+
+    Graphviz's time grows with the edges: 1,200 took 12-16 s here, 2,000 over
+    60 s. A graph of one- and two-operand operations has fewer than 1.5 edges
+    a value, so it meets max_nodes first; only operations with many operands
+    (a sum of 40 values) meet this limit.
+    """
+    return 2 * max_nodes
+
+
+# Graphviz places a point in every column an edge crosses, and its time grows with
+# their number times the nodes: x*x*...*x with 150 factors made 44,849 points (4.5 s),
+# 200 factors 79,799 (9.8 s), 300 factors 179,699 (39 s, then a 60 s timeout).
+# _edge_crossings counts about a quarter of Graphviz's points: 11,000 for 150 factors.
+MAX_EDGE_CROSSINGS = 15_000
+
+
+def _check_edge_lengths(nodes):
+    """A ValueError when Graphviz would need too long to place the graph's long edges."""
+    crossings, worst = _edge_crossings(nodes)
+    if crossings > MAX_EDGE_CROSSINGS:
+        raise ValueError(
+            f"this graph's edges are too long to lay out: {nodes.name(worst)} is used by operations far "
+            f"apart, and the edges cross {crossings:,} columns in all (Graphviz lays out "
+            f"{MAX_EDGE_CROSSINGS:,} in seconds); use viz.text_tree() or viz.trace() for a text view, "
+            "draw a smaller example, or pass max_nodes=None to try anyway"
+        )
+
+
+def _edge_crossings(nodes):
+    """(how many columns the edges cross in all, the node whose edges cross the most).
+
+    Columns are depths; a leaf stands just before its first user, as
+    Graphviz puts it, and any other node at its depth.
+    """
+    depth = depths(nodes)
+    total, worst, most = 0, nodes.order[-1], -1
+    for node in nodes.order:
+        users = nodes.consumers[node]
+        if not users:
+            continue
+        start = depth[node] if node.inputs else min(depth[user] for user in users) - 1
+        crossed = sum(depth[user] - 1 - start for user in users)
+        total += crossed
+        if crossed > most:
+            worst, most = node, crossed
+    return total, worst
 
 
 def draw_dot(root, format="svg", rankdir="LR", **options):
@@ -120,9 +175,10 @@ class Drawing:
     installed, else graphviz-pure (see viz.render).
     """
 
-    def __init__(self, digraph, format="svg"):
+    def __init__(self, digraph, format="svg", without_boxes=None):
         self.digraph = digraph
         self.format = format  # what render() writes when it is given no format
+        self._without_boxes = without_boxes  # makes the same drawing without neuron boxes
 
     @property
     def source(self):
@@ -130,8 +186,21 @@ class Drawing:
         return self.digraph.source
 
     def pipe(self, format="svg"):
-        """The drawing rendered as "svg" or "png" (at 144 dpi), as bytes."""
-        return _render.render(self.source, format, dpi=PNG_DPI if format == "png" else None)
+        """The drawing rendered as "svg" or "png" (at 144 dpi, scaled down to at most
+        PNG_MAX_SIDE pixels a side), as bytes."""
+        options = {"dpi": PNG_DPI, "max_side": PNG_MAX_SIDE} if format == "png" else {}
+        try:
+            return _render.render(self.source, format, **options)
+        except _render.RenderTimeout:
+            raise
+        except _render.RenderError:
+            # Graphviz's edge router now and then fails around clusters ("triangulation
+            # failed"): the same drawing without neuron boxes, rather than none at all
+            if self._without_boxes is None or "cluster_" not in self.source:
+                raise
+            plain = self._without_boxes()
+            plain.graph_attr.update(self.digraph.graph_attr)  # draw_dot's rankdir, say
+            return _render.render(plain.source, format, **options)
 
     def render(self, filename="tracegrad.gv", directory=None, view=False, cleanup=False,
                format=None, **ignored):
@@ -147,15 +216,15 @@ class Drawing:
         source_path = Path(directory or ".") / filename
         picture = source_path.with_name(f"{source_path.name}.{format}")
         picture.parent.mkdir(parents=True, exist_ok=True)
-        picture.write_bytes(self.pipe(format))
+        replace_file(picture, self.pipe(format))
         if cleanup:
             source_path.unlink(missing_ok=True)
         else:
-            source_path.write_text(self.source, encoding="utf-8")
+            replace_file(source_path, self.source.encode("utf-8"))
         return str(picture)
 
     def save(self, path):
-        """Write the drawing to path; its suffix (.svg, .png or .dot) picks the format."""
+        """Write the drawing to path in one step (see tracegrad.files); its suffix (.svg, .png or .dot) picks the format."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in SAVE_FORMATS:
@@ -163,10 +232,7 @@ class Drawing:
                 f"cannot save a drawing as {path.name!r}: the file name must end in "
                 f"{', '.join(SAVE_FORMATS)}"
             )
-        if suffix == ".dot":
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(suffix[1:]))
+        replace_file(path, self.source.encode("utf-8") if suffix == ".dot" else self.pipe(suffix[1:]))
         return path
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -192,6 +258,10 @@ LARGE_LAYOUT_LIMITS = {"mclimit": "0.1", "nslimit": "1", "nslimit1": "1", "searc
                        "remincross": "false", "splines": "line"}
 # PNGs at twice Graphviz's 72 dpi, so text stays sharp on today's screens
 PNG_DPI = 144
+# ... and at most this many pixels a side, the larger ones scaled down to fit: the
+# raster is held in memory whole (x*x*...*x with 100 products was 30,736 x 5,956
+# pixels, 0.8 GB in dot and 1.45 GB in graphviz-pure; scaled to fit, 71 and 75 MB)
+PNG_MAX_SIDE = 6000
 
 
 def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons):
@@ -399,9 +469,10 @@ def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, larges
 
 def _op_attrs(node, highlight_gated):
     row = notation_of(node.op)
-    text = (row.symbol if row else "") or node.op
-    # one-character operators (+ − × ÷) get a larger font: they must read at a glance
-    attrs = {"label": text, "shape": "circle" if len(text) <= 2 else "ellipse",
+    text = (row.symbol if row else "") or shown_text(node.op)
+    # one-character operators (+ − × ÷) get a larger font: they must read at a glance;
+    # escape(): a learner's own operation's name is text, never an HTML-like label or a DOT escape
+    attrs = {"label": graphviz.escape(text), "shape": "circle" if len(text) <= 2 else "ellipse",
              "fontsize": "13" if len(text) == 1 else "10", "width": "0.3", "height": "0.3",
              "margin": "0.02",
              "style": "filled", "fillcolor": "#eeeeee", "color": "#777777"}

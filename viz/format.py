@@ -1,9 +1,12 @@
 """How viz writes numbers and names nodes: shared by the drawing, the text view and the trace."""
 
+import re
+
 from tracegrad import topological_order
 from tracegrad.engine import power_exponent
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes",
+           "shown_text"]
 
 # Six significant digits write every number of the seeds exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -19,6 +22,21 @@ def format_number(x, digits=DEFAULT_DIGITS):
     return "0" if text == "-0" else text
 
 
+# Control characters (NUL, ESC of a terminal colour code, tab, newline, DEL, ...)
+# and lone surrogates (half of a UTF-16 pair: no UTF-8 file can hold one).
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shown_text(text):
+    """A label or an operation name as it is shown: control characters and lone surrogates
+    written as Python writes them in a string ("\\x1b", "\\x00", "\\ud800"), everything else as it is.
+
+    Such characters are invisible, break Graphviz and terminals, or cannot be
+    written to a UTF-8 file; escaped, the learner sees that they are there.
+    """
+    return _UNSHOWABLE.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def as_factor(text):
     """A written number after an operator: a negative one in parentheses, "3 · (-2)"."""
     return f"({text})" if text.startswith("-") else text
@@ -29,16 +47,28 @@ def is_off_relu(node):
     return node.op == "relu" and node.local_grads[0] == 0.0
 
 
-def check_graph_size(root, max_nodes, what="draw"):
-    """Raise a ValueError when root's graph has more than max_nodes nodes.
+def check_graph_size(root, max_nodes, what="draw", max_edges=None):
+    """Raise a ValueError when root's graph has more than max_nodes nodes (or max_edges edges).
 
-    It stops counting at max_nodes + 1, so a graph of a million nodes is
-    refused after visiting a few hundred, before any naming or drawing work.
+    It stops counting at the first node or edge past a limit, so a graph of a
+    million nodes is refused after visiting a few hundred, before any naming
+    or drawing work. An edge is what a drawing draws: one from each operand
+    to the operation that uses it, one from an operation to its result.
     """
     seen = {root}
     stack = [root]
+    edges = 0
     while stack:
-        for inp in stack.pop().inputs:
+        inputs = stack.pop().inputs
+        if inputs:
+            edges += len(inputs) + 1
+            if max_edges is not None and edges > max_edges:
+                raise ValueError(
+                    f"this graph has more than {max_edges} edges, too many to {what} legibly "
+                    f"(max_nodes={max_nodes} allows {max_edges}); use viz.text_tree() for a text view, "
+                    f"{what} a smaller example, or pass max_nodes=None to try anyway"
+                )
+        for inp in inputs:
             if inp not in seen:
                 seen.add(inp)
                 if len(seen) > max_nodes:
@@ -73,13 +103,16 @@ class GraphNodes:
     inputs' names (``w*x + b``), or ``#7`` when that expression is long.
     """
 
-    def __init__(self, root, digits=DEFAULT_DIGITS):
-        self.order = topological_order(root)
+    def __init__(self, root, digits=DEFAULT_DIGITS, within=None):
+        """within: only these nodes (a set holding root), for the part of a huge graph a view
+        shows; an input outside it is written "…", and consumers and gated() see only them."""
+        self.order = topological_order(root) if within is None else _order_within(root, within)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.consumers = {node: [] for node in self.order}
         for node in self.order:
             for inp in node.inputs:
-                self.consumers[inp].append(node)
+                if inp in self.consumers:
+                    self.consumers[inp].append(node)
         self.names = {}
         self._binding = {}
         for node in self.order:
@@ -103,10 +136,10 @@ class GraphNodes:
         a name-like word or a number; parentheses are added where needed.
         """
         if operands is None:
-            pairs = [(self.names[inp], self._binding[inp]) for inp in node.inputs]
+            pairs = [self._name_and_binding(inp) for inp in node.inputs]
         else:
             pairs = [(text, _UNARY if text.startswith("-") else _ATOM) for text in operands]
-        return _combine(node.op, pairs)[0]
+        return _combine(shown_text(node.op), pairs)[0]
 
     def gated(self):
         """The nodes whose gradient a switched-off ReLU blocks (a set).
@@ -134,14 +167,38 @@ class GraphNodes:
 
     def _make_name(self, node, digits):
         if node.label:
-            return node.label, _ATOM
+            return shown_text(node.label), _ATOM
         if not node.inputs:
             text = format_number(node.data, digits)
             return text, (_UNARY if text.startswith("-") else _ATOM)
-        text, binding = _combine(node.op, [(self.names[i], self._binding[i]) for i in node.inputs])
+        text, binding = _combine(shown_text(node.op), [self._name_and_binding(i) for i in node.inputs])
         if len(text) > _MAX_NAME:
             return f"#{self.index[node]}", _ATOM
         return text, binding
+
+    def _name_and_binding(self, node):
+        if node in self.names:
+            return self.names[node], self._binding[node]
+        return "…", _ATOM  # outside the nodes named (see within)
+
+
+def _order_within(root, within):
+    """topological_order(root), keeping to the nodes in within: their inputs elsewhere are not visited."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if inp in within and inp not in seen:
+                stack.append((inp, False))
+    return order
 
 
 def _combine(op, operands):

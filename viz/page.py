@@ -32,10 +32,11 @@ scripts=["timeline.js", ..., "NAME.js"])``.
 
 import html
 import json
-import os
 import re
 from importlib import resources
 from pathlib import Path
+
+from tracegrad.files import replace_file
 
 __all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "save_page", "script_json"]
 
@@ -48,9 +49,17 @@ def page_file(name):
 
 
 def script_json(data):
-    """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it."""
+    """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it.
+
+    A lone surrogate (half of a UTF-16 pair, from a label a broken decode made)
+    is written as JSON's \\udXXX escape: as it is, no UTF-8 file could hold it.
+    """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
 
 
 def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
@@ -74,16 +83,11 @@ def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
 def save_page(path, page):
     """Write a page (a str) to path in UTF-8; returns the path as a Path.
 
-    The page is written beside path and renamed into place, so a reader never
-    sees half a page, and a failed write leaves the old page as it was.
+    The page is written beside path and renamed into place (tracegrad.files.replace_file),
+    so a reader never sees half a page, and a failed write leaves the old page as it was.
     """
     path = Path(path)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(page, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    replace_file(path, page.encode("utf-8"))
     return path
 
 

@@ -6,9 +6,11 @@ it works on a machine without a display and leaves a notebook's own
 matplotlib backend alone.
 """
 
+import io
 import os
 
 from tracegrad.nn import predict
+from tracegrad.files import replace_file
 
 __all__ = ["MissingMatplotlib", "INSTALL_HINT", "require_matplotlib", "check_plot_path",
            "training_figure", "save_training_plot"]
@@ -53,7 +55,10 @@ def save_training_plot(path, model, X, y, history, *, title="", loss_name="loss"
     check_plot_path(path)
     figure = training_figure(model, X, y, history, title=title, loss_name=loss_name,
                              resolution=resolution, true_curve=true_curve)
-    figure.savefig(path, dpi=110)
+    picture = io.BytesIO()
+    # drawn in memory, then written in one step: a failed write keeps the old file
+    figure.savefig(picture, format=os.path.splitext(str(path))[1].lower()[1:], dpi=110)
+    replace_file(path, picture.getvalue())
     return path
 
 

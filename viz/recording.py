@@ -31,6 +31,8 @@ from tracegrad.nn import LOSSES, MLP, SGD, Adam, fit, predict
 from tracegrad.nn.optim import Optimizer
 from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
 
+from .format import shown_text
+
 __all__ = ["Recording", "Frame", "record", "frames_every"]
 
 # The grid: points per side of the input plane, points along the input line.
@@ -111,7 +113,7 @@ class Recording:
         self.model, self.optimizer, self.X, self.y = model, optimizer, list(X), list(y)
         self.every = every
         self.parameters = model.parameters()
-        self.labels = [p.label or f"p{i}" for i, p in enumerate(self.parameters)]
+        self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]
         self.grid_axes = _grid_axes(self.X)
         self._grid_rows = _grid_rows(self.grid_axes)
         self._layout, self._evaluate = _evaluator(model, self.parameters, self._grid_rows + self.X)

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["RenderError", "FORMATS", "find_renderer", "render"]
+__all__ = ["RenderError", "RenderTimeout", "FORMATS", "find_renderer", "render"]
 
 FORMATS = ("svg", "png")
 DEFAULT_TIMEOUT = 60  # seconds; a graph that takes longer is too big to read anyway
@@ -19,6 +19,10 @@ DEFAULT_TIMEOUT = 60  # seconds; a graph that takes longer is too big to read an
 
 class RenderError(RuntimeError):
     """Rendering DOT failed: no renderer found, it exited with an error, or it took too long."""
+
+
+class RenderTimeout(RenderError):
+    """The renderer took longer than its time limit."""
 
 
 def find_renderer():
@@ -45,20 +49,28 @@ def find_renderer():
     return found
 
 
-def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None):
-    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes. dpi: a PNG's resolution."""
+def render(source, format="svg", timeout=DEFAULT_TIMEOUT, dpi=None, max_side=None):
+    """DOT text rendered as ``format`` ("svg" or "png"); returns the bytes.
+
+    dpi: a PNG's resolution. max_side: a PNG's longest side in pixels; a larger
+    drawing is scaled down to fit (Graphviz's ``size``), so its memory is bounded.
+    """
     if format not in FORMATS:
         raise ValueError(f"cannot render format {format!r}; choose one of {', '.join(FORMATS)}")
     program = find_renderer()
+    options = [f"-Gdpi={dpi}"] if dpi else []
+    if max_side:
+        inches = max_side / (dpi or 72)  # Graphviz's size is in inches: 72 points, dpi pixels each
+        options.append(f"-Gsize={inches:.4f},{inches:.4f}")
     try:
         done = subprocess.run(
-            [program, f"-T{format}"] + ([f"-Gdpi={dpi}"] if dpi else []),
+            [program, f"-T{format}"] + options,
             input=source.encode("utf-8"),
             capture_output=True,
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise RenderError(
+        raise RenderTimeout(
             f"{os.path.basename(program)} took longer than {timeout} s to lay out the graph; "
             "it is probably too large to draw legibly: try viz.text_tree() or a smaller example"
         ) from None

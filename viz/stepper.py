@@ -12,7 +12,7 @@ import math
 
 from tracegrad import replay
 
-from .dot import MAX_DRAWN_NODES
+from .dot import MAX_DRAWN_NODES, edge_limit
 from .format import as_factor, check_graph_size, format_number, is_off_relu
 from .network import step_links
 from .page import build_page, inline_svg
@@ -29,7 +29,7 @@ NETWORK_SCRIPTS = ("plotting.js", "networkview.js", "network.js", "switch.js")
 def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     """The HTML page (a str) for a Trace; draw_options go to viz.draw (digits come from the trace)."""
     if max_nodes is not None:
-        check_graph_size(recorded.root, max_nodes)
+        check_graph_size(recorded.root, max_nodes, max_edges=edge_limit(max_nodes))
     nodes = recorded.nodes
     root_name = nodes.name(recorded.root)
     # The page reveals values and gradients step by step, and marks an off ReLU

@@ -18,7 +18,7 @@ from collections import deque
 
 from tracegrad import Value
 
-from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu
+from .format import DEFAULT_DIGITS, GraphNodes, check_digits, format_number, is_off_relu, shown_text
 
 __all__ = ["text_tree", "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LINES"]
 
@@ -26,6 +26,9 @@ __all__ = ["text_tree", "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LINES"]
 # sample through a 2-16-16-1 network; a thousand lines is more than anyone reads.
 DEFAULT_MAX_DEPTH = 12
 DEFAULT_MAX_LINES = 1000
+# Past this many nodes, text_tree() with a line limit names only the nodes of the
+# lines it shows (naming every node of a million-operation chain took 8.5 s).
+NAME_ALL_UP_TO = 10_000
 
 
 def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS, max_depth=DEFAULT_MAX_DEPTH,
@@ -47,8 +50,13 @@ def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS, max_depth=DEFAU
     _check_limit(max_depth, "max_depth")
     _check_limit(max_lines, "max_lines")
     computed = root.grad != 0.0 if show_grads == "auto" else show_grads
-    nodes = GraphNodes(root, digits)
-    gated = nodes.gated()
+    # a huge graph with a line limit: name only the nodes of the lines shown
+    within = None
+    if max_lines is not None and _has_more_nodes_than(root, NAME_ALL_UP_TO):
+        within = {node for _, node, _, _ in _first_lines(root, max_depth, max_lines)}
+    nodes = GraphNodes(root, digits, within=within)
+    # whether a ReLU blocks a node depends on all its users, which a part may not hold
+    gated = nodes.gated() if within is None else set()
 
     def describe(node):
         if not node.inputs and not node.label:
@@ -59,48 +67,96 @@ def text_tree(root, *, show_grads="auto", digits=DEFAULT_DIGITS, max_depth=DEFAU
         elif show_grads == "auto":
             text += "  grad —"
         if node.inputs:
-            text += f"  ({node.op}, off)" if is_off_relu(node) else f"  ({node.op})"
+            text += f"  ({node.op}, off)" if is_off_relu(node) else f"  ({shown_text(node.op)})"
         if node in gated:
             text += "  [gated by ReLU]"
         return text
 
     lines, shown = [], set()
-    part_of = {}  # node -> the part its inputs are written in, for nodes at the depth limit
-    parts = deque()  # those nodes, in the order their parts come
-    # An explicit stack, never recursion: (node, prefix for its line, prefix for its children, depth)
-    stack = [(root, "", "", 0)]
-    while max_lines is None or len(lines) < max_lines:
-        if not stack:
-            if not parts:
-                break
-            node = parts.popleft()
-            lines += ["", f"part {part_of[node]}, the inputs of {nodes.name(node)} "
+    entries = _tree(root, max_depth)
+    for kind, node, first, part in entries:
+        if kind == "part":
+            lines += ["", f"part {part}, the inputs of {nodes.name(node)} "
                           f"(the tree restarts its indentation every {max_depth} levels):",
                       describe(node)]
+        elif kind == "seen":
+            lines.append(f"{first}{nodes.name(node)}  ({f'see part {part}' if part else 'see above'})")
+        elif kind == "cut":
+            lines.append(f"{first}{describe(node)}  → inputs in part {part}")
+        else:
+            lines.append(first + describe(node))
+        shown.add(node)
+        if max_lines is not None and len(lines) >= max_lines:
+            break
+    if max_lines is not None and len(lines) >= max_lines and next(entries, None) is not None:
+        del lines[max_lines:]  # a part's header comes as three lines at once
+        if within is None:
+            hidden = len(nodes.order) - len(shown)
+            lines.append(f"… stopped after {max_lines:,} lines: {hidden:,} of {len(nodes.order):,} nodes "
+                         "are not shown; text_tree(root, max_lines=None) shows them all")
+        else:
+            lines.append(f"… stopped after {max_lines:,} lines of a graph of more than {NAME_ALL_UP_TO:,} nodes "
+                         "(only the part shown is named: … stands for the rest); "
+                         "text_tree(root, max_lines=None) shows them all")
+    if not computed and show_grads == "auto":
+        lines.append("(grad —: not computed yet; call backward() on the output)")
+    return "\n".join(lines)
+
+
+def _tree(root, max_depth):
+    """The tree's lines, in order, as (kind, node, prefix, part) with no text yet.
+
+    kind "node": node written out, its inputs below it; "seen": node written
+    before (part: the part holding its inputs, or None); "cut": node at the
+    depth limit, its inputs in part ``part``; "part": part ``part`` starts
+    (three lines), with node's inputs. An explicit stack, never recursion.
+    """
+    shown = set()
+    part_of = {}  # node -> the part its inputs are written in, for nodes at the depth limit
+    parts = deque()  # those nodes, in the order their parts come
+    stack = [(root, "", "", 0)]  # (node, prefix for its line, prefix for its children, depth)
+    while stack or parts:
+        if not stack:
+            node = parts.popleft()
+            yield "part", node, "", part_of[node]
             _push_inputs(stack, node, "", 1)
             continue
         node, first, rest, depth = stack.pop()
         if node in shown and node.inputs:
-            where = f"see part {part_of[node]}" if node in part_of else "see above"
-            lines.append(f"{first}{nodes.name(node)}  ({where})")
+            yield "seen", node, first, part_of.get(node)
             continue
         shown.add(node)
         # at the limit, a node whose inputs are all leaves still gets them: one line each, no part
         if max_depth is not None and depth >= max_depth and any(inp.inputs for inp in node.inputs):
             part_of[node] = len(part_of) + 2  # part 1 is the tree itself
             parts.append(node)
-            lines.append(f"{first}{describe(node)}  → inputs in part {part_of[node]}")
+            yield "cut", node, first, part_of[node]
             continue
-        lines.append(first + describe(node))
+        yield "node", node, first, None
         _push_inputs(stack, node, rest, depth + 1)
-    if max_lines is not None and len(lines) >= max_lines and (stack or parts):
-        del lines[max_lines:]  # a part's header comes as three lines at once
-        hidden = len(nodes.order) - len(shown)
-        lines.append(f"… stopped after {max_lines:,} lines: {hidden:,} of {len(nodes.order):,} nodes "
-                     "are not shown; text_tree(root, max_lines=None) shows them all")
-    if not computed and show_grads == "auto":
-        lines.append("(grad —: not computed yet; call backward() on the output)")
-    return "\n".join(lines)
+
+
+def _first_lines(root, max_depth, max_lines):
+    """The entries of _tree for the first max_lines lines."""
+    count = 0
+    for entry in _tree(root, max_depth):
+        yield entry
+        count += 3 if entry[0] == "part" else 1
+        if count >= max_lines:
+            return
+
+
+def _has_more_nodes_than(root, limit):
+    """Whether root's graph has more than limit nodes; it stops counting there."""
+    seen, stack = {root}, [root]
+    while stack:
+        for inp in stack.pop().inputs:
+            if inp not in seen:
+                seen.add(inp)
+                if len(seen) > limit:
+                    return True
+                stack.append(inp)
+    return False
 
 
 def _push_inputs(stack, node, rest, depth):

@@ -19,7 +19,7 @@ from tracegrad import Value
 from tracegrad.engine import power_exponent
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
-                     is_off_relu)
+                     is_off_relu, shown_text)
 from .layout import layered_order, neuron_clusters
 from .notation import fill, notation_of
 
@@ -181,7 +181,7 @@ class Trace:
                      " each node sends local gradient × its grad to its inputs)")
         for step in self.backward_steps:
             note = "  ReLU off: its input is ≤ 0, so nothing flows back" if step.relu_off else ""
-            lines.append(f"  {step.index:>{width}}  {step.name}  (op {step.op}, "
+            lines.append(f"  {step.index:>{width}}  {step.name}  (op {shown_text(step.op)}, "
                          f"grad {number(step.grad)}){note}")
             for contribution in step.contributions:
                 lines.append(f"  {'':>{width}}      {contribution.text}")
@@ -189,9 +189,9 @@ class Trace:
         if leaves:
             lines.append("")
             lines.append(f"Gradients of the leaves (d {self.nodes.term(self.root, tight=True)} / d leaf)")
-            name_width = max(len(node.label) for node in leaves)
+            name_width = max(len(self.nodes.name(node)) for node in leaves)
             for node in leaves:
-                lines.append(f"  {node.label:<{name_width}}  {number(self._grads[node])}")
+                lines.append(f"  {self.nodes.name(node):<{name_width}}  {number(self._grads[node])}")
         return "\n".join(lines)
 
     def __repr__(self):
@@ -238,7 +238,7 @@ class Trace:
 
 def _leaf_text(nodes, leaf, number):
     """ "w = 3" for a labelled leaf; an unlabelled constant is its own name ("2")."""
-    return f"{leaf.label} = {number(leaf.data)}" if leaf.label else nodes.name(leaf)
+    return f"{nodes.name(leaf)} = {number(leaf.data)}" if leaf.label else nodes.name(leaf)
 
 
 def _forward_step(nodes, node, number, leaves=()):

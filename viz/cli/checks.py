@@ -8,6 +8,8 @@ import argparse
 import os
 from importlib.metadata import PackageNotFoundError, version
 
+from tracegrad.files import missing_folders
+
 __all__ = ["UsageError", "Parser", "DEFAULT_OUT", "whole_number", "number", "check_writable", "make_folder",
            "tracegrad_version"]
 
@@ -95,10 +97,15 @@ def check_writable(path):
 
 
 def make_folder(folder):
-    """Create folder (and its parents) unless it exists; a UsageError when that is impossible."""
+    """Create folder (and its parents) unless it exists; a UsageError when that is impossible.
+
+    Returns the folders it created, deepest first (see tracegrad.files.remove_empty_folders).
+    """
+    created = missing_folders(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create the directory {folder}: {error.strerror or error}") from None
     if not os.access(folder, os.W_OK):
         raise UsageError(f"cannot write in the directory {folder}: permission denied")
+    return created

@@ -3,6 +3,7 @@
 import argparse
 import os
 
+from tracegrad.files import remove_empty_folders
 from tracegrad.nn.data import DATASETS, MIN_SAMPLES, default_noise, losses_for
 
 from .checks import DEFAULT_OUT, UsageError, check_writable, make_folder, number, whole_number
@@ -128,11 +129,12 @@ def _paths(args):
                              "pip install matplotlib") from None
         plot_path = args.plot
         check_writable(plot_path)
+    made = []  # the folders made for the page, removed again if training fails
     if page_path is not None:
         if args.html is None:
-            make_folder(args.train_out)
+            made = make_folder(args.train_out)
         check_writable(page_path)
-    return page_path, plot_path
+    return page_path, plot_path, made
 
 
 def run(args):
@@ -154,7 +156,7 @@ def run(args):
         raise UsageError(str(error)) from None
     X, y, loss = data.X, data.y, data.loss
     _check_size_of_run(args, [len(X[0])] + args.hidden + [data.outputs])
-    page_path, plot_path = _paths(args)
+    page_path, plot_path, made = _paths(args)
 
     model = nn.MLP(len(X[0]), args.hidden + [data.outputs], seed=args.seed)
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts)
@@ -177,8 +179,11 @@ def run(args):
             # one step per epoch; a long run keeps every k-th step, so the page stays a few MB
             recording = record(model, X, y, every=frames_every(model, args.epochs), **options)
             history = recording.history
-    except OverflowError as error:  # the numbers outgrew a float (the bounds make it unlikely)
-        raise UsageError(f"training stopped: {error}") from None
+    except BaseException as error:  # Ctrl-C, or numbers that outgrew a float: no page, no folder for it
+        remove_empty_folders(made)
+        if isinstance(error, OverflowError):  # (the bounds make it unlikely)
+            raise UsageError(f"training stopped: {error}") from None
+        raise
     result = f"final loss {history['loss'][-1]:.4g}"
     if "accuracy" in history:
         result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"

@@ -184,7 +184,7 @@
     }
 
     // --- numbers mode: each neuron's z, a and δ, each weight's w and ∂C/∂w ------------
-    var LINE = 15;  // px between lines of 13 px text
+    var LINE = 15, shortNames = false;  // px between lines of 13 px text
     function layoutNumbers() {
       var width = Math.max(50, box.clientWidth), height = Math.max(50, box.clientHeight);
       svg.setAttribute("width", width); svg.setAttribute("height", height);
@@ -192,9 +192,12 @@
       if (network.loss) { columns.push(1); }
       var most = Math.max.apply(null, columns), top = 22, bottom = 6;
       var columnWidth = width / columns.length, rowHeight = (height - top - bottom) / most;
-      // room for a name and three numbers at 13 px, and for the labels on the edges between
-      var roomy = rowHeight >= 4 * LINE + 14 && columnWidth >= 190;
-      var boxWidth = roomy ? Math.min(132, columnWidth * 0.5) : 0;
+      // room for a name and three numbers at 13 px; the labels on the edges need wide gaps
+      // between columns too (a phone shows the boxes, and the weights on touch)
+      var roomy = rowHeight >= 4 * LINE + 14 && columnWidth >= 96;
+      var labelled = roomy && columnWidth >= 190;
+      var boxWidth = roomy ? Math.min(132, columnWidth * (labelled ? 0.5 : 0.8)) : 0;
+      shortNames = boxWidth < 110;  // a narrow box names its neuron without the activation
       var boxHeight = roomy ? 4 * LINE + 10 : 0;
       var radius = roomy ? 0 : Math.max(4, Math.min(13, rowHeight * 0.38, columnWidth * 0.2));
       function centre(column, index) {
@@ -255,7 +258,7 @@
             var widest = Math.max(1.5, Math.min(7, 40 / Math.sqrt(layer.length * neuron.w.length)));
             var edge = { line: line, hit: hit, index: index, neuron: neuron, from: from, layer: l, widest: widest,
                          texts: [] };
-            if (roomy) {  // w and ∂C/∂w, on the edge where the edges into one neuron are far apart
+            if (labelled) {  // w and ∂C/∂w, on the edge where the edges into one neuron are far apart
               var t = 0.66, x = coords.x1 + (coords.x2 - coords.x1) * t, y = coords.y1 + (coords.y2 - coords.y1) * t;
               var label = P.svgElement("g", { "class": "tg-edge-text" }, labelLayer);
               edge.back = P.svgElement("rect", { x: x - 52, y: y - LINE, width: 104, height: 2 * LINE + 2, rx: 3 }, label);
@@ -284,15 +287,15 @@
         var g = P.svgElement("g", { "class": "tg-neuron tg-loss-node", tabindex: "0", "data-name": network.loss }, nodeLayer);
         shape(g, at, "tg-loss");
         lossItem = { at: at, g: g, texts: lines(g, at, 2) };
-        if (!roomy) {
-          var small = P.svgElement("text", { x: at.x, y: at.y + 4, "text-anchor": "middle" }, g);
+        if (!roomy) {  // the cost's name above its circle: a name like "hinge" is wider than it
+          var small = P.svgElement("text", { x: at.x, y: at.y - radius - 5, "text-anchor": "middle" }, g);
           small.textContent = network.loss;
         }
         hoverable(g, { kind: "loss" });
       }
       var cost = network.loss || "C";
       setNote("Edges: weights, blue > 0, orange < 0, wider when larger. Neurons: z = w\u00b7a + b, a, " +
-              "\u03b4 = \u2202" + cost + "/\u2202z" + (roomy ? "; edges: w, \u2202" + cost + "/\u2202w. "
+              "\u03b4 = \u2202" + cost + "/\u2202z" + (labelled ? "; edges: w, \u2202" + cost + "/\u2202w. "
                      : ". Hover, focus or click one for its numbers. ") + "Blank: not computed yet.");
       applyMarks();
     }
@@ -308,7 +311,8 @@
         var known = frameNeurons[item.order];
         item.g.classList.toggle("tg-off", item.neuron.activation === "relu" && known[1] === "0");
         if (!item.texts.length) { return; }
-        put(item.texts[0], item.neuron.name + (item.neuron.activation === "linear" ? "" : " \u00b7 " + item.neuron.activation));
+        put(item.texts[0], item.neuron.name + (item.neuron.activation === "linear" || shortNames ? "" :
+                                               " \u00b7 " + item.neuron.activation));
         put(item.texts[1], known[0] === "" ? "z" : "z " + known[0]);
         put(item.texts[2], known[1] === "" ? "a" : "a " + known[1]);
         put(item.texts[3], known[2] === "" ? "\u03b4" : "\u03b4 " + known[2]);
