@@ -217,10 +217,18 @@ def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
         "() => { const host = [...document.querySelectorAll('.jp-OutputArea-output div')].find(d => d.shadowRoot);"
         " const r = host && host.shadowRoot.querySelector('[data-role=loss]'); return r && r.textContent !== '0.083232'; }",
         timeout=10_000)
-    page.wait_for_timeout(500)  # the last of the 20 moves' answers
-    shown_value = leaf.locator('input[type="number"]').input_value()
-    shown_root = root.inner_text()
-    shown_grad = leaf.locator(".tg-leaf-grad").inner_text()
+    def shown():
+        return (leaf.locator('input[type="number"]').input_value(), root.inner_text(),
+                leaf.locator(".tg-leaf-grad").inner_text())
+    # the kernel answers each of the 20 moves in turn: wait until the page has the last answer
+    now, steady = shown(), 0
+    for _ in range(60):
+        page.wait_for_timeout(250)
+        now, before_now = shown(), now
+        steady = steady + 1 if now == before_now else 0
+        if steady == 4:
+            break
+    shown_value, shown_root, shown_grad = now
     assert tangent.evaluate("t => [t.getAttribute('y1'), t.getAttribute('y2')]") != before
     assert page.locator('[data-role="nudge"]').inner_text() != nudge_before
     notebook.shot("explore-moved.png")

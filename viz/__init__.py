@@ -8,6 +8,7 @@ from .network import NetworkView, network
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
+from .serve import Watcher, watch
 from .surface import LossSurface, loss_surface
 from .text import text_tree
 from .widget import Live, live
@@ -29,6 +30,8 @@ __all__ = [
     "record",
     "live",
     "explore",
+    "watch",
+    "Watcher",
     "Live",
     "Recording",
     "Frame",

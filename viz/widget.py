@@ -33,13 +33,17 @@ from .page import page_file
 __all__ = ["Live", "live"]
 
 # The page's pieces, in order: the shared helpers and panels of the player, then the live controls.
-SCRIPTS = ("panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
+SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
            "paramtable.js", "samplegraph.js", "live.js")
 STYLES = ("base.css", "player.css", "live.css")
 # Ticks of training: one frame each, at most this often (seconds).
 FRAME_INTERVAL = 0.1
 # "As fast as it goes": train this long (seconds) between two frames.
-FAST_TICK = 0.08
+FAST_TICK = 0.05
+# A frame is sent when the page has drawn the one before (it says so), so frames are
+# skipped rather than queued when the page draws slower than the kernel trains; a page
+# that has not answered within this many seconds (none is showing) gets the next one anyway.
+DRAWN_TIMEOUT = 0.5
 # The snapshot beside the widget is a player page of at most this many bytes.
 SNAPSHOT_BUDGET = 1_500_000
 SPEEDS = (1, 5, 20, 100, 0)  # steps a second; 0: as fast as it goes
@@ -67,6 +71,8 @@ class Live:
         self.widget.on_msg(self._on_message)
         self._playing, self._speed, self._tick_handle, self._loop = False, 100, None, None
         self._last_sent, self._snapshot, self._news = 0.0, None, None
+        self._drawn = True  # the page has drawn the last frame sent
+        self._unsent = False  # steps taken since the last frame sent
         self._publish(setup=True)
 
     # --- the controls, from Python ------------------------------------------------
@@ -200,7 +206,10 @@ class Live:
         if self.run.diverged:
             self.pause()
             return
-        self._publish()
+        if self._drawn or time.perf_counter() - self._last_sent > DRAWN_TIMEOUT:
+            self._publish()
+        else:
+            self._unsent = True  # sent as soon as the page has drawn the frame before
         delay = max(0.0, interval - (time.perf_counter() - started))
         self._tick_handle = self._loop.call_later(delay, self._tick)
 
@@ -230,10 +239,15 @@ class Live:
         frame = self.run.frame()
         frame.update(playing=self._playing, speed=self._speed, news=self._news)
         self.widget.frame_data = frame
-        self._last_sent = time.perf_counter()
+        self._last_sent, self._drawn, self._unsent = time.perf_counter(), False, False
 
     def _on_message(self, _widget, content, _buffers):
         """An action from the page: the same methods a notebook calls."""
+        if content.get("action") == "drawn":  # the page is ready for the next frame
+            self._drawn = True
+            if self._unsent:
+                self._publish()
+            return
         self._news = None
         try:
             action = content.get("action")

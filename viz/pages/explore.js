@@ -66,7 +66,10 @@
       rows.forEach(function (r, k) {
         var range = f.ranges[k], value = f.values[k];
         r.row.classList.toggle("tg-selected", k === f.selected);
-        if (r.number !== root.getRootNode().activeElement) { r.number.value = String(Number(value.toPrecision(6))); }
+        // while a leaf's slider or number is in the learner's hands, its number is theirs: an
+        // answer to an earlier move must not pull it back
+        var focused = root.getRootNode().activeElement;
+        if (r.number !== focused && r.slider !== focused) { r.number.value = String(Number(value.toPrecision(6))); }
         if (r.slider !== root.getRootNode().activeElement) {
           r.slider.value = String(Math.round((value - range[0]) / (range[1] - range[0]) * SLIDER_STEPS));
         }

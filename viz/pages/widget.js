@@ -22,7 +22,8 @@ function render(context) {
   host.setAttribute("data-lm-suppress-shortcuts", "true");
   var view = null;
   function setup() { if (view) { view.setup(model.get("setup_data")); } }
-  function frame() { if (view) { view.frame(model.get("frame_data")); } }
+  // after drawing a frame the page says so: the kernel sends the next one then, not before
+  function frame() { if (view) { view.frame(model.get("frame_data")); model.send({ action: "drawn" }); } }
   model.on("change:setup_data", setup);
   model.on("change:frame_data", frame);
   // The drawings are measured when the page is first drawn: not before the output is on screen
