@@ -220,6 +220,7 @@ def test_on_the_batched_path_frames_read_from_fits_arrays_match_the_values(make_
             assert frame.state == {"momentum_buffer": state["velocities"]}
         assert frame.predictions == pytest.approx(outputs, rel=1e-12, abs=1e-15)
         assert frame.accuracy == sum((o > 0) == (t > 0) for o, t in zip(outputs, y)) / len(y)
+        assert type(frame.accuracy) is float  # plain numbers, as the page and the README show them
         point = 8 * len(recording.grid_axes[0]) + 3
         assert list(frame.grid[point, :4]) == pytest.approx(hidden, rel=1e-6, abs=1e-7)
         assert frame.grid[point, -1] == pytest.approx(output, rel=1e-6, abs=1e-7)

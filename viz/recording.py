@@ -116,7 +116,7 @@ class Recording:
         self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]
         self.grid_axes = _grid_axes(self.X)
         self._grid_rows = _grid_rows(self.grid_axes)
-        self._layout, self._evaluate = _evaluator(model, self.parameters, self._grid_rows + self.X)
+        self._layout, self._evaluate = _evaluator_of_values(model, self.parameters, self._grid_rows + self.X)
         # how many outputs the model has: predictions are lists exactly when more than one
         self.nout = model.nouts[-1] if isinstance(model, MLP) else _output_count(model, self.X[0])
         if self.tracks_accuracy and self.nout == 1:  # the class of each target, for is_correct's rule
@@ -182,7 +182,7 @@ class Recording:
         loss = None  # fit reports it with the step's gradient; else computed when first read
         accuracy = None
         if self.tracks_accuracy and self.nout == 1:  # is_correct's rule, over every sample at once
-            accuracy = np.count_nonzero((outputs[:, 0] > 0.0) == self._positive) / len(self.y)
+            accuracy = int(np.count_nonzero((outputs[:, 0] > 0.0) == self._positive)) / len(self.y)
         elif self.tracks_accuracy:
             accuracy = sum(is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
         # float32 is all the page draws the grid with, and half the memory of a long run
@@ -289,7 +289,14 @@ def frames_every(model, steps, page_bytes=PAGE_BYTES):
     return max(1, math.ceil((steps + 1) * frame_bytes(model, points) / page_bytes))
 
 
-def _evaluator(model, parameters, rows):
+def _evaluator(model, rows):
+    """A function of no arguments: _evaluator_of_values's outputs for the model's Values as they are then."""
+    parameters = model.parameters()
+    evaluate = _evaluator_of_values(model, parameters, rows)[1]
+    return lambda: evaluate(np.array([p.data for p in parameters], dtype=float))
+
+
+def _evaluator_of_values(model, parameters, rows):
     """A function of the parameters' values (an array in ``parameters`` order): the outputs at every row
     as an array (rows × outputs).
 
