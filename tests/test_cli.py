@@ -545,6 +545,26 @@ def test_any_command_line_exits_0_or_2_with_one_line(fuzz_folder, head, tail):
         assert status == 0 and err.getvalue() == "", (argv, status, err.getvalue())
 
 
+@pytest.mark.parametrize("dataset", ["moons", "circles", "xor", "spiral", "squares"])
+def test_train_reports_the_players_last_step(capsys, tmp_path, dataset):
+    from test_viz_stepper import data_of
+
+    status, out, err = run(capsys, "train", dataset, *QUICK, "--samples", "40", "--out", str(tmp_path))
+    assert status == 0, err
+    data = data_of((tmp_path / f"train-{dataset}.html").read_text(encoding="utf-8"))
+    line = next(line for line in out.splitlines() if line.startswith("final loss"))
+    assert line.startswith(f"final loss {data['loss'][-1]:.4g}")
+    assert f"(after the last update, step {data['steps'][-1]}: the player's last step)" in line
+    if data["accuracy"]:
+        assert f"accuracy {data['accuracy'][-1]:.1%} on the training samples" in line
+    else:
+        assert "accuracy" not in line
+    # without a page, the same numbers, computed for the model as training left it
+    status, out, err = run(capsys, "train", dataset, *QUICK, "--samples", "40", "--no-plot")
+    assert status == 0, err
+    assert next(line for line in out.splitlines() if line.startswith("final loss")) == line
+
+
 @pytest.mark.parametrize("out", [None, "runs/today/moons"])
 def test_an_interrupted_train_leaves_no_empty_folder_it_made(capsys, tmp_path, monkeypatch, out):
     import tracegrad.viz.recording

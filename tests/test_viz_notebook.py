@@ -1,15 +1,15 @@
 """The stepper in Jupyter, and the page files in an installed (not editable) package."""
 
-import html
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from test_viz_stepper import inline_page
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_FILES = ("base.css", "timeline.js", "panzoom.js", "graphview.js", "stepper.html", "stepper.css",
+PAGE_FILES = ("base.css", "sized.js", "frame.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.html", "stepper.css",
               "stepper.js")
 
 
@@ -28,8 +28,7 @@ def test_a_bare_trace_in_a_notebook_shows_the_stepper_inline():
     output = notebook.cells[1].outputs[0]
     assert output["output_type"] == "execute_result"
     shown = output["data"]["text/html"]
-    assert shown.startswith("<iframe srcdoc=")
-    page = html.unescape(re.search(r'srcdoc="(.*?)"', shown, re.S).group(1))
+    page = inline_page(shown)
     assert "<svg" in page and "data 81" in page  # the drawing
     assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in page  # and the numbers
     assert output["data"]["text/plain"].startswith("Forward pass")  # the table stays the text

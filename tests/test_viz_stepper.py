@@ -1,6 +1,5 @@
 """viz.stepper and viz.page: the stepper page is self-contained, readable, and works in headless Chromium."""
 
-import html
 import json
 import re
 import shutil
@@ -8,12 +7,19 @@ import shutil
 import pytest
 
 from tracegrad import Value
-from tracegrad.viz import trace
+from tracegrad.viz import format_number, trace
 from tracegrad.viz.examples import network_221, square_neuron
 from tracegrad.viz.page import build_page, inline_frame, page_file
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def inline_page(shown):
+    """The page inside a notebook output made by viz.page.inline_frame (its script builds the frame)."""
+    assert shown.startswith('<div class="tracegrad-output">') and "<iframe" not in shown
+    found = re.search(r'<script type="application/json" data-role="tracegrad-page">(.*?)</script>', shown, re.S)
+    return json.loads(found.group(1))["page"]
 
 
 def data_of(page_html):
@@ -85,17 +91,80 @@ def test_off_relu_is_marked_at_its_forward_step_and_what_it_blocks_greyed_when_s
     assert {f"{z_id}->op{off.index}", f"op{recorded.nodes.index[z]}->{z_id}"} <= set(steps[off_backward]["gated"])
 
 
+def whole(about):
+    """Everything a node's box shows once the backward pass is done."""
+    return "\n".join([about["value"], about.get("sum", "")] + [use["text"] for use in about["uses"]]
+                     + [about["total"], about["check"]])
+
+
 def test_details_sum_over_consumers_and_check_leaves_by_central_differences():
     x = Value(2.0, label="x")
     y = x * x + x
     y.label = "y"
     details = data_of(trace(y).to_html())["details"]
     about_x = details["n0"]
-    assert about_x["title"] == "grad(x) = 5"
-    assert "from y:  1 · grad(y) = 1 · 1 = 1" in about_x["text"]
-    assert about_x["text"].count("from x*x:  x · grad(x*x) = 2 · 1 = 2") == 2
-    assert "grad(x) = 1 + 2 + 2 = 5" in about_x["text"]
-    assert "central differences" in about_x["text"] and "≈ 5: agrees" in about_x["text"]
+    assert about_x["gradTitle"] == "grad(x) = 5" and about_x["valueAt"] == 0
+    assert "x = 2  (a leaf: given, not computed)" in about_x["value"]
+    assert "from y:  1 · grad(y) = 1 · 1 = 1" in whole(about_x)
+    assert whole(about_x).count("from x*x:  x · grad(x*x) = 2 · 1 = 2") == 2
+    assert "grad(x) = 1 + 2 + 2 = 5" in about_x["total"]
+    assert "central differences" in about_x["check"] and "≈ grad(x) = 5: agrees" in about_x["check"]
+    # the edges its gradient is summed over: x -> x*x (twice, one edge) and x -> +
+    assert {use["edge"] for use in about_x["uses"]} == {"n0->op1", "n0->op2"}
+
+
+# L(w + h) = L(3.001) = 81.0360040 ... difference / 2h = 0.0720000 / 0.002 = 36  ≈ grad(w) = 36
+CHECK = re.compile(r"\((?P<up_at>[-\d.e]+)\) = (?P<up>-?[\d.]+)\n.*\((?P<down_at>[-\d.e]+)\) = (?P<down>-?[\d.]+)\n"
+                   r"  difference: (?P=up) − \(?(?P=down)\)? = (?P<difference>-?[\d.]+)\n"
+                   r"  difference / 2h = (?P=difference) / (?P<two_h>[\d.]+) = (?P<quotient>-?[\d.e-]+)"
+                   r"  ≈ grad\(.*\) = (?P<grad>-?[\d.e-]+): agrees\.$")
+
+
+@pytest.mark.parametrize("example", [square_neuron, network_221])
+def test_the_check_is_arithmetic_a_learner_can_redo_for_every_leaf(example):
+    from decimal import Decimal
+
+    recorded = trace(example()[0])
+    details = data_of(recorded.to_html())["details"]
+    leaves = [node for node in recorded.nodes.order if not node.inputs and node.label]
+    assert len(leaves) == {square_neuron: 4, network_221: 12}[example]
+    for leaf in leaves:
+        check = details[recorded.nodes.id(leaf)]["check"]
+        found = CHECK.search(check)
+        assert found, check
+        up, down, difference = (Decimal(found[k]) for k in ("up", "down", "difference"))
+        assert up - down == difference  # the subtraction as written
+        assert Decimal(found["two_h"]) == 2 * (Decimal(found["up_at"]) - Decimal(found["down_at"])) / 2
+        assert Decimal(found["up_at"]) - Decimal(str(leaf.data)) == Decimal(found["two_h"]) / 2
+        # the division as written, to the digits shown; and it is the gradient (independent: PyTorch)
+        quotient = difference / Decimal(found["two_h"])
+        assert format_number(float(quotient)) == found["quotient"] == found["grad"]
+        if float(difference) != 0:  # enough digits: six significant ones in the difference
+            assert len(found["difference"].lstrip("-0.").replace(".", "")) >= 6
+    torch = pytest.importorskip("torch")
+    grads = torch_grads(example, torch)
+    for leaf in leaves:
+        shown = CHECK.search(details[recorded.nodes.id(leaf)]["check"])["quotient"]
+        assert float(shown) == pytest.approx(grads[leaf.label], rel=1e-5, abs=1e-9)
+
+
+def torch_grads(example, torch):
+    """d loss / d leaf by PyTorch in float64, the example rebuilt from its leaves' values."""
+    loss, nodes = example()
+    leaves = {label: torch.tensor(node.data, dtype=torch.float64, requires_grad=True)
+              for label, node in nodes.items() if not node.inputs}
+    if example is square_neuron:
+        t = leaves
+        out = (torch.relu(t["w"] * t["x"] + t["b"]) - t["y"]) ** 2
+    else:
+        t = leaves
+        h0 = torch.relu(t["L1.N0.w0"] * t["x0"] + t["L1.N0.w1"] * t["x1"] + t["L1.N0.b"])
+        h1 = torch.relu(t["L1.N1.w0"] * t["x0"] + t["L1.N1.w1"] * t["x1"] + t["L1.N1.b"])
+        yhat = t["L2.N0.w0"] * h0 + t["L2.N0.w1"] * h1 + t["L2.N0.b"]
+        out = (yhat - t["y"]) ** 2 * 0.5
+    assert out.item() == pytest.approx(loss.data)
+    out.backward()
+    return {label: tensor.grad.item() for label, tensor in leaves.items()}
 
 
 def test_a_learners_own_operation_gets_its_gradients_but_no_central_difference_check():
@@ -107,8 +176,8 @@ def test_a_learners_own_operation_gets_its_gradients_but_no_central_difference_c
     out._backward = _backward
     out.label = "c"
     details = data_of(trace(out).to_html())["details"]
-    assert details["n0"]["title"] == "grad(x) = 0.75"
-    assert "not available here" in details["n0"]["text"] and "'cube' is a learner's own" in details["n0"]["text"]
+    assert details["n0"]["gradTitle"] == "grad(x) = 0.75"
+    assert "not available here" in details["n0"]["check"] and "'cube' is a learner's own" in details["n0"]["check"]
 
 
 def test_user_text_cannot_break_out_of_the_page():
@@ -129,8 +198,8 @@ def test_save_html_writes_utf8(tmp_path):
 def test_jupyter_shows_the_stepper_inline_in_its_own_frame():
     loss, _ = square_neuron()
     shown = trace(loss)._repr_html_()
-    assert shown.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in shown
-    inner = html.unescape(re.search(r'srcdoc="(.*?)"', shown, re.S).group(1))
+    assert 'setAttribute("sandbox", "allow-scripts")' in shown
+    inner = inline_page(shown)
     assert inner.startswith("<!DOCTYPE html>") and "<svg" in inner and "grad(w) += x · grad(w*x)" in inner
 
 
@@ -418,10 +487,16 @@ def test_zoom_buttons_wheel_and_browser_zoom_make_the_text_larger(browser, tmp_p
     page.page.click('[data-role="zoom-reset"]')
     assert min(page.text_heights()) == pytest.approx(natural)
     page.page.mouse.move(600, 500)
+    page.page.mouse.wheel(0, -300)  # the wheel alone pans, never zooms
+    page.page.wait_for_timeout(50)
+    assert min(page.text_heights()) == pytest.approx(natural)
+    page.page.keyboard.down("Control")
     page.page.mouse.wheel(0, -300)
+    page.page.wait_for_timeout(50)
     assert min(page.text_heights()) > natural
     page.page.click('[data-role="zoom-reset"]')
     page.page.mouse.wheel(0, 300)  # zooming out by the wheel stops at 1x or at the whole graph
+    page.page.keyboard.up("Control")
     assert min(page.text_heights()) >= natural * 0.5
     # the browser's zoom at 200%: the same CSS size, so twice as many screen pixels
     zoomed = Page(browser, path, width=683, height=384, scale=2)
@@ -437,14 +512,19 @@ def test_click_or_enter_on_a_node_shows_its_gradient_as_a_sum(browser, tmp_path)
     assert page.page.is_hidden('[data-role="details"]')
     page.page.evaluate(f"""Array.from(document.querySelectorAll('g.node'))
         .find(g => g.querySelector('title').textContent === '{x0}').dispatchEvent(new MouseEvent('click'))""")
+    # at the first forward step: its value, given, and no gradient yet
+    text = page.page.inner_text('[data-role="details"]')
+    assert "x0 = 0.5  (a leaf: given, not computed)" in text and "not known yet" in text
+    assert "-0.09792" not in text and page.titles("g.edge.tg-sum") == []
+    page.press("End")  # the box follows the step shown: now the whole sum, its edges, and the check
     text = page.page.inner_text('[data-role="details"]')
     assert "grad(x0) = -0.09792" in text and "central differences" in text and "agrees" in text
+    assert len(page.titles("g.edge.tg-sum")) == 2  # x0 feeds both hidden neurons
     page.press("Escape")
     assert page.page.is_hidden('[data-role="details"]')
     page.page.focus(f"g.node:has(> title:text-is('{x0}'))")
     page.press("Enter")
-    assert "grad(x0) = 0 + (-0.09792) = -0.09792" in page.page.inner_text('[data-role="details"]') \
-        or "grad(x0) = -0.09792" in page.page.inner_text('[data-role="details"]')
+    assert "grad(x0) = 0 + (-0.09792) = -0.09792" in page.page.inner_text('[data-role="details"]')
     assert page.errors == []
 
 
@@ -482,3 +562,54 @@ def test_two_steppers_in_one_notebook_do_not_interfere(browser, tmp_path):
     counter = '[data-role="counter"]'
     assert first.inner_text(counter) == "step 3 of 12" and second.inner_text(counter).startswith("step 1 of")
     assert page.errors == [] and page.requests == [page.url]
+
+
+# Each line of the step's text (and its title) that can be neither seen nor scrolled to: outside
+# the header or the window; or below the text's box while no note under it says that it scrolls,
+# or still outside it once scrolled to the end. (Headless Chromium hides scrollbars, so the note.)
+HIDDEN_LINES = """() => {
+  const inside = (r, b) => r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5
+                           && r.bottom <= b.bottom + 0.5;
+  const text = document.querySelector('[data-role="step-text"]'), box = text.getBoundingClientRect();
+  const header = document.querySelector('.tg-header').getBoundingClientRect();
+  const screen = {left: 0, top: 0, right: window.innerWidth, bottom: window.innerHeight};
+  const more = document.querySelector('[data-role="more"]');
+  const hidden = [];
+  const title = document.querySelector('[data-role="step-title"]');
+  if (!inside(title.getBoundingClientRect(), header) || title.scrollWidth > title.clientWidth + 1) {
+    hidden.push('title: ' + title.textContent);
+  }
+  if (!inside(box, header) || !inside(box, screen)) { hidden.push('the text box itself'); }
+  if (text.scrollWidth > text.clientWidth + 1) { hidden.push('lines wider than the box'); }
+  const lines = text.children.length ? Array.from(text.children) : [text];
+  const below = lines.filter(line => !inside(line.getBoundingClientRect(), box));
+  if (below.length) {
+    const note = more.getBoundingClientRect();
+    if (more.hidden || !inside(note, header) || !/\\d+ more lines? below/.test(more.textContent)) {
+      hidden.push('no note that the text scrolls');
+    }
+    text.scrollTop = text.scrollHeight;
+    const last = lines[lines.length - 1].getBoundingClientRect();
+    if (!inside(last, text.getBoundingClientRect())) { hidden.push('the last line, scrolled to the end'); }
+    text.scrollTop = 0;
+  }
+  return hidden;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+@pytest.mark.parametrize("example", [square_neuron, network_221])
+def test_no_line_of_any_step_is_hidden(browser, tmp_path, example, size):
+    recorded = trace(example()[0])
+    count = len(data_of(recorded.to_html())["steps"])
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"), *size)
+    for k in range(count):
+        assert page.page.evaluate(HIDDEN_LINES) == [], f"step {k + 1}"
+        page.page.click('[data-role="next"]') if k < count - 1 else None
+    # the toolbar wraps rather than being cut off: every control inside the window
+    outside = page.page.evaluate("""Array.from(document.querySelectorAll('.tg-bar button, .tg-bar input'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth
+                       || r.bottom > document.querySelector('.tg-header').getBoundingClientRect().bottom; })
+        .map(e => e.getAttribute('data-role'))""")
+    assert outside == []
+    assert page.errors == []

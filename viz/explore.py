@@ -28,7 +28,7 @@ from .page import inline_svg, page_file
 __all__ = ["Explorer", "explore"]
 
 STYLES = ("base.css", "player.css", "explore.css")
-SCRIPTS = ("panzoom.js", "graphview.js", "plotting.js", "explore.js")
+SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "explore.js")
 # Points of the loss curve over the selected leaf's range, and the nudge's h.
 CURVE_POINTS = 121
 NUDGE = 1e-3

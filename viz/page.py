@@ -13,8 +13,11 @@ build_page():
 - markup slots (an SVG drawing) passed as ``markup=``, inserted as they are.
 
 The page needs no network and no server, so it works from ``file://``.
-inline_frame() wraps a page for Jupyter (``_repr_html_``): an ``<iframe
-srcdoc>``, so several pages in one notebook never share styles, ids or keys.
+inline_frame() wraps a page for Jupyter (``_repr_html_``): a still picture
+with one line of text, and a script (pages/frame.js) that replaces them with
+the page in an ``<iframe srcdoc>`` of its own, so several pages in one
+notebook never share styles, ids or keys, and a notebook whose scripts do not
+run (an untrusted one) shows the picture and says how to get the page.
 
 To make a new page: write ``pages/NAME.html`` (start from stepper.html: a
 ``.tg-app`` root with a ``.tg-header`` and a ``.tg-viewport``), a small
@@ -30,6 +33,7 @@ call ``build_page("NAME.html", title=..., data=..., styles=["base.css", ...],
 scripts=["timeline.js", ..., "NAME.js"])``.
 """
 
+import base64
 import html
 import json
 import re
@@ -100,11 +104,31 @@ def inline_svg(drawing):
     return re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)
 
 
-def inline_frame(page, *, title="tracegrad", height="640px"):
-    """page inside an <iframe srcdoc>: isolated from the notebook and from other pages."""
-    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" title="{html.escape(title)}" '
-            f'style="width: 100%; height: {height}; border: 1px solid #ddd;" '
-            'sandbox="allow-scripts"></iframe>')
+def inline_frame(page, *, title="tracegrad", height=640, still=None, still_type="image/svg+xml",
+                 still_note="Run this cell (or trust the notebook) to get the interactive page."):
+    """page for a notebook output: a still picture and a line of text, replaced by the page when scripts run.
+
+    The output holds ``still`` (the bytes of an image, or None for none) under
+    ``still_note``, a line that says what it shows and that running the cell (or
+    trusting the notebook) brings the page; the page as JSON; and pages/frame.js, which
+    puts the page in a sandboxed ``<iframe srcdoc>`` ``height`` px tall (grown
+    or shrunk to what the page asks for) and removes the still picture. A
+    sanitizer that strips scripts (JupyterLab's, for an untrusted notebook)
+    leaves the picture and the sentence, never an empty frame.
+    """
+    height = int(str(height).removesuffix("px"))
+    picture = ""
+    if still is not None:
+        encoded = base64.b64encode(still).decode("ascii")
+        picture = (f'<img src="data:{still_type};base64,{encoded}" alt="{html.escape(title)}" '
+                   'style="max-width: 100%; height: auto;">')
+    settings = script_json({"page": page, "title": title, "height": height})
+    return (f'<div class="tracegrad-output">'
+            f'<div class="tracegrad-still">'
+            f'<p style="margin: 0.2em 0 0.5em 0; color: #555;">{html.escape(still_note)}</p>'
+            f'{picture}</div>'
+            f'<script type="application/json" data-role="tracegrad-page">{settings}</script>'
+            f'{_script("frame.js")}</div>')
 
 
 def _script(name):

@@ -26,7 +26,7 @@ __all__ = ["player_html", "frame_bytes"]
 STYLES = ("base.css", "player.css")
 # the shared pieces, the panels' scripts (each draws one panel from given data; the
 # network, live and explorer views reuse them), then the player's controls
-SCRIPTS = ("timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
            "networkview.js", "paramtable.js", "samplegraph.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4

@@ -220,7 +220,28 @@ class Recording:
         # Jupyter: the player inline, in its own frame
         from .page import inline_frame
 
-        return inline_frame(self.to_html(), title="training player", height="760px")
+        return inline_frame(self.to_html(), title="training player", height=760, still=self._still_png(),
+                            still_type="image/png",
+                            still_note="The loss and the model after the last step. Run this cell (or trust "
+                                       "the notebook) to replay the training step by step.")
+
+    def _still_png(self):
+        """The loss curve and the final model as a small PNG, for a notebook whose scripts do not run;
+        None without matplotlib, fit's history, or a model of 1 or 2 inputs."""
+        import io
+
+        from .plot import MissingMatplotlib, training_figure
+
+        if self.history is None or len(self.X[0]) not in (1, 2):
+            return None
+        try:
+            figure = training_figure(self.model, self.X, self.y, self.history, loss_name=self.loss_name,
+                                     resolution=40)
+        except MissingMatplotlib:
+            return None
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=72)
+        return buffer.getvalue()
 
 
 def record(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None, seed=None,

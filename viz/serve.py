@@ -36,7 +36,7 @@ from .page import build_page, page_file
 
 __all__ = ["Watcher", "watch"]
 
-SCRIPTS = ("panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
+SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
            "paramtable.js", "samplegraph.js", "live.js", "live-page.js")
 STYLES = ("base.css", "player.css", "live.css")
 FRAME_INTERVAL = 0.1  # seconds between two frames: about ten a second, paced for the eye

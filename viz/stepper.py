@@ -9,6 +9,7 @@ described in viz.page) only shows it. Nodes are found by the drawing's ids
 """
 
 import math
+from decimal import Decimal
 
 from tracegrad import replay
 
@@ -17,10 +18,10 @@ from .format import as_factor, check_graph_size, format_number, is_off_relu
 from .network import step_links
 from .page import build_page, inline_svg
 
-__all__ = ["stepper_html"]
+__all__ = ["stepper_html", "central_difference"]
 
 STYLES = ("base.css", "stepper.css")
-SCRIPTS = ("timeline.js", "panzoom.js", "graphview.js", "stepper.js")
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.js")
 # a graph an nn model made also carries its network view (viz.network), and the switch between them
 NETWORK_STYLES = ("network.css",)
 NETWORK_SCRIPTS = ("plotting.js", "networkview.js", "network.js", "switch.js")
@@ -40,7 +41,8 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     # steps write the local derivative on the edges ("× 2·(z - y) = 18")
     drawing.digraph.graph_attr["ranksep"] = "0.55"
     svg = inline_svg(drawing)
-    data = {"steps": _steps(recorded), "details": _details(recorded)}
+    steps = _steps(recorded)
+    data = {"steps": steps, "details": _details(recorded, steps)}
     styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
     view = _network_view(recorded)
     if view is not None:  # a graph an nn model made: its network view is one click away
@@ -73,7 +75,7 @@ def _switch(to, words):
 
 
 _LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
-           "Click a node for its gradient. Drag to pan; wheel, pinch or the buttons to zoom.")
+           "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 
 def _steps(recorded):
@@ -180,50 +182,78 @@ def _index(node_id):
     return int(node_id[1:])
 
 
-def _details(recorded):
-    """For each value box: its whole gradient, written as the sum over the nodes that use it."""
+def _details(recorded, steps):
+    """For each value box, what a click on it shows, piece by piece with the step each piece is known at.
+
+    ``value``: how it was computed (known from step ``valueAt``, or from the start for a
+    leaf); ``uses``: each use's share of its gradient, (local derivative) · grad(user),
+    with the step it is sent at and the edge it travels; ``total`` and, for a leaf, the
+    ``check`` by central differences, known once every share has arrived (``gradAt``).
+    The page shows the pieces its step has reached.
+    """
     nodes = recorded.nodes
     number = lambda x: format_number(x, recorded.digits)  # noqa: E731
+    known_at = {}
+    for position, step in enumerate(steps):
+        for node_id in step.get("data", []):
+            known_at.setdefault(node_id, position)
+    backward_start = next(i for i, step in enumerate(steps) if step["phase"] == "backward")
     received = {}
-    for step in recorded.backward_steps:
+    for k, step in enumerate(recorded.backward_steps):
         for c in step.contributions:
-            received.setdefault(c.input_id, []).append((step, c))
-    root_name = nodes.name(recorded.root)
+            received.setdefault(c.input_id, []).append((backward_start + 1 + k, step, c))
+    root_name = nodes.term(recorded.root, tight=True)
+    formulas = {step.node_id: step.formula for step in recorded.forward_steps}
     details = {}
     for node in nodes.order:
         node_id, name = nodes.id(node), nodes.name(node)
-        grad = recorded.grad(node)
-        lines = []
-        if node is recorded.root:
-            lines.append(f"{name} is the output: d {name} / d {name} = 1.")
-        elif not node.inputs and not node.label:
-            lines.append(f"{name} is a constant: nothing is differentiated with respect to it.")
-            details[node_id] = {"title": f"the constant {name}", "text": "\n".join(lines)}
+        if not node.inputs and not node.label:
+            details[node_id] = {"title": f"the constant {name}", "valueAt": 0, "gradAt": None,
+                                "value": f"{name} is a constant: nothing is differentiated with respect to it.",
+                                "uses": [], "total": "", "check": ""}
             continue
+        if node.inputs:
+            value = f"{formulas[node_id]}  (computed in the forward pass)"
+        else:
+            value = f"{name} = {number(node.data)}  (a leaf: given, not computed)"
+        grad = recorded.grad(node)
+        about = {"title": name, "value": value, "valueAt": 0 if not node.inputs else known_at.get(node_id, 0),
+                 "uses": [], "total": "", "check": "", "gradTitle": f"grad({name}) = {number(grad)}"}
+        if node is recorded.root:
+            about["gradAt"] = backward_start
+            about["total"] = f"grad({name}) = d {root_name} / d {name} = 1: it is the output."
         else:
             uses = received.get(node_id, [])
-            lines.append(f"grad({name}) = d {root_name} / d {name}: the sum, over each use of {name}, "
-                         "of (local derivative) · grad(user):")
-            for step, c in uses:
-                lines.append(f"  from {step.name}:  {c.local_rule} · grad({step.name}) = "
-                             f"{as_factor(number(c.local_grad))} · {as_factor(number(c.upstream))} = "
-                             f"{number(c.amount)}")
-            amounts = [number(c.amount) for _, c in uses]
+            about["gradAt"] = max((at for at, _, _ in uses), default=backward_start)
+            about["sum"] = (f"grad({name}) = d {root_name} / d {name}: the sum, over each use of {name}, "
+                            "of (local derivative) · grad(user):")
+            for at, step, c in uses:
+                about["uses"].append({
+                    "at": at, "edge": f"{node_id}->op{step.index}",
+                    "text": f"  from {step.name}:  {c.local_rule} · grad({step.name}) = "
+                            f"{as_factor(number(c.local_grad))} · {as_factor(number(c.upstream))} = "
+                            f"{number(c.amount)}"})
+            amounts = [number(c.amount) for _, _, c in uses]
             if len(amounts) > 1:
-                lines.append(f"  grad({name}) = {' + '.join(as_factor(a) for a in amounts)} = {number(grad)}")
+                about["total"] = f"  grad({name}) = {' + '.join(as_factor(a) for a in amounts)} = {number(grad)}"
             else:
-                lines.append(f"  grad({name}) = {number(grad)}")
-        if not node.inputs and node is not recorded.root:
-            lines.append("")
-            lines.append(_central_difference(recorded, node, number))
-        details[node_id] = {"title": f"grad({name}) = {number(grad)}", "text": "\n".join(lines)}
+                about["total"] = f"  grad({name}) = {number(grad)}"
+            if not node.inputs:
+                about["check"] = central_difference(recorded, node)
+        details[node_id] = about
     return details
 
 
-def _central_difference(recorded, leaf, number):
-    """A check of a leaf's gradient that does not use backpropagation at all."""
-    root_name, name = recorded.nodes.name(recorded.root), recorded.nodes.name(leaf)
-    h = 1e-6 * max(1.0, abs(leaf.data))
+def central_difference(recorded, leaf):
+    """A check of a leaf's gradient without backpropagation, as arithmetic a learner can redo by hand.
+
+    The output is computed again with the leaf nudged by h each way; the two
+    outputs are written with as many decimals as make their difference exact to
+    the trace's digits, then the difference, 2h and their quotient.
+    """
+    nodes = recorded.nodes
+    out, name, digits = nodes.term(recorded.root, tight=True), nodes.name(leaf), recorded.digits
+    h = 10.0 ** (math.floor(math.log10(max(1.0, abs(leaf.data)))) - 3)
     try:
         up = replay(recorded.root, {leaf: leaf.data + h})
         down = replay(recorded.root, {leaf: leaf.data - h})
@@ -231,10 +261,31 @@ def _central_difference(recorded, leaf, number):
         return f"Check by central differences: not available here ({error})."
     if not (math.isfinite(up) and math.isfinite(down)):
         return ("Check by central differences: not available here (the output is not defined "
-                f"on both sides of {name} = {number(leaf.data)}).")
-    estimate = (up - down) / (2 * h)
-    verdict = "agrees" if math.isclose(estimate, recorded.grad(leaf), rel_tol=1e-4, abs_tol=1e-6) \
+                f"on both sides of {name} = {format_number(leaf.data, digits)}).")
+    # decimals enough for the difference to have `digits` significant digits (or for the outputs
+    # themselves to, when they are equal), and the difference computed from the written numbers
+    scale = abs(up - down) or max(abs(up), abs(down)) or 1.0
+    decimals = min(17, max(0, digits - 1 - math.floor(math.log10(scale))))
+    up_text, down_text = f"{up:.{decimals}f}", f"{down:.{decimals}f}"
+    difference = Decimal(up_text) - Decimal(down_text)
+    two_h = Decimal(format_number(2 * h, 12))
+    quotient = difference / two_h
+    quotient_text = format_number(float(quotient), digits)
+    grad = recorded.grad(leaf)
+    verdict = "agrees" if math.isclose(float(quotient), grad, rel_tol=1e-4, abs_tol=1e-6) \
         else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
-    return (f"Check by central differences, without backpropagation: with h = {number(h)},\n"
-            f"  ({root_name}({name} + h) − {root_name}({name} − h)) / 2h = "
-            f"({number(up)} − {as_factor(number(down))}) / {number(2 * h)} ≈ {number(estimate)}: {verdict}.")
+    nudged = lambda x: format_number(x, 12)  # noqa: E731
+    return "\n".join([
+        f"Check without backpropagation (central differences): run the forward pass again with "
+        f"{name} nudged by h = {format_number(h, 12)} each way.",
+        f"  {out}({name} + h) = {out}({nudged(leaf.data + h)}) = {up_text}",
+        f"  {out}({name} − h) = {out}({nudged(leaf.data - h)}) = {down_text}",
+        f"  difference: {up_text} − {as_factor(down_text)} = {_plain(difference)}",
+        f"  difference / 2h = {_plain(difference)} / {_plain(two_h)} = {quotient_text}"
+        f"  ≈ grad({name}) = {format_number(grad, digits)}: {verdict}.",
+    ])
+
+
+def _plain(number):
+    """A Decimal written out without an exponent: 0.0720000, not 7.20000E-2."""
+    return "0" if number == 0 else format(number, "f")

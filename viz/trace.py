@@ -209,9 +209,13 @@ class Trace:
         from .render import RenderError
 
         try:
-            return inline_frame(self.to_html(), title=f"trace of {self.nodes.name(self.root)}")
+            page = self.to_html()
+            still = self.draw(show_grads=True, max_nodes=None).pipe("svg")
         except (ValueError, RenderError):
             return None
+        return inline_frame(page, title=f"trace of {self.nodes.name(self.root)}", still=still,
+                            still_note="The finished trace: every value and gradient. Run this cell "
+                                       "(or trust the notebook) to step through the forward and backward pass.")
 
     def draw(self, **draw_options):
         """viz.draw of the traced graph, showing the trace's values and gradients (not ``.grad``),

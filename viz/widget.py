@@ -33,7 +33,7 @@ from .page import page_file
 __all__ = ["Live", "live"]
 
 # The page's pieces, in order: the shared helpers and panels of the player, then the live controls.
-SCRIPTS = ("panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
+SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
            "paramtable.js", "samplegraph.js", "live.js")
 STYLES = ("base.css", "player.css", "live.css")
 # Ticks of training: one frame each, at most this often (seconds).

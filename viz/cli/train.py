@@ -184,10 +184,17 @@ def run(args):
         if isinstance(error, OverflowError):  # (the bounds make it unlikely)
             raise UsageError(f"training stopped: {error}") from None
         raise
-    result = f"final loss {history['loss'][-1]:.4g}"
-    if "accuracy" in history:
-        result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
-    print(result)
+    # The model as training left it, after the last update (the player's last step): fit's
+    # history holds each epoch's loss as it was met, before that epoch's last update.
+    if page_path is None:
+        final_loss, final_accuracy = _after_training(model, X, y, loss, data.is_classification)
+    else:
+        last = recording.frames[-1]
+        final_loss, final_accuracy = last.loss, last.accuracy
+    result = f"final loss {final_loss:.4g}"
+    if final_accuracy is not None:
+        result += f", accuracy {final_accuracy:.1%} on the training samples"
+    print(f"{result} (after the last update, step {optimizer.t}: the player's last step)")
 
     title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
     if page_path is not None:
@@ -210,3 +217,14 @@ def run(args):
             raise UsageError(f"cannot write {plot_path}: {error.strerror or error}") from None
         print(f"wrote {plot_path}")
     return 0
+
+
+def _after_training(model, X, y, loss, is_classification):
+    """The loss and accuracy (None for a regression) over all samples for the model as it is now."""
+    from tracegrad import Value, nn, no_grad
+
+    predictions = nn.predict(model, X)
+    with no_grad():
+        wrapped = [[Value(v) for v in p] if isinstance(p, list) else Value(p) for p in predictions]
+        value = nn.LOSSES[loss](wrapped, y).data
+    return value, (nn.accuracy(model, X, y) if is_classification else None)

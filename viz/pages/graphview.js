@@ -4,7 +4,8 @@
    "n2->op3" for an edge; two parallel edges share one title). It can set a
    value box's "data ..." and "grad ..." lines, add and remove classes, write
    a label at the middle of an edge, and draw an arrowhead pointing back along
-   an edge (the direction gradients flow). */
+   an edge (the direction gradients flow). Nothing here measures the page
+   until a label is placed, so a drawing indexed while hidden is right. */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
@@ -27,7 +28,7 @@
         var kind = text.textContent.slice(0, 5);
         if (kind !== "data " && kind !== "grad ") { return; }
         if (shape) {
-          var box = shape.getBBox();
+          var box = shapeBox(shape);
           text.setAttribute("text-anchor", "middle");
           text.setAttribute("x", String(box.x + box.width / 2));
         }
@@ -35,6 +36,19 @@
         lines[id][kind.trim()] = { element: text, drawn: text.textContent };
       });
     });
+    // The box of a node's shape from its own coordinates (Graphviz writes absolute
+    // points), not getBBox(), which reads zero while the page is hidden.
+    function shapeBox(shape) {
+      if (shape.tagName === "ellipse") {
+        var cx = shape.cx.baseVal.value, rx = shape.rx.baseVal.value;
+        return { x: cx - rx, width: 2 * rx };
+      }
+      var numbers = (shape.getAttribute(shape.tagName === "path" ? "d" : "points") || "")
+        .match(/-?\d*\.?\d+(?:e[-+]?\d+)?/gi) || ["0", "0"];
+      var xs = numbers.filter(function (_, i) { return i % 2 === 0; }).map(Number);
+      var left = Math.min.apply(null, xs), right = Math.max.apply(null, xs);
+      return { x: left, width: right - left };
+    }
     var layer = document.createElementNS(SVG, "g");  // labels and arrows added on top
     layer.setAttribute("class", "tg-overlay");
     (svg.querySelector("g.graph") || svg).appendChild(layer);
@@ -57,10 +71,11 @@
     // What a label must not cover: every node, the neuron boxes' captions, the
     // drawing's own edge labels ("minus"), and what the overlay already holds
     // (arrows, other labels). The drawing's parts are measured when first
-    // needed, once the page is laid out.
+    // needed (the page places labels only once it is laid out); a box measured
+    // while hidden would be empty, so such a measure is not kept.
     var fixedBoxes = null;
     function obstacles() {
-      if (!fixedBoxes) {
+      if (!fixedBoxes || !fixedBoxes.some(function (box) { return box.width > 0; })) {
         fixedBoxes = [];
         svg.querySelectorAll("g.node, g.cluster > text, g.edge > text").forEach(function (e) { fixedBoxes.push(e.getBBox()); });
       }

@@ -1,21 +1,38 @@
 /* panzoom.js: pan and zoom one SVG inside a viewport element.
-   tracegrad.panZoom(viewport, svg, options) starts at the drawing's natural
-   size (scale 1: Graphviz's points as CSS points), and never goes below
-   options.minScale (default 1) on its own. Zoom: the buttons with data-role
-   "zoom-in", "zoom-out", "zoom-reset" (1:1) and "zoom-fit" inside
-   options.controls, the mouse wheel, a two-finger pinch, or + - 0 keys on the
-   focused viewport. Pan: drag with the mouse or one finger, or the arrow keys
-   with Shift. reveal(element) pans just enough to bring an element into view. */
+   tracegrad.panZoom(viewport, svg, options) opens at a scale where the whole
+   drawing fits the viewport's width, when its smallest text stays at least
+   10 px tall there, and at its natural size (scale 1: Graphviz's points as
+   CSS points) otherwise; it never goes below options.minScale (default 1) on
+   its own. It lays itself out when the viewport is first shown with a size
+   and again whenever that size changes (tracegrad.onSized), then calls
+   options.onLayout(). Zoom: the buttons with data-role "zoom-in", "zoom-out",
+   "zoom-reset" (1:1) and "zoom-fit" inside options.controls, Ctrl (or Cmd)
+   with the mouse wheel, a trackpad or two-finger pinch, or + - 0 keys on the
+   focused viewport. The plain wheel is left to the page around a page in a
+   notebook (the notebook scrolls); on a page of its own it pans.
+   Pan: drag with the mouse or one finger, or the arrow keys with Shift.
+   reveal(element) pans just enough to bring an element into view. */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
+  var SMALLEST_TEXT = 10;  // CSS px: below this the opening scale is 1:1 rather than the whole width
 
   tracegrad.panZoom = function (viewport, svg, options) {
     options = options || {};
     var controls = options.controls || viewport;
-    var margin = 16, scale = 1, x = margin, y = margin;
-    var width = svg.getBoundingClientRect().width, height = svg.getBoundingClientRect().height;
+    var margin = 16, scale = 1, x = margin, y = margin, touched = false;
+    // the drawing's natural size in CSS px, from its width and height attributes ("712pt"):
+    // read without layout, so it is right even while the page is hidden
+    var width = svg.width.baseVal.value, height = svg.height.baseVal.value;
+    var box = svg.viewBox.baseVal, unit = box && box.width ? width / box.width : 1;
+    var fonts = Array.prototype.map.call(svg.querySelectorAll("g.node text[font-size]"), function (text) {
+      return parseFloat(text.getAttribute("font-size"));
+    }).filter(isFinite);
+    var textSize = (fonts.length ? Math.min.apply(null, fonts) : 14) * unit;  // px at scale 1
     var pointers = {}, gesture = null, level = controls.querySelector('[data-role="zoom-level"]');
+    // a page of its own (not in a notebook's frame or output): the plain wheel may pan it
+    var app = viewport.closest(".tg-app");
+    var ownPage = window.parent === window && !!app && app.parentNode === document.body;
 
     function fitScale() {
       return Math.min(1, (viewport.clientWidth - 2 * margin) / width,
@@ -44,18 +61,31 @@
       apply();
     }
     function reset(to) { scale = to; x = margin; y = margin; apply(); }
+    function openingScale() {
+      var across = Math.min(1, (viewport.clientWidth - 2 * margin) / width);
+      return across * textSize >= SMALLEST_TEXT ? across : 1;
+    }
 
     var buttons = { "zoom-in": function () { zoomAt(1.25); }, "zoom-out": function () { zoomAt(0.8); },
                     "zoom-reset": function () { reset(1); }, "zoom-fit": function () { reset(fitScale()); } };
     Object.keys(buttons).forEach(function (role) {
       var button = controls.querySelector('[data-role="' + role + '"]');
-      if (button) { button.addEventListener("click", buttons[role]); }
+      if (button) { button.addEventListener("click", function () { touched = true; buttons[role](); }); }
     });
 
     viewport.addEventListener("wheel", function (event) {
-      event.preventDefault();
-      // a trackpad pinch arrives as a wheel event with ctrlKey; both zoom around the pointer
-      zoomAt(Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.002)), event.clientX, event.clientY);
+      var lines = event.deltaMode === 1 ? 20 : 1;
+      if (event.ctrlKey || event.metaKey) {
+        // Ctrl/Cmd + wheel, and a trackpad pinch (a wheel event with ctrlKey): zoom around the pointer
+        event.preventDefault();
+        touched = true;
+        zoomAt(Math.exp(-event.deltaY * lines * 0.002), event.clientX, event.clientY);
+      } else if (ownPage) {
+        var before = [x, y];
+        x -= event.deltaX * lines; y -= event.deltaY * lines;
+        apply();
+        if (x !== before[0] || y !== before[1]) { event.preventDefault(); touched = true; }
+      }
     }, { passive: false });
 
     viewport.addEventListener("pointerdown", function (event) {
@@ -71,6 +101,7 @@
         var dx = event.clientX - last.x, dy = event.clientY - last.y;
         if (!gesture && Math.abs(dx) + Math.abs(dy) < 4) { return; }  // a click, not yet a drag
         gesture = "pan";
+        touched = true;
         viewport.classList.add("tg-dragging");
         viewport.setPointerCapture(event.pointerId);
         x += dx; y += dy;
@@ -80,6 +111,7 @@
         var before = Math.hypot(last.x - other.x, last.y - other.y);
         var after = Math.hypot(event.clientX - other.x, event.clientY - other.y);
         gesture = "pinch";
+        touched = true;
         if (before > 0) { zoomAt(after / before, (event.clientX + other.x) / 2, (event.clientY + other.y) / 2); }
       }
       pointers[event.pointerId] = { x: event.clientX, y: event.clientY };
@@ -105,9 +137,8 @@
       else if (event.shiftKey && event.key === "ArrowUp") { y += step; apply(); }
       else if (event.shiftKey && event.key === "ArrowDown") { y -= step; apply(); }
       else { handled = false; }
-      if (handled) { event.preventDefault(); event.stopPropagation(); }
+      if (handled) { touched = true; event.preventDefault(); event.stopPropagation(); }
     });
-    window.addEventListener("resize", apply);
 
     // Pan the least that brings the elements' joint box into the viewport (no zoom
     // change), together with the context elements (say the box around them) when
@@ -135,7 +166,13 @@
       if (box.top + dy < view.top + margin) { dy = view.top + margin - box.top; }
       if (dx || dy) { x += dx; y += dy; apply(); }
     }
-    apply();
-    return { zoomAt: zoomAt, reset: reset, reveal: reveal, scale: function () { return scale; } };
+    // Each time the viewport gets a (new) size: the opening scale until the learner has
+    // zoomed or panned, their view kept in bounds after that; then the page redraws.
+    var laidOut = tracegrad.onSized(viewport, function () {
+      if (touched) { apply(); } else { reset(openingScale()); }
+      if (options.onLayout) { options.onLayout(); }
+    });
+    return { zoomAt: zoomAt, reset: reset, reveal: reveal, scale: function () { return scale; },
+             laidOut: laidOut, size: function () { return { width: width * scale, height: height * scale }; } };
   };
 })();

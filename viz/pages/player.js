@@ -64,12 +64,14 @@
       counter: function (k) {
         var epoch = data.epochs[k];
         return "step " + data.steps[k] + " of " + data.steps[count - 1] +
-               (epoch === null ? " (before training)" : " (epoch " + (epoch + 1) + ")");
+               (epoch === null ? " (before training)" : " (epoch " + (epoch + 1) +
+                (k === count - 1 ? ", after the last update" : "") + ")");
       }
     });
     ready = true;
-    layout();
-    P.onResize(layout);
+    // laid out when first shown with a size and again at each new size (sized.js): a player
+    // in a notebook's frame may start hidden or before its frame is sized
+    tracegrad.onSized(part("board"), layout);
   }
 
   document.querySelectorAll('[data-tracegrad="player"]').forEach(player);

@@ -14,7 +14,16 @@
     var viewport = root.querySelector('[data-role="viewport"]');
     var svg = viewport.querySelector("svg");
     var view = tracegrad.graphView(svg);
-    var zoom = tracegrad.panZoom(viewport, svg, { controls: root });
+    var timeline = null;
+    // laid out when first shown with a size and at each new size: the step is drawn
+    // again (its labels and the view need the page's measures), and a frame in a
+    // notebook is asked to be as tall as the header and the drawing need
+    var zoom = tracegrad.panZoom(viewport, svg, { controls: root, onLayout: function () {
+      if (timeline) { show(timeline.position()); askHeight(); }  // (not yet made at the first layout)
+    } });
+    function askHeight() {
+      tracegrad.tellFrameHeight(root.querySelector(".tg-header").offsetHeight + zoom.size().height + 40);
+    }
     var title = root.querySelector('[data-role="step-title"]');
     var text = root.querySelector('[data-role="step-text"]');
     var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
@@ -52,14 +61,15 @@
       view.mark(gated, "tg-gated");
       view.mark(step.inputs || [], "tg-input");
       view.mark(step.current || [], "tg-current");
+      view.mark(step.edges || [], step.phase === "backward" ? "tg-back" : "tg-flow");
+      title.textContent = step.title;
+      text.textContent = step.text;
+      if (!zoom.laidOut()) { return; }  // hidden: drawn again when shown (onLayout)
+      describe();
       if (step.phase === "backward") {
-        view.mark(step.edges || [], "tg-back");
         (step.edges || []).forEach(view.backArrow);
         (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1]); });
-      } else {
-        view.mark(step.edges || [], "tg-flow");
       }
-      title.textContent = step.title;
       showText(step);
       // bring the step's nodes into view if they are not, with the neuron box around
       // them when it fits (the graph stays put otherwise)
@@ -78,15 +88,15 @@
       });
     }
 
-    // A step's text, line by line; when the lines are more than the header
-    // holds (the last step's gradients, or a neuron's weighted sum sending to
-    // all its weights and inputs), in columns as wide as the longest line, as
-    // many as the header's width holds, so the text is seen whole without scrolling.
+    // A step's text, line by line. When the lines are more than the header holds (the
+    // last step's gradients, a neuron's weighted sum sending to all its inputs), in
+    // columns as wide as the longest line, when they all fit the header's width; else in
+    // one column that scrolls, its scrollbar always drawn, so no line is ever out of reach.
     function showText(step) {
-      text.classList.remove("tg-list", "tg-columns");
+      text.classList.remove("tg-list", "tg-columns", "tg-scrolls");
       text.style.columnWidth = "";
       text.textContent = step.text;
-      if (text.scrollHeight > text.clientHeight) {
+      if (overflows()) {
         text.textContent = "";
         text.classList.add("tg-list");
         var widest = 0;
@@ -96,23 +106,79 @@
           text.appendChild(item);
           widest = Math.max(widest, line.length);
         });
-        if (text.scrollHeight > text.clientHeight) {
+        if (overflows()) {
           text.classList.add("tg-columns");
           text.style.columnWidth = (widest + 1) + "ch";
+          if (overflows()) {  // more columns than the width holds: one column, scrolled
+            text.classList.remove("tg-columns");
+            text.style.columnWidth = "";
+          }
         }
+        text.classList.toggle("tg-scrolls", overflows());
       }
       text.scrollTop = 0;
+      text.scrollLeft = 0;
+      more.hidden = !overflows();
+      if (!more.hidden) { text.classList.add("tg-scrolls"); }
+      tellMore();
     }
+    function overflows() {
+      return text.scrollHeight > text.clientHeight + 1 || text.scrollWidth > text.clientWidth + 1;
+    }
+    // under a text that scrolls, how many of its lines are below (scrollbars may be hidden overlays)
+    var more = root.querySelector('[data-role="more"]');
+    function tellMore() {
+      if (more.hidden) { return; }
+      var box = text.getBoundingClientRect(), below = 0;
+      Array.prototype.forEach.call(text.children.length ? text.children : [], function (line) {
+        if (line.getBoundingClientRect().bottom > box.bottom + 1) { below += 1; }
+      });
+      var end = text.scrollTop + text.clientHeight >= text.scrollHeight - 1;
+      more.textContent = end ? "\u2191 the end of this step's text: scroll it up for the first lines"
+        : "\u2193 " + (below || "more") + " more line" + (below === 1 ? "" : "s") + " below: scroll this text";
+    }
+    text.addEventListener("scroll", tellMore);
 
-    // a node's whole gradient, as the sum over the nodes that use it
-    var details = root.querySelector('[data-role="details"]');
+    // What a click on a node shows, as far as the step shown has reached: its value once
+    // the forward pass has computed it (a leaf's from the start), each use's share of its
+    // gradient once that use has sent it (the edges it came along highlighted), and the
+    // whole gradient, with a leaf's check by central differences, once every share is in.
+    var details = root.querySelector('[data-role="details"]'), opened = null;
     function explain(id) {
-      var about = data.details[id];
-      if (!about) { return; }
-      root.querySelector('[data-role="details-title"]').textContent = about.title;
-      root.querySelector('[data-role="details-text"]').textContent = about.text;
+      if (!data.details[id]) { return; }
+      opened = id;
       details.hidden = false;
-      placeDetails(view.elements(id)[0]);
+      describe();
+    }
+    function describe() {
+      view.unmarkAll("tg-sum");
+      if (opened === null || details.hidden) { return; }
+      var about = data.details[opened], at = timeline ? timeline.position() : 0, lines = [], title = about.title;
+      if (at < about.valueAt) {
+        lines.push("Not computed yet: the forward pass reaches " + about.title + " at step " + (about.valueAt + 1) + ".");
+      } else {
+        lines.push(about.value);
+        var arrived = about.uses.filter(function (use) { return use.at <= at; });
+        if (about.gradAt === null) {
+          // a constant: no gradient
+        } else if (at < about.gradAt && !arrived.length) {
+          lines.push("grad(" + about.title + "): not known yet; the backward pass has not reached it.");
+        } else {
+          if (about.sum) { lines.push(about.sum); }
+          arrived.forEach(function (use) { lines.push(use.text); });
+          view.mark(arrived.map(function (use) { return use.edge; }), "tg-sum");
+          if (at >= about.gradAt) {
+            lines.push(about.total);
+            title = about.gradTitle;
+            if (about.check) { lines.push("", about.check); }
+          } else {
+            lines.push("  ... and more as the backward pass reaches its other uses.");
+          }
+        }
+      }
+      root.querySelector('[data-role="details-title"]').textContent = title;
+      root.querySelector('[data-role="details-text"]').textContent = lines.join("\n");
+      placeDetails(view.elements(opened)[0]);
     }
     // in a corner of the viewport where the box leaves the clicked node in sight
     var CORNERS = [["right", "bottom"], ["left", "bottom"], ["right", "top"], ["left", "top"]];
@@ -127,14 +193,14 @@
                box.bottom <= target.top || target.bottom <= box.top;
       });
     }
-    function close() { details.hidden = true; }
+    function close() { details.hidden = true; opened = null; view.unmarkAll("tg-sum"); }
     root.querySelector('[data-role="close-details"]').addEventListener("click", close);
     view.ids().forEach(function (id) {
       if (!data.details[id]) { return; }
       view.elements(id).forEach(function (g) {
         g.setAttribute("tabindex", "0");
         g.setAttribute("role", "button");
-        g.setAttribute("aria-label", data.details[id].title);
+        g.setAttribute("aria-label", "What " + data.details[id].title + " holds");
         g.addEventListener("click", function () { explain(id); });
         g.addEventListener("keydown", function (event) {
           if (event.key === "Enter" || event.key === " ") { explain(id); event.preventDefault(); event.stopPropagation(); }
@@ -143,8 +209,9 @@
     });
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
-    var timeline = tracegrad.timeline(root, { count: steps.length, show: show });
+    timeline = tracegrad.timeline(root, { count: steps.length, show: show });
     root.tracegradStep = { go: timeline.go, position: timeline.position };  // for switch.js
+    askHeight();
   }
 
   document.querySelectorAll('[data-tracegrad="stepper"]').forEach(stepper);
