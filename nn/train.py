@@ -37,14 +37,15 @@ class StepInfo:
     fit's batched path keeps the numbers in arrays during training: the lists
     are made when first read, and reading ``model``, ``optimizer`` or
     ``parameters`` first writes the arrays back into the Values, so a function
-    that reads none of them costs the training nothing.
+    that reads none of them costs the training nothing. Such a function
+    may read the numbers after the step from ``arrays`` instead (see there).
     """
 
     __slots__ = ("step", "epoch", "batch", "loss", "accuracy", "_predictions", "_values", "_grads",
-                 "_parameters", "_model", "_optimizer", "_write_back")
+                 "_parameters", "_model", "_optimizer", "_write_back", "arrays")
 
     def __init__(self, step, epoch, batch, loss, accuracy, predictions, parameters, values, grads, model,
-                 optimizer, write_back=None):
+                 optimizer, write_back=None, arrays=None):
         self.step = step  # counts optimizer steps from 0 over the whole run
         self.epoch = epoch  # from 0
         self.batch = batch  # the indexes into X and y of this step's samples
@@ -53,6 +54,15 @@ class StepInfo:
         self._predictions, self._values, self._grads = predictions, values, grads
         self._parameters, self._model, self._optimizer = parameters, model, optimizer
         self._write_back = write_back
+        # fit's batched path: the nn.batched.ArrayTraining that holds, after the step, the parameters
+        # (.data), their gradients and the optimizer's state (.state) as numpy arrays in
+        # optimizer.params order (.model_order picks model.parameters()); None on the scalar path.
+        # To read, never to change.
+        self.arrays = arrays
+
+    def trains(self, model, optimizer):
+        """True when this step is of ``model`` with ``optimizer`` (checked without writing arrays back)."""
+        return self._model is model and self._optimizer is optimizer
 
     def _made(self, name):
         made = getattr(self, name)
@@ -247,7 +257,7 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step,
                              batch_correct / len(batch) if count_correct else None, outputs,
                              model.parameters() if arrays is None else arrays.params_in_model_order,
                              values, grads, model, optimizer,
-                             write_back=None if arrays is None else arrays.write_back))
+                             write_back=None if arrays is None else arrays.write_back, arrays=arrays))
             if arrays is not None and arrays.written:  # the function read the Values: it may have set them
                 arrays.load()
     return total_loss / len(order), (correct / len(order) if count_correct else None)

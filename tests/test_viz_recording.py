@@ -191,6 +191,41 @@ def test_a_subclass_of_mlp_with_its_own_forward_is_evaluated_as_itself():
     assert run.frames[-1].grid[5 * len(axis0) + 7, -1] == pytest.approx(model(x).data, rel=1e-6)
 
 
+@pytest.mark.parametrize("make_optimizer", [lambda ps: Adam(ps, lr=0.05, amsgrad=True),
+                                            lambda ps: SGD(ps, lr=0.1, momentum=0.9)])
+def test_on_the_batched_path_frames_read_from_fits_arrays_match_the_values(make_optimizer):
+    # fit's batched path keeps the numbers in arrays; the recording reads them there (and the grid
+    # from them), a second hook reads the Values and the optimizer's lists: the same numbers
+    X, y = small_moons()
+    model = MLP(2, [4, 3, 1], seed=4)
+    optimizer = make_optimizer(model.parameters())
+    recording = Recording(model, X, y, loss="hinge", optimizer=optimizer, sample=None)
+    seen = []
+
+    def both(info):
+        recording(info)
+        parameters = info.parameters  # writes fit's arrays back into the Values
+        outputs = [model(x).data for x in X]
+        grid_point = [recording.grid_axes[0][3], recording.grid_axes[1][8]]
+        seen.append(([p.data for p in parameters], dict(vars(optimizer)), outputs,
+                     [n(grid_point).data for n in model.layers[0].neurons], model(grid_point).data))
+
+    fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=4, progress=False, on_step=both)
+    assert len(recording) == 5
+    for frame, (values, state, outputs, hidden, output) in zip(recording.frames[1:], seen):
+        assert frame.values == values
+        if isinstance(optimizer, Adam):
+            assert frame.state == {"m": state["m"], "v": state["v"], "v_max": state["v_max"], "t": state["t"]}
+        else:
+            assert frame.state == {"momentum_buffer": state["velocities"]}
+        assert frame.predictions == pytest.approx(outputs, rel=1e-12, abs=1e-15)
+        assert frame.accuracy == sum((o > 0) == (t > 0) for o, t in zip(outputs, y)) / len(y)
+        assert type(frame.accuracy) is float  # plain numbers, as the page and the README show them
+        point = 8 * len(recording.grid_axes[0]) + 3
+        assert list(frame.grid[point, :4]) == pytest.approx(hidden, rel=1e-6, abs=1e-7)
+        assert frame.grid[point, -1] == pytest.approx(output, rel=1e-6, abs=1e-7)
+
+
 def test_parameter_labels_with_control_characters_reach_the_player_escaped():
     from tracegrad.nn import MLP
     from tracegrad.viz import Recording

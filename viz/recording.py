@@ -116,9 +116,11 @@ class Recording:
         self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]
         self.grid_axes = _grid_axes(self.X)
         self._grid_rows = _grid_rows(self.grid_axes)
-        self._evaluate = _evaluator(model, self._grid_rows + self.X)
+        self._layout, self._evaluate = _evaluator_of_values(model, self.parameters, self._grid_rows + self.X)
         # how many outputs the model has: predictions are lists exactly when more than one
         self.nout = model.nouts[-1] if isinstance(model, MLP) else _output_count(model, self.X[0])
+        if self.tracks_accuracy and self.nout == 1:  # the class of each target, for is_correct's rule
+            self._positive = np.array([t > 0 for t in self.y])
         self._frames = []
         self._by_step = {}
         self._next_step = 0  # the step fit should report next
@@ -130,7 +132,7 @@ class Recording:
 
     def __call__(self, info):
         """Record what fit reports after a step (an nn.StepInfo): called by fit as its on_step."""
-        if info.model is not self.model or info.optimizer is not self.optimizer:
+        if not info.trains(self.model, self.optimizer):
             raise ValueError("Recording: fit is training another model or optimizer than the one "
                              "this recording was made for")
         if info.step != self._next_step:
@@ -150,7 +152,12 @@ class Recording:
                             f"{self.loss_name} is {own:.6g}: give the Recording the same loss as fit")
                 frame.loss = info.loss
         if self._next_step % self.every == 0:
-            self._record(self._next_step, info.epoch)
+            # On fit's batched path its arrays hold the numbers after the step: reading them spares
+            # writing them into the Values, except for the sample's graph, which the Values compute.
+            if info.arrays is not None and self._layout is not None and self.graph is None:
+                self._record(self._next_step, info.epoch, arrays=info.arrays)
+            else:
+                self._record(self._next_step, info.epoch, parameters=info.parameters)
         self._last_epoch = info.epoch
 
     def finish(self):
@@ -159,19 +166,28 @@ class Recording:
             self._record(self._next_step, getattr(self, "_last_epoch", None))
         return self
 
-    def _record(self, step, epoch):
-        values = [p.data for p in self.parameters]
-        table = self._evaluate()
+    def _record(self, step, epoch, *, parameters=None, arrays=None):
+        """Record frame ``step`` from the parameters' Values (default: the model's) or from fit's arrays."""
+        if arrays is None:
+            parameters = self.parameters if parameters is None else parameters
+            values = np.array([p.data for p in parameters], dtype=float)
+            state = _optimizer_state(self.optimizer, parameters)
+        else:
+            values = arrays.data[arrays.model_order]
+            state = _optimizer_state_of_arrays(self.optimizer, arrays.state, arrays.model_order)
+        table = self._evaluate(values)
         grid, on_samples = table[:len(self._grid_rows)], table[len(self._grid_rows):]
-        nout = self.nout
-        predictions = on_samples[:, -nout:].tolist() if nout > 1 else on_samples[:, -1].tolist()
+        outputs = on_samples[:, -self.nout:]
+        predictions = outputs.tolist() if self.nout > 1 else outputs[:, 0].tolist()
         loss = None  # fit reports it with the step's gradient; else computed when first read
         accuracy = None
-        if self.tracks_accuracy:
+        if self.tracks_accuracy and self.nout == 1:  # is_correct's rule, over every sample at once
+            accuracy = int(np.count_nonzero((outputs[:, 0] > 0.0) == self._positive)) / len(self.y)
+        elif self.tracks_accuracy:
             accuracy = sum(is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
         # float32 is all the page draws the grid with, and half the memory of a long run
-        frame = Frame(step, epoch, values, _optimizer_state(self.optimizer, self.parameters), loss,
-                      accuracy, predictions, grid.astype(np.float32) if self._grid_rows else None)
+        frame = Frame(step, epoch, values.tolist(), state, loss, accuracy, predictions,
+                      grid.astype(np.float32) if self._grid_rows else None)
         if self.graph is not None:
             self.graph.record(self.model, self.X, self.y, self._loss)
         self._frames.append(frame)
@@ -274,32 +290,65 @@ def frames_every(model, steps, page_bytes=PAGE_BYTES):
 
 
 def _evaluator(model, rows):
-    """A function of no arguments: the outputs at every row now, as an array (rows × outputs).
+    """A function of no arguments: _evaluator_of_values's outputs for the model's Values as they are then."""
+    parameters = model.parameters()
+    evaluate = _evaluator_of_values(model, parameters, rows)[1]
+    return lambda: evaluate(np.array([p.data for p in parameters], dtype=float))
+
+
+def _evaluator_of_values(model, parameters, rows):
+    """A function of the parameters' values (an array in ``parameters`` order): the outputs at every row
+    as an array (rows × outputs).
 
     For an MLP, the output of every neuron, layer after layer: each layer's
     weighted sums as one matrix product over all rows, then the activation by
     the engine's own rule over arrays (autograd.ARRAY_RULES, as the batched
-    path of fit uses). The same numbers as the model's, to rounding, at a
-    small fraction of a training step's time. Other models go through nn.predict.
+    path of fit uses). The same numbers as the model's, to rounding, straight
+    from the values given, so fit's arrays serve as well as the Values. Other
+    models go through nn.predict, reading their Values (the argument unused).
     """
     table = np.array(rows, dtype=float).reshape(len(rows), -1)
-    if type(model).__call__ is not MLP.__call__:  # a subclass may compute something else
-        return lambda: np.array(predict(model, rows), dtype=float).reshape(len(rows), -1)
+    layout = _mlp_layout(model, parameters)
+    if layout is None:
+        return None, lambda values: np.array(predict(model, rows), dtype=float).reshape(len(rows), -1)
 
-    def every_neuron():
+    def every_neuron(values):
         columns, inputs = [], table
-        for layer in model.layers:
-            weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons])
-            biases = np.array([neuron.b.data for neuron in layer.neurons])
-            sums = inputs @ weights.T + biases
-            for j, neuron in enumerate(layer.neurons):
-                if neuron.activation != "linear":
-                    sums[:, j] = ARRAY_RULES[neuron.activation][0](np, sums[:, j])[0]
+        for start, neurons, width, activations in layout:
+            # the layer's parameters, neuron after neuron: its weights, then its bias
+            block = values[start:start + neurons * (width + 1)].reshape(neurons, width + 1)
+            sums = inputs @ block[:, :-1].T + block[:, -1]
+            if len(set(activations)) == 1:  # nn's layers: one activation for every neuron
+                if activations[0] != "linear":
+                    sums = ARRAY_RULES[activations[0]][0](np, sums)[0]
+            else:
+                for j, activation in enumerate(activations):
+                    if activation != "linear":
+                        sums[:, j] = ARRAY_RULES[activation][0](np, sums[:, j])[0]
             columns.append(sums)
             inputs = sums
         return np.hstack(columns)
 
-    return every_neuron
+    return layout, every_neuron
+
+
+def _mlp_layout(model, parameters):
+    """Where each layer of an MLP finds its numbers in ``parameters``: (start, neurons, inputs,
+    activations) per layer; None for any other model, or one whose parameters are not in nn's order."""
+    if type(model).__call__ is not MLP.__call__:  # a subclass may compute something else
+        return None
+    layout, start = [], 0
+    for layer in model.layers:
+        neurons = layer.neurons
+        width = len(neurons[0].w)
+        in_order = [p for neuron in neurons for p in neuron.w + [neuron.b]]
+        if (any(len(neuron.w) != width for neuron in neurons)
+                or len(parameters) < start + len(in_order)
+                or any(p is not q for p, q in zip(in_order, parameters[start:]))):
+            return None
+        layout.append((start, len(neurons), width, [neuron.activation for neuron in neurons]))
+        start += len(in_order)
+    return layout if start == len(parameters) else None
 
 
 def _output_count(model, x):
@@ -347,6 +396,18 @@ def _optimizer_state(optimizer, parameters):
         return state
     if isinstance(optimizer, SGD) and optimizer.momentum:
         return {"momentum_buffer": per_parameter(optimizer.velocities)}
+    return {}
+
+
+def _optimizer_state_of_arrays(optimizer, state, order):
+    """_optimizer_state's numbers, read from fit's arrays (``state`` in optimizer.params order,
+    ``order`` picks model.parameters() among them)."""
+    if isinstance(optimizer, Adam):
+        named = {name: state[name][order].tolist() for name in ("m", "v", "v_max") if name in state}
+        named["t"] = optimizer.t
+        return named
+    if isinstance(optimizer, SGD) and optimizer.momentum:
+        return {"momentum_buffer": np.where(state["started"], state["velocities"], math.nan)[order].tolist()}
     return {}
 
 

@@ -40,9 +40,11 @@ STYLES = ("base.css", "player.css", "live.css")
 FRAME_INTERVAL = 0.1
 # "As fast as it goes": train this long (seconds) between two frames.
 FAST_TICK = 0.05
-# A frame is sent when the page has drawn the one before (it says so), so frames are
-# skipped rather than queued when the page draws slower than the kernel trains; a page
-# that has not answered within this many seconds (none is showing) gets the next one anyway.
+# At most this many frames are on their way to the page (it says when it has drawn one), so
+# frames are skipped rather than queued when the page draws slower than the kernel trains,
+# and the next frame is already there when the page has drawn one; a page that has not
+# answered within DRAWN_TIMEOUT seconds (none is showing) gets the next one anyway.
+IN_FLIGHT = 4
 DRAWN_TIMEOUT = 0.5
 # The snapshot beside the widget is a player page of at most this many bytes.
 SNAPSHOT_BUDGET = 1_500_000
@@ -71,7 +73,7 @@ class Live:
         self.widget.on_msg(self._on_message)
         self._playing, self._speed, self._tick_handle, self._loop = False, 100, None, None
         self._last_sent, self._snapshot, self._news = 0.0, None, None
-        self._drawn = True  # the page has drawn the last frame sent
+        self._in_flight = 0  # frames sent that the page has not said it has drawn
         self._unsent = False  # steps taken since the last frame sent
         self._publish(setup=True)
 
@@ -206,7 +208,9 @@ class Live:
         if self.run.diverged:
             self.pause()
             return
-        if self._drawn or time.perf_counter() - self._last_sent > DRAWN_TIMEOUT:
+        if time.perf_counter() - self._last_sent > DRAWN_TIMEOUT:
+            self._in_flight = 0  # no page is answering: send anyway, now and then
+        if self._in_flight < IN_FLIGHT:
             self._publish()
         else:
             self._unsent = True  # sent as soon as the page has drawn the frame before
@@ -239,12 +243,13 @@ class Live:
         frame = self.run.frame()
         frame.update(playing=self._playing, speed=self._speed, news=self._news)
         self.widget.frame_data = frame
-        self._last_sent, self._drawn, self._unsent = time.perf_counter(), False, False
+        self._last_sent, self._unsent = time.perf_counter(), False
+        self._in_flight += 1
 
     def _on_message(self, _widget, content, _buffers):
         """An action from the page: the same methods a notebook calls."""
         if content.get("action") == "drawn":  # the page is ready for the next frame
-            self._drawn = True
+            self._in_flight = max(0, self._in_flight - 1)
             if self._unsent:
                 self._publish()
             return
