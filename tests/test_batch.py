@@ -72,6 +72,19 @@ def test_each_operation_gives_the_same_result_and_local_gradients_both_ways(name
             assert math.isclose(got, want, rel_tol=1e-13, abs_tol=1e-15), (points[k], j, got, want)
 
 
+@pytest.mark.parametrize("n", [2.0, 0.5, -1.0])
+def test_powers_over_arrays_give_the_scalar_results_and_slopes_including_the_square_shortcut(n):
+    points = [-2.5, -0.3, 0.0, 0.7, 3.0] if n == 2.0 else [0.2, 0.7, 3.0]
+    rule, _ = ARRAY_RULES["**n"]
+    out, (local,) = rule(np, np.array(points), n)
+    table = np.full(len(points), np.nan)
+    written, _ = rule(np, np.array(points), n, out=table)  # out=: straight into a tape's table
+    for k, x in enumerate(points):
+        node = Value(x) ** n
+        assert math.isclose(out[k], node.data, rel_tol=1e-15) and table[k] == out[k] and written is table
+        assert math.isclose(np.broadcast_to(local, out.shape)[k], node.local_grads[0], rel_tol=1e-15)
+
+
 # --- random graphs: a tape against the scalar engine, sample by sample -------------------
 
 UNARY = [lambda a: a.relu(), lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: -a,
@@ -670,3 +683,35 @@ def test_many_distinct_targets_of_nns_elementwise_losses_are_read_from_an_array_
     # a loss of the learner's own, even the same function wrapped, runs once per distinct target
     BatchedLoss(nn.MLP(2, [3, 2], seed=0), X, y, counted_mse, known_mean=True)
     assert calls.count(1) == 40 + 1  # and once more with the parameters nudged
+
+
+def test_backward_with_seeds_that_change_between_calls_gives_the_scalar_gradients_each_time():
+    # The gradient table is not zero-filled: the first group to reach a row writes it. Nodes read by
+    # several groups, a sum reading one node twice, and roots seeded 0 in some calls must still add up.
+    from tracegrad import grad
+    params = [Value(0.3), Value(-0.7), Value(1.1)]
+
+    def fn(x):
+        a = x[0] * params[0]
+        b = (a + x[1]).relu()
+        c = Value.sum([a, b, a, params[1]])
+        d = (c * params[2]).tanh()
+        # e and f are one "+" group whose first operands, a and k, are reached before and after it
+        k = x[1] * params[1]
+        e, f = a + params[2], k + params[2]
+        return [d, c, a * b, e * a, f]
+
+    samples = [([0.5, 1.0],), ([-1.0, 2.0],), ([2.0, -0.5],)]
+    tape = Tape.record(fn, samples)
+    for seeds in ([1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.5, 0.0, 1.0, 1.0], [1.0, 1.0, 2.0, 3.0, -1.0],
+                  [0.0] * 5, [1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 2.0, 3.0, -1.0],
+                  [1.0, 1.0, 2.0, 3.0, -1.0]):
+        tape.forward()
+        got = tape.gradient(seeds)
+        want = [0.0] * 3
+        for (x,) in samples:
+            roots = fn([Value(v) for v in x])
+            total = Value.sum([root * s for root, s in zip(roots, seeds)])
+            for k, g in enumerate(grad(total, params, allow_unused=True)):
+                want[k] += g
+        assert got.tolist() == pytest.approx(want, rel=1e-13, abs=1e-15), seeds
