@@ -113,17 +113,15 @@ class Tape:
             raise StructureMismatch("inside no_grad() operations record no graph to replay")
         rows = np.asarray(rows, dtype=float).reshape(len(rows), -1)
         groups, firsts = _distinct(targets)
-        rules = None
+        rules, base, made = None, None, {}
         if elementwise_targets and len(firsts) > 3:
             probes = [firsts[0], firsts[1], firsts[-1]]
-            rules, base = _target_rules(model_part, loss_part, rows, targets, probes)
+            rules, base, graphs = _target_rules(model_part, loss_part, rows, targets, probes)
             if rules is not None:
-                firsts = probes
-        else:
-            base = None
+                firsts, made = probes, dict(zip(probes, graphs))
         tails = []
         for i in firsts:
-            graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
+            graph = made.get(i) or _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
             if not tails:
                 base, first_graph = graph.model, graph
             elif graph.ops_tail != first_graph.ops_tail or graph.roots != first_graph.roots:
@@ -743,7 +741,8 @@ class _MatrixGroup:
         if destination is None:
             return
         if destination.direct is not None:  # the first to reach the inputs' rows: the product goes straight in
-            np.matmul(weights.T, upstream, out=grads[destination.direct])
+            # one node (a network's output): Wᵀ @ δ is an outer product, which a broadcast multiplies faster
+            (np.multiply if len(weights) == 1 else np.matmul)(weights.T, upstream, out=grads[destination.direct])
         else:
             destination.send(grads, weights.T @ upstream)
 
@@ -771,7 +770,7 @@ def _plans(graph, shared):
     for p, (op, operands) in enumerate(ops):
         if op is None or op is _ABSORBED:
             continue
-        depth[p] = 1 + max(depth[q] for q in operands if q is not None)  # a linear node's bias may be None
+        depth[p] = 1 + max([depth[q] for q in operands if q is not None])  # a linear node's bias may be None
         layer = _as_layer(op, operands, shared)
         key = (depth[p], "matrix", layer[0]) if layer else (depth[p], op, len(operands))
         outs, rows = grouped.setdefault(key, ([], []))
@@ -863,8 +862,7 @@ class _Destination:
 
     def __init__(self, positions):
         positions = np.asarray(positions, dtype=np.intp)
-        values, counts = np.unique(positions, return_counts=True)
-        once = np.isin(positions, values[counts == 1])
+        once = np.bincount(positions)[positions] == 1
         if once.all():
             self.single, self.repeated = (_rows(positions), None), None
         else:
@@ -944,18 +942,18 @@ def _target_rules(model_part, loss_part, rows, targets, probes):
     Records the loss on the three probe samples' targets; a constant equal in
     all three is fixed, else it must equal one of the target's numbers (or 1
     minus it) in all three. (A dict: position in the loss's nodes -> numbers,
-    or None when a constant follows no such rule; the model's graph.)
+    or None when a constant follows no such rule; the model's graph; the probes' graphs.)
     """
     try:
         numbers = np.array(targets, dtype=float).reshape(len(targets), -1)
-    except (TypeError, ValueError):
-        return None, None
+    except (TypeError, ValueError, OverflowError):
+        return None, None, []
     graphs, base = [], None
     for i in probes:
         graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
         base = graph.model
         if graphs and (graph.ops_tail != graphs[0].ops_tail or graph.roots != graphs[0].roots):
-            return None, base
+            return None, base, graphs
         graphs.append(graph)
     probed = numbers[probes]  # (3, numbers per target)
     rules = {}
@@ -972,9 +970,9 @@ def _target_rules(model_part, loss_part, rows, targets, probes):
             if (data == 1.0 - probed[:, j]).all():
                 fits.append(1.0 - numbers[:, j])
         if len(fits) != 1:
-            return None, base
+            return None, base, graphs
         rules[k] = fits[0]
-    return rules, base
+    return rules, base, graphs
 
 
 def _distinct(targets):

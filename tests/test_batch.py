@@ -6,6 +6,7 @@ and the batch's gradient as the scalar engine does; fit's two paths must take
 the same steps.
 """
 
+import copy
 import math
 import random
 import warnings
@@ -524,7 +525,34 @@ def test_nns_models_are_recorded_once_whatever_the_number_of_samples(monkeypatch
     calls = _counting_calls(monkeypatch)
     from tracegrad.nn.batched import BatchedLoss
     BatchedLoss(nn.MLP(sizes[0], sizes[1:], seed=0), X, y, nn.LOSSES[loss], known_mean=True)
-    assert len(calls) == 2  # recorded once, and rebuilt once with the parameters nudged
+    assert len(calls) == 1  # recorded once: nn's losses read no .data, so no rebuild with the parameters nudged
+    calls.clear()
+    BatchedLoss(nn.MLP(sizes[0], sizes[1:], seed=0), X, y, lambda p, t: nn.LOSSES[loss](p, t), known_mean=True)
+    assert len(calls) == 2  # a learner's loss: recorded once, and rebuilt once with the parameters nudged
+
+
+def test_a_learners_neuron_put_in_an_mlp_is_not_taken_for_one_that_never_branches():
+    class Clipped(nn.Neuron):  # branches on its weighted sum: not an nn neuron, though in an nn MLP
+        def __call__(self, x):
+            z = Value.linear(self.w, x, self.b)
+            return z.relu() if z.data < 1.0 else z.tanh()
+
+    from tracegrad.nn.batched import never_branches
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert never_branches(model) and never_branches(model.layers[0]) and never_branches(model.layers[0].neurons[0])
+    mine = Clipped(2, seed=1)
+    model.layers[0].neurons[1] = mine
+    assert not never_branches(model) and not never_branches(model.layers[0]) and not never_branches(mine)
+    X, y = nn.make_moons(60, seed=2)
+    finals = []
+    for batched in (None, False):
+        trained = copy.deepcopy(model)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            nn.fit(trained, X, y, loss="mse", optimizer=nn.SGD(trained.parameters(), lr=0.1), epochs=5,
+                   progress=False, batched=batched)
+        finals.append([p.data for p in trained.parameters()])
+    assert finals[0] == pytest.approx(finals[1], rel=1e-12)
 
 
 def test_a_loss_that_branches_on_the_label_is_found_without_every_samples_graph(monkeypatch):
