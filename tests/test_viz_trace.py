@@ -1,6 +1,7 @@
 """viz.trace: the recorded passes carry the seeds' numbers and agree with the engine."""
 
 import math
+import re
 import sys
 
 import pytest
@@ -230,3 +231,71 @@ def test_a_trace_names_its_size_and_shows_its_table_in_ipython():
     printer = Printer()
     recorded._repr_pretty_(printer, cycle=False)
     assert printer.written == str(recorded) and "grad(x) += x · grad(x*x)" in printer.written
+
+
+# --- names made from an expression, inside larger formulas --------------------------
+
+# the operand of a derivative "d A / d B": a bracketed group, or a word with perhaps a call
+_DERIVATIVE_OPERAND = re.compile(r"\bd (\((?:[^()]|\([^()]*\))*\)|[^\s(]+(?:\([^()]*\))?)")
+# a function applied to a nudged leaf in the check: "f(x + h)", "L(w − h)"
+_APPLIED = re.compile(r"(\S+)\(\w+ [+−] h\)")
+
+
+def misplaced_names(text):
+    """The pieces of text where a name made from an expression stands inside a formula unbracketed."""
+    wrong = []
+    for operand in _DERIVATIVE_OPERAND.findall(text):
+        # "d x*x / d x" reads as d x times x: an operand is one word, a call, or bracketed
+        if not operand.startswith("(") and re.search(r"[-+*/]", re.sub(r"\([^()]*\)", "", operand)):
+            wrong.append(f"d {operand}")
+    wrong += [f"{f}(…)" for f in _APPLIED.findall(text) if not re.fullmatch(r"[\w.]+", f)]
+    return wrong
+
+
+def page_texts(recorded):
+    """Every text the stepper page shows: each step's title and text, each node's click box."""
+    from tracegrad.viz.stepper import _details, _steps
+
+    steps = _steps(recorded)
+    texts = [step["title"] + "\n" + step["text"] for step in steps]
+    texts += [step_label for step in steps for _, step_label in step.get("flows", [])]
+    for about in _details(recorded, steps).values():
+        texts += [about["value"], about.get("sum", ""), about["total"], about["check"],
+                  about.get("gradTitle", "")] + [use["text"] for use in about["uses"]]
+    return "\n".join(texts)
+
+
+EXPRESSIONS = ["x*x + x", "(x + y)*(x - y)", "(x + y)**2 + x", "x**y", "tanh(x*y) + x", "-x*y",
+               "-(x + y)", "x/(x + y)", "exp(-x)*y", "relu(x - y)*x", "sigmoid(x*y)**2"]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_names_made_from_an_expression_are_bracketed_inside_formulas(expression):
+    from tracegrad.viz import parse
+
+    recorded = trace(parse(expression, {"x": 2.0, "y": 3.0}))
+    assert misplaced_names(str(recorded)) == []
+    assert misplaced_names(page_texts(recorded)) == []
+    # the checker finds what it looks for
+    assert misplaced_names("d x*x + x / d x") == ["d x*x"]
+    assert misplaced_names("(x*x + x)(x + h) = 6.005") == ["x)(…)"]
+
+
+def test_x_squared_plus_x_reads_as_maths_in_the_page_and_the_check():
+    from tracegrad.viz import parse
+
+    recorded = trace(parse("x*x + x", {"x": 2.0}))
+    texts = page_texts(recorded)
+    assert "d (x*x + x) / d (x*x + x) = 1" in texts
+    assert "grad(x*x) = d (x*x + x) / d (x*x): the sum" in texts
+    assert "(f = x*x + x)" in texts and "f(x + h) = f(2.001) = 6.00500100" in texts
+    assert "Gradients of the leaves (d (x*x + x) / d leaf)" in str(recorded)
+
+
+def test_a_learners_own_operation_writes_its_derivative_with_brackets():
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    inner = x * y
+    out = Value(inner.data ** 3, (inner,), "cube")
+    printed = str(trace(out + x))
+    assert "d cube(x*y) / d (x*y)" in printed or "d (cube(x*y)) / d (x*y)" in printed, printed
+    assert misplaced_names(printed) == []

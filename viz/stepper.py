@@ -116,11 +116,12 @@ def _steps(recorded):
         steps.append(record)
 
     root_id, root_name = nodes.id(recorded.root), nodes.name(recorded.root)
+    root_term = nodes.term(recorded.root, tight=True)  # "d (x*x + x) / d x", not "d x*x + x / d x"
     steps.append({
         "phase": "backward",
         "node": nodes.index[recorded.root],
         "title": f"Backward pass starts at the output: grad({root_name}) = 1",
-        "text": f"d {root_name} / d {root_name} = 1. Each node, from the output towards the inputs, "
+        "text": f"d {root_term} / d {root_term} = 1. Each node, from the output towards the inputs, "
                 "now sends (local derivative) × (its own grad) back to each of its inputs.",
         "current": [root_id], "grads": {root_id: "1"},
     })
@@ -160,7 +161,7 @@ def _steps(recorded):
     leaves = [leaf for step in recorded.forward_steps for leaf in step.leaves if leaf.text != leaf.name]
     steps.append({
         "phase": "done",
-        "title": f"Done: every node holds d {root_name} / d node. The leaves' gradients (the leaves in blue):",
+        "title": f"Done: every node holds d {root_term} / d node. The leaves' gradients (the leaves in blue):",
         "text": "\n".join(f"grad({leaf.name}) = {number(recorded.grad(nodes.order[_index(leaf.node_id)]))}"
                           for leaf in leaves),
         "inputs": [leaf.node_id for leaf in leaves],
@@ -206,7 +207,7 @@ def _details(recorded, steps):
     formulas = {step.node_id: step.formula for step in recorded.forward_steps}
     details = {}
     for node in nodes.order:
-        node_id, name = nodes.id(node), nodes.name(node)
+        node_id, name, term = nodes.id(node), nodes.name(node), nodes.term(node, tight=True)
         if not node.inputs and not node.label:
             details[node_id] = {"title": f"the constant {name}", "valueAt": 0, "gradAt": None,
                                 "value": f"{name} is a constant: nothing is differentiated with respect to it.",
@@ -221,11 +222,11 @@ def _details(recorded, steps):
                  "uses": [], "total": "", "check": "", "gradTitle": f"grad({name}) = {number(grad)}"}
         if node is recorded.root:
             about["gradAt"] = backward_start
-            about["total"] = f"grad({name}) = d {root_name} / d {name} = 1: it is the output."
+            about["total"] = f"grad({name}) = d {root_name} / d {term} = 1: it is the output."
         else:
             uses = received.get(node_id, [])
             about["gradAt"] = max((at for at, _, _ in uses), default=backward_start)
-            about["sum"] = (f"grad({name}) = d {root_name} / d {name}: the sum, over each use of {name}, "
+            about["sum"] = (f"grad({name}) = d {root_name} / d {term}: the sum, over each use of {name}, "
                             "of (local derivative) · grad(user):")
             for at, step, c in uses:
                 about["uses"].append({
@@ -252,7 +253,11 @@ def central_difference(recorded, leaf):
     the trace's digits, then the difference, 2h and their quotient.
     """
     nodes = recorded.nodes
-    out, name, digits = nodes.term(recorded.root, tight=True), nodes.name(leaf), recorded.digits
+    name, digits = nodes.name(leaf), recorded.digits
+    # the output as a function of the leaf: L(w + h) for a labelled output; an output named by
+    # its expression is called f, since "(x*x + x)(x + h)" would read as a product
+    out = nodes.name(recorded.root) if recorded.root.label else "f"
+    defined = "" if recorded.root.label else f" (f = {nodes.name(recorded.root)})"
     h = 10.0 ** (math.floor(math.log10(max(1.0, abs(leaf.data)))) - 3)
     try:
         up = replay(recorded.root, {leaf: leaf.data + h})
@@ -276,8 +281,8 @@ def central_difference(recorded, leaf):
         else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
     nudged = lambda x: format_number(x, 12)  # noqa: E731
     return "\n".join([
-        f"Check without backpropagation (central differences): run the forward pass again with "
-        f"{name} nudged by h = {format_number(h, 12)} each way.",
+        f"Check without backpropagation (central differences): run the forward pass again "
+        f"with {name} nudged by h = {format_number(h, 12)} each way{defined}.",
         f"  {out}({name} + h) = {out}({nudged(leaf.data + h)}) = {up_text}",
         f"  {out}({name} − h) = {out}({nudged(leaf.data - h)}) = {down_text}",
         f"  difference: {up_text} − {as_factor(down_text)} = {_plain(difference)}",

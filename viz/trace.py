@@ -268,7 +268,7 @@ def _local_rule(nodes, node, position):
     inputs = node.inputs
     row = notation_of(node.op)
     if row is None:  # a learner's own operation: its derivative is known only as a number
-        return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"
+        return f"d {nodes.term(node, tight=True)} / d {nodes.term(inputs[position], tight=True)}"
     if row.op == "relu":  # which branch this node took, and why
         if node.local_grads[0] == 0.0:
             return f"0 (ReLU off: {nodes.name(inputs[0])} ≤ 0)"
