@@ -42,7 +42,9 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     drawing.digraph.graph_attr["ranksep"] = "0.55"
     svg = inline_svg(drawing)
     steps = _steps(recorded)
-    data = {"steps": steps, "details": _details(recorded, steps)}
+    # the leaves are given, not computed: their values show from the first step
+    given = [nodes.id(node) for node in nodes.order if not node.inputs]
+    data = {"steps": steps, "details": _details(recorded, steps), "given": given}
     styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
     view = _network_view(recorded)
     if view is not None:  # a graph an nn model made: its network view is one click away
@@ -74,7 +76,8 @@ def _switch(to, words):
             f'title="The same step, in the other view">{words}</button>')
 
 
-_LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
+_LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs; '
+           '<b class="given">yellow</b>: leaves, given (their values are known from the start). '
            "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 

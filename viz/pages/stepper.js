@@ -26,6 +26,9 @@
     }
     var title = root.querySelector('[data-role="step-title"]');
     var text = root.querySelector('[data-role="step-text"]');
+    // the leaves' values are given, not computed: known from the first step
+    var given = {};
+    (data.given || []).forEach(function (id) { given[id] = true; });
     var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
 
     function show(position) {
@@ -41,8 +44,9 @@
       Object.keys(view.lines).forEach(function (id) {
         var line = view.lines[id];
         if (line.data) {
-          if (done || known[id]) {
-            view.setLine(id, "data", line.data.drawn, !done && (step.data || []).indexOf(id) >= 0 ? "tg-changed" : "");
+          if (done || known[id] || given[id]) {
+            var changed = !done && (step.data || []).indexOf(id) >= 0;
+            view.setLine(id, "data", line.data.drawn, changed ? "tg-changed" : given[id] ? "tg-given" : "");
           } else {
             view.setLine(id, "data", "data ?", "tg-pending");
           }
