@@ -327,6 +327,31 @@ def test_given_leaves_show_their_values_from_the_first_step_and_computed_nodes_d
     assert "given" in page.page.inner_text(".tg-legend") and page.errors == []
 
 
+def test_the_page_ends_with_the_update_and_the_relu_switching_off(browser, tmp_path):
+    loss, nodes = square_neuron()
+    recorded = trace(loss, parameters=[nodes["w"], nodes["b"]], lr=1)
+    steps = data_of(recorded.to_html())["steps"]
+    assert [step["phase"] for step in steps[-3:]] == ["done", "update", "after"]
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"))
+    page.page.fill('[data-role="slider"]', str(len(steps) - 2))
+    assert "w = 3 - 1·36 = -33" in page.step_text() and "b = 7 - 1·18 = -11" in page.step_text()
+    ids = {recorded.nodes.name(node): recorded.nodes.id(node) for node in recorded.nodes.order}
+    assert page.line(ids["w"], "data") == "data -33" and page.line(ids["b"], "data") == "data -11"
+    assert page.line(ids["z"], "data") == "data 13"  # computed from the old parameters until the next step
+    assert page.line(ids["w"], "grad") == "grad 36"  # the gradients the update used
+    page.press("ArrowRight")  # the forward pass again
+    assert "L = 81 → 16" in page.page.inner_text('[data-role="step-title"]')
+    assert "the ReLU z = relu(w*x + b) switches off" in page.step_text()
+    assert page.line(ids["z"], "data") == "data 0" and page.line(ids["L"], "data") == "data 16"
+    assert page.line(ids["w*x + b"], "data") == "data -77"
+    assert page.line(ids["w"], "grad") == "grad —"  # new values: their gradients are not computed yet
+    assert page.titles("g.node.tg-off") == [recorded.nodes.op_id(nodes["z"])]
+    page.press("ArrowLeft", 2)  # back before the update: the old values and gradients again
+    assert page.line(ids["w"], "data") == "data 3" and page.line(ids["z"], "data") == "data 13"
+    assert page.titles("g.node.tg-off") == [] and page.line(ids["w"], "grad") == "grad 36"
+    assert page.errors == []
+
+
 def shape_colours(page, selector):
     """{title: [stroke, fill]} of the shape (box, circle) of each node matching selector."""
     return page.page.evaluate(f"""() => Object.fromEntries(Array.from(document.querySelectorAll('{selector}'))

@@ -169,6 +169,44 @@ def _steps(recorded):
                           for leaf in leaves),
         "inputs": [leaf.node_id for leaf in leaves],
     })
+    if recorded.lr is not None:
+        steps += _update_steps(recorded)
+    return steps
+
+
+def _update_steps(recorded):
+    """With trace(parameters=, lr=): the update of the parameters, then the forward pass it leads to."""
+    from .trace import values_after
+
+    nodes = recorded.nodes
+    number = lambda x: format_number(x, recorded.digits)  # noqa: E731
+    lines = recorded.update_lines()
+    updated = [update.node_id for update in recorded.updates]
+    steps = [{
+        "phase": "update",
+        "title": lines[0],
+        "text": "\n".join(update.text for update in recorded.updates)
+                + "\nThe gradients are those of the old parameters; the next backward pass computes new ones.",
+        "current": updated,
+        "values": {update.node_id: number(update.after) for update in recorded.updates},
+    }]
+    if recorded.next_value is None:
+        return steps
+    changes = {update_node: update.after for update_node, update in zip(recorded.parameters, recorded.updates)}
+    after = values_after(nodes, changes, [node for node in nodes.order if node.inputs])
+    root_name = nodes.name(recorded.root)
+    switched = [switch.text for switch in recorded.switches]
+    steps.append({
+        "phase": "after",
+        "title": f"The forward pass again, with the new parameters: {root_name} = "
+                 f"{number(recorded.root.data)} → {number(recorded.next_value)}",
+        "text": "\n".join(switched or ["No ReLU switches on or off."]),
+        "current": [nodes.id(recorded.root)] + [switch.node_id for switch in recorded.switches],
+        "values": {nodes.id(node): number(value) for node, value in after.items() if value != node.data},
+        # a new forward pass: the old gradients no longer hold, and the ReLUs are as the new values make them
+        "reset": True,
+        "off": [nodes.op_id(node) for node in nodes.order if node.op == "relu" and after[node.inputs[0]] <= 0],
+    })
     return steps
 
 

@@ -32,9 +32,12 @@
     var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
 
     function show(position) {
-      var step = steps[position], known = {}, grads = {}, off = [], gated = [];
+      var step = steps[position], known = {}, grads = {}, off = [], gated = [], values = {};
       for (var i = 0; i <= position; i++) {
+        if (steps[i].reset) { grads = {}; off = []; gated = []; }  // a new forward pass after an update
         (steps[i].data || []).forEach(function (id) { known[id] = true; });
+        var changedTo = steps[i].values || {};
+        Object.keys(changedTo).forEach(function (id) { values[id] = changedTo[id]; });
         var sent = steps[i].grads || {};
         Object.keys(sent).forEach(function (id) { grads[id] = sent[id]; });
         Array.prototype.push.apply(off, steps[i].off || []);
@@ -44,7 +47,9 @@
       Object.keys(view.lines).forEach(function (id) {
         var line = view.lines[id];
         if (line.data) {
-          if (done || known[id] || given[id]) {
+          if (values[id] !== undefined) {  // a parameter updated, a value of the next forward pass
+            view.setLine(id, "data", "data " + values[id], (step.values || {})[id] !== undefined ? "tg-changed" : "");
+          } else if (done || known[id] || given[id]) {
             var changed = !done && (step.data || []).indexOf(id) >= 0;
             view.setLine(id, "data", line.data.drawn, changed ? "tg-changed" : given[id] ? "tg-given" : "");
           } else {
