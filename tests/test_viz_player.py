@@ -196,7 +196,7 @@ def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, 
     model = MLP(2, [2, 1], seed=3)
     run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2, momentum=0.5),
                  epochs=6, sample=2, progress=False)
-    page = Page(browser, run.save_html(tmp_path / "221.html"))
+    page = Page(browser, run.save_html(tmp_path / "network_221.html"))
     assert "Computation graph of sample 2" in page.page.inner_text('[data-role="graph-title"]')
     root = len(run.graph.data[0]) - 1
     w = [node.label for node in topological_order(run.graph.root)].index("L1.N0.w0")
@@ -217,7 +217,7 @@ def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(brows
     X, y = make_xor(12, seed=1, signed=True)
     model = MLP(2, [2, 1], seed=3)
     run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=2, progress=False)
-    page = Page(browser, run.save_html(tmp_path / "221.html"))
+    page = Page(browser, run.save_html(tmp_path / "network_221.html"))
     graph = '[data-role="graph-panel"]'
     level = page.page.locator(graph + ' [data-role="zoom-level"]')
     assert level.inner_text() == "100%"  # the graph starts at its natural size

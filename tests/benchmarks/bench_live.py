@@ -13,7 +13,7 @@ opens a notebook in headless Chromium and measures, on the page:
   layout and script, from Chromium's performance counters; the kernel's share,
   timed in the same process: one step, one frame made (LiveRun.frame()), and
   one frame made and sent to the page (the widget's state synced).
-- explore: Example B, a slider moved 40 times (one move at a time, each
+- explore: network_221, a slider moved 40 times (one move at a time, each
   waiting for its redraw): the time from the slider's input event to the
   moment the root's number on the page changed, median and 90th percentile.
 
@@ -123,7 +123,7 @@ def main():
         page.locator(".tg-leaf").first.wait_for(timeout=60_000)
         latencies = [page.evaluate(MOVE_SLIDER, 150 + 5 * k) for k in range(40)]
         latencies.sort()
-        print(f"explore, Example B in JupyterLab: slider to redraw {statistics.median(latencies):.0f} ms median, "
+        print(f"explore, network_221 in JupyterLab: slider to redraw {statistics.median(latencies):.0f} ms median, "
               f"{latencies[int(0.9 * len(latencies))]:.0f} ms at the 90th percentile ({len(latencies)} moves; "
               f"load average {os.getloadavg()[0]:.1f})")
         page.close()
