@@ -399,7 +399,11 @@ class _LiveRecording(Recording):
         self.loss_name, self._loss, self.tracks_accuracy = run.loss_name, run._loss, run.tracks_accuracy
         self.parameters, self.labels, self.nout = run.parameters, run.labels, run.nout
         self.grid_axes, self._grid_rows, self.every = run.grid_axes, run._grid_rows, 1
-        self.graph, self.history = None, None
+        self.graph = None
+        # each step is one over all samples: the loss curve as fit's history, for the still picture
+        self.history = {"loss": [loss for _, loss, _ in run.curve]} if run.curve else None
+        if run.curve and run.tracks_accuracy:
+            self.history["accuracy"] = [accuracy for _, _, accuracy in run.curve]
         now = [p.data for p in run.parameters]
         last = Frame(run.steps_done, None, now, _optimizer_state(run.optimizer, run.parameters), None, None, None,
                      None)
