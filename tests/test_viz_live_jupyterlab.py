@@ -21,7 +21,7 @@ import urllib.request
 
 import pytest
 
-from test_viz_stepper import CHROMIUM_ARGS, _chromium
+from page_helpers import CHROMIUM_ARGS, chromium
 
 pytest.importorskip("anywidget")
 pytest.importorskip("jupyterlab")
@@ -77,11 +77,11 @@ def running_lab(folder):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if _chromium() is None:
+    if chromium() is None:
         pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
     folder = tmp_path_factory.mktemp("lab")
     with running_lab(folder) as (base, token), sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
         browser.close()
 
