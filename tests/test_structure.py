@@ -114,12 +114,11 @@ def test_the_engine_imports_nothing_of_nn_or_viz_and_nn_nothing_of_viz():
 def test_no_test_module_imports_another():
     # Shared fixtures live in conftest.py and plain helpers in small modules beside the tests
     # (page_helpers, examples_by_hand): a test module imported by another would run its own
-    # tests' module-level code there and tie the two files together. (The benchmarks, which
-    # are no tests, are left out: bench_live.py starts JupyterLab as its test module does.)
+    # tests' module-level code there and tie the two files together.
     tests = ROOT / "tests"
     test_modules = {path.stem for path in tests.glob("test_*.py")}
     found = []
-    for path in tests.glob("*.py"):
+    for path in tests.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

@@ -1,191 +1,35 @@
 """viz.live and viz.explore in a real JupyterLab, driven by Chromium as a learner would.
 
 The fixture starts ``jupyter lab --no-browser`` on 127.0.0.1 with a random
-token in a temporary folder (its own config, runtime and workspace folders),
-and stops it afterwards. Each test writes a notebook, opens it, runs its cells
-with Shift+Enter and reads the page (inside the widget's shadow root: the
-locators pierce it) and the kernel's printed answers.
+token in a temporary folder (its own config, data, runtime and workspace
+folders), and stops it afterwards. Each test writes a notebook, opens it, runs
+its cells with Shift+Enter and reads the page (inside the widget's shadow root:
+the locators pierce it) and the kernel's printed answers. The server, the
+browser, the notebook and the live test's steps are tests/jupyterlab_helpers.py's,
+shared with the other front ends' tests (test_viz_live_notebook7.py).
 """
 
-import contextlib
-import json
 import os
-import re
-import secrets
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
-
-from page_helpers import CHROMIUM_ARGS, chromium
 
 pytest.importorskip("anywidget")
 pytest.importorskip("jupyterlab")
 nbformat = pytest.importorskip("nbformat")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-SCREENSHOTS = os.environ.get("TRACEGRAD_SCREENSHOTS")  # a folder to keep the screenshots in, if set
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_lab(folder):
-    """jupyter lab on 127.0.0.1 with a random token, its files under folder; yields (base URL, token)."""
-    for name in ("config", "runtime", "workspaces", "notebooks"):
-        (folder / name).mkdir(exist_ok=True)
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
-               JUPYTER_PLATFORM_DIRS="1")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--allow-root",
-         "--ServerApp.terminals_enabled=False",
-         f"--ServerApp.root_dir={folder / 'notebooks'}", f"--LabApp.workspaces_dir={folder / 'workspaces'}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder / "notebooks")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("jupyter lab did not start within 120 s")
-            time.sleep(0.3)
-        yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(folder / "runtime", ignore_errors=True)
+from jupyterlab_helpers import SCREENSHOTS, Notebook, browsing, plays_pauses_and_shows_what_the_kernel_holds  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if chromium() is None:
-        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("lab")
-    with running_lab(folder) as (base, token), sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
-        browser.close()
-
-
-class Notebook:
-    """A notebook written to the lab's folder and opened in a new page."""
-
-    def __init__(self, lab, name, cells, width=1366, height=768):
-        notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                           "language": "python"}
-        notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-        nbformat.write(notebook, lab["folder"] / name)
-        self.page = lab["browser"].new_page(viewport={"width": width, "height": height})
-        self.errors = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        # a workspace of its own, so JupyterLab does not reopen another test's notebook beside it
-        workspace = name.split(".")[0]
-        self.page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{name}?token={lab['token']}")
-        # the waits are generous: a machine busy with other work makes JupyterLab slow, not wrong
-        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        self.page.wait_for_function(
-            "() => (document.querySelector('#jp-main-statusbar') || {}).textContent?.includes('Idle')",
-            timeout=120_000)
-
-    def run(self, index):
-        """Run cell ``index`` (Shift+Enter in its editor)."""
-        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
-        cell.locator(".jp-InputArea-editor").click()
-        self.page.keyboard.press("Shift+Enter")
-        return cell
-
-    def printed(self, index, marker, timeout=120_000):
-        """Run cell ``index`` and return the line it prints that starts with marker."""
-        cell = self.run(index)
-        output = cell.locator(".jp-OutputArea-output", has_text=marker)
-        output.wait_for(timeout=timeout)
-        return next(line for line in output.inner_text().splitlines() if line.startswith(marker))
-
-    def shot(self, name):
-        if SCREENSHOTS:
-            os.makedirs(SCREENSHOTS, exist_ok=True)
-            self.page.screenshot(path=os.path.join(SCREENSHOTS, name))
-
-    def console_errors(self):
-        # JupyterLab's own start-up messages are not ours: keep the ones that name the widget's scripts
-        return [e for e in self.errors if re.search(r"tracegrad|live|explore", e, re.I)]
-
-
-LIVE_CELLS = [
-    "from tracegrad.nn import MLP, Adam, make_moons\n"
-    "from tracegrad import viz\n"
-    "from tracegrad.viz import format_number\n"
-    "X, y = make_moons(100, noise=0.1, seed=0, signed=True)\n"
-    "model = MLP(2, [16, 16, 1], seed=0)\n"
-    "view = viz.live(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.01))\n"
-    "view",
-    "print('KERNEL', view.steps_done, json.dumps([format_number(p.data, 4) for p in model.parameters()]))",
-]
-
-
-def page_table(page):
-    """The parameter table's value column as the page shows it."""
-    return page.locator('[data-role="params"] tbody tr td:nth-child(2)').all_inner_texts()
-
-
-def page_step(page):
-    return int(re.search(r"step (\d+)", page.locator('[data-role="counter"]').inner_text()).group(1))
+    with browsing(tmp_path_factory.mktemp("lab")) as lab:
+        yield lab
 
 
 def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
-    notebook = Notebook(lab, "live.ipynb", ["import json\n" + LIVE_CELLS[0], LIVE_CELLS[1],
-                                            "print('PLAYING', view.playing)"])
-    page = notebook.page
-    notebook.run(0)
-    counter = page.locator('[data-role="counter"]')
-    counter.wait_for(timeout=120_000)
-    assert page_step(page) == 0 and "paused" in counter.inner_text()
-    canvas = page.locator('[data-role="data-figure"] canvas')
-    before = canvas.evaluate("c => c.toDataURL()")
-    notebook.shot("live-before.png")
-    page.locator('[data-role="play"]').click()
-    page.wait_for_function(
-        "() => { const host = [...document.querySelectorAll('.jp-OutputArea-output div')].find(d => d.shadowRoot);"
-        " const c = host && host.shadowRoot.querySelector('[data-role=counter]');"
-        " return c && /step ([2-9]\\d|\\d{3,})/.test(c.textContent); }", timeout=120_000)
-    assert "training" in counter.inner_text()
-    notebook.shot("live-playing.png")
-    page.locator('[data-role="play"]').click()  # now labelled Pause
-    page.locator('[data-role="counter"]', has_text="paused").wait_for(timeout=60_000)
-    assert canvas.evaluate("c => c.toDataURL()") != before  # the boundary moved
-    notebook.shot("live-paused.png")
-    # The kernel first: its answer comes after it has handled the Pause (one message queue),
-    # so it holds the paused model; then the page, once it has drawn that step paused.
-    line = notebook.printed(1, "KERNEL")
-    kernel_step, kernel_values = line.split(" ", 2)[1:]
-    assert "False" in notebook.printed(2, "PLAYING")
-    counter.filter(has_text=f"step {kernel_step} (paused)").wait_for(timeout=60_000)
-    shown_step, shown_values = page_step(page), page_table(page)
-    assert int(kernel_step) == shown_step >= 20
-    assert json.loads(kernel_values) == shown_values
-    assert notebook.console_errors() == []
-    page.close()
+    plays_pauses_and_shows_what_the_kernel_holds(lab, "live.ipynb")
 
 
 EXPLORE_CELLS = [
@@ -242,4 +86,90 @@ def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
     assert float(value) == pytest.approx(float(shown_value), rel=1e-5) and float(value) > 0.4
     assert kernel_root == shown_root and shown_grad == f"grad {kernel_grad}"
     assert notebook.console_errors() == []
+    page.close()
+
+
+# --- a notebook saved with viz.live, once its kernel is gone ---------------------------------
+
+SAVED_CELLS = [
+    "from tracegrad.nn import MLP, Adam, make_moons\n"
+    "from tracegrad import viz\n"
+    "X, y = make_moons(60, noise=0.1, seed=0, signed=True)\n"
+    "model = MLP(2, [8, 8, 1], seed=0)\n"
+    "view = viz.live(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.05))\n"
+    "view",
+    "view.step(30)",
+]
+
+
+@pytest.fixture(scope="module")
+def saved_notebook(lab):
+    """SAVED_CELLS run by nbclient (its kernel then shut down) and saved in the lab's folder."""
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in SAVED_CELLS]
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    path = lab["folder"] / "saved.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def no_widget_error(page):
+    text = page.locator(".jp-Notebook").inner_text()
+    return "model not found" not in text and "Error displaying widget" not in text
+
+
+def test_a_saved_notebook_reopened_without_its_kernel_shows_the_snapshot(lab, saved_notebook):
+    # Not trusted (nbclient ran it, not this server's user): the scripts of its outputs do not run, so
+    # the snapshot shows its still picture and says how to get the player; the widget, its text
+    notebook = Notebook(lab, saved_notebook.name, None)
+    page = notebook.page
+    still = page.locator(".tracegrad-still img")
+    still.wait_for(timeout=60_000)
+    assert still.evaluate("img => img.naturalWidth > 100 && img.src.startsWith('data:image/png')")
+    assert page.get_by_text("A snapshot of the live run above, as the training player, at step 30").is_visible()
+    assert page.get_by_text("tracegrad live (its page needs the kernel that made it)").is_visible()
+    assert no_widget_error(page)
+    notebook.shot("saved-untrusted.png")
+    page.close()
+    # Trusted (as a notebook the learner saved is): the snapshot is the training player itself, and the
+    # widget is drawn from the state nbclient saved with the notebook, at the step it had reached
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", str(saved_notebook)], check=True, capture_output=True,
+                   env=dict(os.environ, JUPYTER_DATA_DIR=str(lab["data"])))
+    notebook = Notebook(lab, saved_notebook.name, None)
+    page = notebook.page
+    player = page.frame_locator(".jp-OutputArea-output iframe").first
+    player.locator('[data-role="counter"]').wait_for(timeout=60_000)
+    assert "of 30" in player.locator('[data-role="counter"]').inner_text()
+    page.locator('[data-role="counter"]', has_text="step 30 (paused)").wait_for(timeout=60_000)
+    assert no_widget_error(page)
+    notebook.shot("saved-trusted.png")
+    assert notebook.console_errors() == []
+    page.close()
+
+
+# nbconvert's page loads require.js, MathJax and the widgets' HTML manager from these; offline they fail
+NBCONVERT_CDNS = ("https://cdnjs.cloudflare.com/", "https://unpkg.com/", "https://cdn.jsdelivr.net/")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_a_saved_notebook_exported_by_nbconvert_shows_the_player(lab, saved_notebook, tmp_path, width, height):
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir", str(tmp_path),
+                    str(saved_notebook)], check=True, capture_output=True)
+    page = lab["browser"].new_page(viewport={"width": width, "height": height})
+    errors, failed = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto((tmp_path / "saved.html").as_uri())
+    player = page.frame_locator("iframe").first
+    player.locator('[data-role="counter"]').wait_for(timeout=60_000)
+    assert "of 30" in player.locator('[data-role="counter"]').inner_text()
+    assert player.locator('[data-role="data-figure"] canvas').count() == 1
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"nbconvert-{width}.png"))
+    # the only errors: nbconvert's own scripts that this offline machine cannot fetch
+    assert all(url.startswith(NBCONVERT_CDNS) for url in failed), failed
+    assert [e for e in errors if "Failed to load resource" not in e] == []
     page.close()

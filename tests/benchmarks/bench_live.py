@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from test_viz_live_jupyterlab import Notebook, running_lab  # noqa: E402
+from jupyterlab_helpers import Notebook, running_lab  # noqa: E402
 from page_helpers import CHROMIUM_ARGS, chromium  # noqa: E402
 
 LIVE = ["import json\n"
