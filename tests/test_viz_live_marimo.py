@@ -17,8 +17,8 @@ import urllib.request
 
 import pytest
 
-from test_viz_live_jupyterlab import _free_port
-from test_viz_stepper import CHROMIUM_ARGS, _chromium
+from jupyterlab_helpers import _free_port
+from page_helpers import CHROMIUM_ARGS, chromium
 
 pytest.importorskip("anywidget")
 pytest.importorskip("marimo", reason="marimo is not installed")
@@ -46,7 +46,7 @@ def step_shown(page):
 
 
 def test_live_in_marimo_plays_and_pauses(tmp_path):
-    if _chromium() is None:
+    if chromium() is None:
         pytest.skip("no chromium on this machine")
     (tmp_path / "live.py").write_text(NOTEBOOK, encoding="utf-8")
     port, token = _free_port(), secrets.token_hex(16)
@@ -68,7 +68,7 @@ def test_live_in_marimo_plays_and_pauses(tmp_path):
                     raise RuntimeError("marimo did not start within 120 s") from None
                 time.sleep(0.3)
         with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))

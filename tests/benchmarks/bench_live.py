@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from test_viz_live_jupyterlab import Notebook, browsing  # noqa: E402
+from jupyterlab_helpers import Notebook, browsing  # noqa: E402
 
 LIVE = ["import json\n"
         "from tracegrad.nn import MLP, Adam, make_moons\n"
