@@ -27,9 +27,9 @@ import math
 import numpy as np
 
 from tracegrad import ARRAY_RULES, Value, grad, no_grad, topological_order
-from tracegrad.nn import LOSSES, MLP, SGD, Adam, fit, predict
+from tracegrad.nn import MLP, SGD, Adam, fit, predict
 from tracegrad.nn.optim import Optimizer
-from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
+from tracegrad.nn.train import is_correct, loss_named
 
 from .format import shown_text
 
@@ -89,17 +89,7 @@ class Recording:
     """
 
     def __init__(self, model, X, y, *, loss, optimizer, accuracy=None, every=1, sample=0):
-        if isinstance(loss, str):
-            if loss not in LOSSES:
-                raise ValueError(f"Recording: unknown loss {loss!r}; choose one of "
-                                 f"{', '.join(map(repr, LOSSES))} or pass a function")
-            self.loss_name, self._loss = loss, LOSSES[loss]
-            self.tracks_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
-        elif callable(loss):
-            self.loss_name, self._loss = getattr(loss, "__name__", "loss"), loss
-            self.tracks_accuracy = bool(accuracy)
-        else:
-            raise TypeError(f"Recording: loss must be a name or a function, got {loss!r}")
+        self.loss_name, self._loss, self.tracks_accuracy = loss_named(loss, accuracy, "Recording")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"Recording: optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
