@@ -184,7 +184,14 @@ class Tape:
         # constants equal in every sample can be used for samples never recorded
         self.varying_constants = int(sum((c != c[0]).any() for c in self._constants))
         shared_index = {p: j for j, p in enumerate(shared_positions)}
-        plans = _plans(graph, shared_index)
+        # Leaves that hold the same numbers in every sample are one input to a matrix product:
+        # a model handed plain numbers (micrograd's) makes a new constant for each w·x
+        first_with, same_as = {}, {}
+        for p, column in zip(input_positions, input_rows):
+            same_as[p] = first_with.setdefault(("input", column), p)
+        for p, numbers in zip(constant_positions, constants):
+            same_as[p] = first_with.setdefault(("constant", numbers.tobytes()), p)
+        plans = _plans(graph, shared_index, same_as)
         # Shared leaves read by an operation over the table (not only by matrix
         # products) get rows in it, the same number in every column.
         read = set(graph.roots)
@@ -758,11 +765,12 @@ def _add_into(vector, positions, values, repeated):
         vector[positions] += values
 
 
-def _plans(graph, shared):
+def _plans(graph, shared, same_as):
     """How to run the operations, shallowest first: ("matrix", "linear", outs, inputs, weights, biases)
     for a layer found in the graph, ("op", op, outs, operands) for a group of one kind at one depth.
 
     shared: the shared leaves' positions in the graph -> their index in the shared vector.
+    same_as: a per-sample leaf's position -> the first leaf's that holds the same numbers.
     """
     ops = _sums_of_products_as_linear(graph, shared)
     depth = [0] * len(ops)
@@ -773,7 +781,7 @@ def _plans(graph, shared):
             continue
         # (a linear node made of a sum of products without a bias has None for it)
         depth[p] = 1 + max(map(depth_of, operands if operands[-1] is not None else operands[:-1]))
-        layer = _as_layer(op, operands, shared)
+        layer = _as_layer(op, operands, shared, same_as)
         key = (depth[p], "matrix", layer[0]) if layer else (depth[p], op, len(operands))
         outs, rows = grouped.setdefault(key, ([], []))
         outs.append(p)
@@ -792,7 +800,7 @@ def _plans(graph, shared):
 _ABSORBED = "absorbed into a linear node"
 
 
-def _as_layer(op, operands, shared):
+def _as_layer(op, operands, shared, same_as):
     """(inputs, weight indexes, bias index) for a linear node whose weights and bias are shared leaves
     and whose inputs are not; None for any other node."""
     if op != "linear":
@@ -803,20 +811,22 @@ def _as_layer(op, operands, shared):
     indexes = list(map(shared.get, weights))
     if None in indexes or any(map(shared.__contains__, inputs)):
         return None
-    return tuple(inputs), indexes, None if bias is None else shared[bias]
+    return tuple(same_as.get(x, x) for x in inputs), indexes, None if bias is None else shared[bias]
 
 
 def _sums_of_products_as_linear(graph, shared):
     """The graph's (op, operands), with each sum of products written as the linear node it is.
 
-    A ``sum`` node whose terms are products of a shared leaf and a per-sample
-    value (w·x, or x·w), plus at most one shared leaf (the bias), computes what
-    a ``linear`` node does; when nothing else reads those products, they are
-    not computed on their own (marked absorbed). A sum of only products has
-    None for a bias. The result is the same sum up to rounding.
+    A ``sum`` node, or a chain of ``+`` nodes (micrograd's ``sum(w·x for ...,
+    b)`` makes ``((b + w0·x0) + w1·x1) + ...``), whose terms are products of a
+    shared leaf and a per-sample value (w·x, or x·w), plus at most one shared
+    leaf (the bias), computes what a ``linear`` node does; when nothing else
+    reads those products (nor the chain's inner sums), they are not computed on
+    their own (marked absorbed). A sum of only products has None for a bias.
+    The result is the same sum up to rounding.
     """
     ops = list(graph.ops)
-    if not any(op == "sum" for op, _ in ops):  # nn's models: linear nodes already
+    if not any(op == "sum" or op == "+" for op, _ in ops):  # nn's models: linear nodes already
         return ops
     readers = [0] * len(ops)
     for _, operands in ops:
@@ -824,8 +834,14 @@ def _sums_of_products_as_linear(graph, shared):
             readers[q] += 1
     for q in graph.roots:
         readers[q] += 1
-    for p, (op, operands) in enumerate(ops):
-        if op != "sum":
+    # the outermost sum of a chain first (ops are in topological order), so that its inner
+    # sums are absorbed with it; an inner sum is tried on its own only if its chain is not linear
+    for p in reversed(range(len(ops))):
+        op, operands = ops[p]
+        inner_sums = []
+        if op == "+":
+            operands, inner_sums = _terms_of_chain(ops, readers, p)
+        elif op != "sum":
             continue
         pairs, bias = [], None
         for q in operands:
@@ -841,11 +857,29 @@ def _sums_of_products_as_linear(graph, shared):
             break
         else:
             if pairs and len(pairs) + (bias is not None) == len(operands):
-                for q, _, _ in pairs:
+                for q in [q for q, _, _ in pairs] + inner_sums:
                     ops[q] = (_ABSORBED, ops[q][1])
                 linear_operands = tuple(v for _, w, x in pairs for v in (w, x)) + (bias,)
                 ops[p] = ("linear", linear_operands)
     return ops
+
+
+def _terms_of_chain(ops, readers, top):
+    """The terms a chain of ``+`` nodes adds, left to right, and the chain's inner ``+`` nodes.
+
+    An inner ``+`` belongs to the chain only when the chain is its one reader.
+    """
+    terms, inner_sums, stack = [], [], [top]
+    while stack:
+        q = stack.pop()
+        op, operands = ops[q]
+        if op == "+" and (q == top or readers[q] == 1):
+            if q != top:
+                inner_sums.append(q)
+            stack.extend(reversed(operands))
+        else:
+            terms.append(q)
+    return terms, inner_sums
 
 
 def _rows(positions):

@@ -445,6 +445,54 @@ def test_a_learners_sums_of_products_run_as_matrix_products_with_the_scalar_path
     _assert_close(finals[True][1], finals[False][1], "grad")
 
 
+class MicrogradStyle:
+    """micrograd's own MLP, as the lecture writes it: sum(w·x for ..., b), a chain of + nodes."""
+
+    def __init__(self, sizes, seed=7, reuse_inner_sum=False):
+        rng = random.Random(seed)
+        self.layers = [[([Value(rng.uniform(-1, 1)) for _ in range(n_in)], Value(rng.uniform(-0.5, 0.5)))
+                        for _ in range(n_out)] for n_in, n_out in zip(sizes, sizes[1:])]
+        self.reuse_inner_sum = reuse_inner_sum
+
+    def __call__(self, x):
+        for depth, layer in enumerate(self.layers):
+            outs = []
+            for w, b in layer:
+                if self.reuse_inner_sum and depth == 0:  # a chain whose inner sum is read again
+                    inner = b + w[0] * x[0]
+                    outs.append((inner + w[1] * x[1]).relu() + inner * 0.5)
+                    continue
+                act = sum((wi * xi for wi, xi in zip(w, x)), b)
+                outs.append(act.relu() if depth < len(self.layers) - 1 else act)
+            x = outs
+        return x[0]
+
+    def parameters(self):
+        return [p for layer in self.layers for w, b in layer for p in w + [b]]
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0
+
+
+@pytest.mark.parametrize("reuse_inner_sum", [False, True])
+def test_micrograds_chains_of_sums_run_as_matrix_products_with_the_scalar_paths_numbers(reuse_inner_sum):
+    from tracegrad.nn.batched import BatchedLoss
+    X, y = nn.make_squares(16, seed=1)
+    X = [[x[0], x[0] * 0.5] for x in X]
+
+    def make():
+        return MicrogradStyle([2, 4, 3, 1], reuse_inner_sum=reuse_inner_sum)
+
+    fast = BatchedLoss(make(), X, y, nn.mse, known_mean=True)
+    # one matrix product per layer (with inner sums read again, layer 0's is b + w0·x0 alone: the
+    # chain stops at the sum read twice, which is computed, not absorbed)
+    assert fast.tape.matrix_groups == 3
+    finals = _train_both_ways(make, X, y, "mse", OPTIMIZERS[1], 100)
+    _assert_close(finals[True][0], finals[False][0], "data")
+    _assert_close(finals[True][1], finals[False][1], "grad")
+
+
 def test_an_optimizer_of_a_learners_own_is_stepped_on_the_values():
     class Halving(nn.SGD):
         def step(self):
