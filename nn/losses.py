@@ -26,7 +26,7 @@ def mse(predictions, targets):
 
 
 def half_squared_error(predictions, targets):
-    """Mean of ½(ŷ − y)², seed 001's C; its derivative is simply ŷ − y."""
+    """Mean of ½(ŷ − y)², the cost C of the 2-2-1 network's blog post; its derivative is simply ŷ − y."""
     pairs = _pairs(predictions, targets, "half_squared_error")
     return _mean([(p - t) ** 2 * 0.5 for p, t in pairs])
 

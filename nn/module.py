@@ -120,7 +120,7 @@ class Neuron(Module):
             ) from None
         if n != len(w):
             raise ValueError(f"neuron {self.name} takes {len(w)} inputs, got {n}")
-        # One node for w·x + b, Example B's z = W·x + b: its backward pass reads
+        # One node for w·x + b, network_221's z = W·x + b: its backward pass reads
         # grad(w) += x · grad(z), the post's ∂C/∂W = δ·x, and it is a few times
         # faster than a product node per weight and a sum.
         z = Value.linear(w, x, self.b)
@@ -276,7 +276,7 @@ class MLP(Module):
         """An MLP with explicit parameters: ``weights[i][j][k]`` is layer i, neuron j, input k.
 
         ``biases[i][j]`` is neuron j's bias in layer i. Layer sizes are read off
-        the shapes, e.g. seed 001's 2-2-1 network:
+        the shapes, e.g. the 2-2-1 network of the blog post "The Beginning of Humanity's Last Invention":
         ``MLP.from_weights([[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]], [[0.1, -0.3], [0.2]])``.
         """
         sizes = _sizes_from_weights(weights, "MLP.from_weights")

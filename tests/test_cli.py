@@ -35,16 +35,16 @@ def assert_one_line_error(status, out, err, match):
 # --- tracegrad trace ---------------------------------------------------------
 
 
-def test_trace_square_prints_the_seed_000_numbers(capsys):
-    status, out, err = run(capsys, "trace", "square")
+def test_trace_square_neuron_prints_its_worked_numbers(capsys):
+    status, out, err = run(capsys, "trace", "square_neuron")
     assert status == 0 and err == ""
     assert "L = (z - y)**2 = 9**2 = 81" in out
     assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in out
     assert "grad(b) += 1 · grad(w*x + b) = 1 · 18 = 18" in out
 
 
-def test_trace_221_prints_the_seed_001_numbers(capsys):
-    status, out, err = run(capsys, "trace", "221")
+def test_trace_network_221_prints_its_worked_numbers(capsys):
+    status, out, err = run(capsys, "trace", "network_221")
     assert status == 0 and err == ""
     for text in ("0.083232", "-0.408", "-0.13056", "-0.2448", "-0.1224", "-0.02448"):
         assert text in out
@@ -112,8 +112,11 @@ def test_any_expression_text_exits_0_or_2_with_one_line(text):
         (["frobnicate"], "unknown command 'frobnicate'; commands: trace, train"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["trace"], "trace needs an example"),
-        (["trace", "cube"], "unknown example 'cube'; examples: square, 221"),
-        (["trace", "square", "x=2"], "takes no variables"),
+        (["trace", "cube"], "unknown example 'cube'; the examples are square_neuron, network_221"),
+        # the examples' old names are no aliases: the error names the new ones
+        (["trace", "square"], "unknown example 'square'; the examples are square_neuron, network_221"),
+        (["trace", "221"], "unknown example '221'; the examples are square_neuron, network_221"),
+        (["trace", "square_neuron", "x=2"], "takes no variables"),
         (["trace", "x +* y", "x=1", "y=2"], "not a valid expression"),
         (["trace", "__import__('os').system('ls')", "x=1"], "can be called"),
         (["trace", "x.real", "x=1"], "attribute access is not allowed"),
@@ -133,17 +136,17 @@ def test_any_expression_text_exits_0_or_2_with_one_line(text):
         (["trace", "x*2", "x=inf"], "finite"),
         (["trace", "x*2", "x=nan"], "finite"),
         (["trace", "relu*2", "relu=1"], "is a function name"),
-        (["trace", "square", "--svg", "g.png"], "--svg needs a file name ending in .svg"),
-        (["trace", "square", "--svg", ".svg"], "--svg needs a file name ending in .svg"),
-        (["trace", "square", "--png", "out/.PNG"], "--png needs a file name ending in .png"),
-        (["trace", "square", "--digits", "0"], "argument --digits"),
-        (["trace", "square", "--svg"], "expected one argument"),
+        (["trace", "square_neuron", "--svg", "g.png"], "--svg needs a file name ending in .svg"),
+        (["trace", "square_neuron", "--svg", ".svg"], "--svg needs a file name ending in .svg"),
+        (["trace", "square_neuron", "--png", "out/.PNG"], "--png needs a file name ending in .png"),
+        (["trace", "square_neuron", "--digits", "0"], "argument --digits"),
+        (["trace", "square_neuron", "--svg"], "expected one argument"),
         (["trace", "+".join(["1"] * 300), "--dot", "g.dot"], "too many to draw legibly"),
-        (["trace", "square", "--digits", "18"], "argument --digits: expected a whole number from 1 to 17, got '18'"),
-        (["trace", "square", "--digits", "9" * 5000], "argument --digits: expected a whole number from 1 to 17"),
+        (["trace", "square_neuron", "--digits", "18"], "argument --digits: expected a whole number from 1 to 17, got '18'"),
+        (["trace", "square_neuron", "--digits", "9" * 5000], "argument --digits: expected a whole number from 1 to 17"),
         (["trace", "x*2", "x=" + "9" * 400], "the value must be a finite number"),
         (["trace", "x*2", "x=1e309"], "the value must be a finite number"),
-        (["--out", "somewhere", "trace", "square"], "--out before a command is the walkthrough's"),
+        (["--out", "somewhere", "trace", "square_neuron"], "--out before a command is the walkthrough's"),
         (["--out", "somewhere", "train", "moons"], "use tracegrad train DATASET --out DIR"),
     ],
 )
@@ -166,11 +169,11 @@ def test_a_graph_too_big_to_draw_is_refused_before_anything_is_printed(capsys, t
 @pytest.mark.parametrize("kind", ["svg", "png", "html", "dot"])
 def test_unwritable_output_paths(capsys, tmp_path, kind):
     missing = tmp_path / "no-such-dir" / f"g.{kind}"
-    status, out, err = run(capsys, "trace", "square", f"--{kind}", str(missing))
+    status, out, err = run(capsys, "trace", "square_neuron", f"--{kind}", str(missing))
     assert_one_line_error(status, out, err, "does not exist")
     folder = tmp_path / f"folder.{kind}"
     folder.mkdir()
-    status, out, err = run(capsys, "trace", "square", f"--{kind}", str(folder))
+    status, out, err = run(capsys, "trace", "square_neuron", f"--{kind}", str(folder))
     assert_one_line_error(status, out, err, "it is a directory")
 
 
@@ -180,7 +183,7 @@ def test_output_in_a_read_only_folder(capsys, tmp_path):
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        status, out, err = run(capsys, "trace", "square", "--svg", str(folder / "g.svg"))
+        status, out, err = run(capsys, "trace", "square_neuron", "--svg", str(folder / "g.svg"))
     finally:
         folder.chmod(0o700)
     assert_one_line_error(status, out, err, "no permission")
@@ -189,7 +192,7 @@ def test_output_in_a_read_only_folder(capsys, tmp_path):
 def test_output_folder_without_write_permission(capsys, tmp_path, monkeypatch):
     # As root every folder is writable, so the permission check is exercised by pretending.
     monkeypatch.setattr("tracegrad.viz.cli.checks.os.access", lambda path, mode: False)
-    status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
+    status, out, err = run(capsys, "trace", "square_neuron", "--svg", str(tmp_path / "g.svg"))
     assert_one_line_error(status, out, err, "no permission to write in")
 
 
@@ -198,7 +201,7 @@ def test_a_write_that_fails_midway_is_one_line(capsys, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("tracegrad.viz.dot.Drawing.save", disk_full)
-    status, out, err = run(capsys, "trace", "square", "--svg", str(tmp_path / "g.svg"))
+    status, out, err = run(capsys, "trace", "square_neuron", "--svg", str(tmp_path / "g.svg"))
     assert status == 2 and err == f"tracegrad: error: cannot write {tmp_path / 'g.svg'}: No space left on device\n"
 
 
@@ -420,16 +423,16 @@ def test_help_and_version_exit_0(capsys):
     assert status == 0 and out.startswith("tracegrad ")
 
 
-def test_walkthrough_traces_both_seeds_and_names_its_files(capsys, tmp_path):
+def test_walkthrough_traces_both_examples_and_names_its_files(capsys, tmp_path):
     out_dir = tmp_path / "walk"
     status, out, err = run(capsys, "--out", str(out_dir))
     assert status == 0, err
-    assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in out  # seed 000
+    assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in out  # square_neuron
     assert "L = 81 -> 16" in out  # one step with learning rate 1
-    assert "dL/dw = 2(z - y)·x = 36" in out  # and why the seed's 2wx = 12 is not the gradient
-    assert "-0.13056" in out and "0.083232" in out  # seed 001
-    assert "L2.N0.b = 0.2 - 0.1·(-0.408) = 0.2408" in out  # the seed's updated bias
-    for name in ("square.svg", "square.html", "221.svg", "221.html"):
+    assert "dL/dw = 2(z - y)·x = 36" in out  # and why the blog post's 2wx = 12 is not the gradient
+    assert "-0.13056" in out and "0.083232" in out  # network_221
+    assert "L2.N0.b = 0.2 - 0.1·(-0.408) = 0.2408" in out  # the blog post's updated bias
+    for name in ("square_neuron.svg", "square_neuron.html", "network_221.svg", "network_221.html"):
         path = out_dir / name
         assert path.stat().st_size > 0
         assert str(path) in out
@@ -466,7 +469,7 @@ def test_console_script_errors_are_one_line_no_traceback(argv):
 def test_console_script_output_in_a_legacy_encoding(encoding):
     # the trace's × · ≤ cannot be encoded; the output says ? there instead of failing
     env = dict(os.environ, PYTHONIOENCODING=encoding, PYTHONUTF8="0")
-    done = subprocess.run([_script(), "trace", "221"], capture_output=True, timeout=60, env=env)
+    done = subprocess.run([_script(), "trace", "network_221"], capture_output=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert b"Traceback" not in done.stderr
     out = done.stdout.decode(encoding)
@@ -481,7 +484,8 @@ def test_console_script_output_in_a_legacy_encoding(encoding):
 _VALUES = ["0", "-1", "1", "2", "3", "0.5", "17", "18", "1000.5", "10001", "4294967296", "1e308",
            "-1e308", "1e-320", "nan", "inf", "-inf", "9" * 30, "9" * 5000, "0x10", "1_0", "", " ", "²", "3,2",
            "2,2", "0,1", "1000,1000", ",".join(["1"] * 11), "x", "-", "--"]
-_WORDS = ["trace", "train", "square", "221", "moons", "circles", "xor", "spiral", "squares", "mnist",
+_WORDS = ["trace", "train", "square_neuron", "network_221", "square", "221", "moons", "circles", "xor", "spiral",
+          "squares", "mnist",
           "x*y + 1", "tanh(w*x + b)", "log(x)", "x / y", "x ** 1000", "+".join(["1"] * 300), "x.__class__",
           "open('f')", "x=2", "y=-3", "w=0.5", "b=1e308", "x=nan", "x", "=2", "hinge", "cross_entropy", "mse"]
 _OPTIONS = ["--out", "--svg", "--png", "--html", "--dot", "--digits", "--epochs", "--lr", "--hidden", "--loss",

@@ -19,8 +19,8 @@ def test_a_node_used_twice_passes_on_both_contributions():
     assert (c.data, b.grad, a.grad) == (4.0, 2.0, 4.0)
 
 
-def test_seed_001_hand_computation():
-    # Seed 001's two-input network: hidden ReLU layer of 2, linear output,
+def test_network_221_hand_computation():
+    # network_221, the two-input network: hidden ReLU layer of 2, linear output,
     # C = ½(ŷ - y)². Its printed numbers are rounded, hence approx.
     x1, x2, y = 0.5, 0.1, 0.8
     w11, w12, w21, w22 = Value(0.4), Value(0.2), Value(0.3), Value(0.7)
@@ -40,7 +40,7 @@ def test_seed_001_hand_computation():
     assert b11.grad == pytest.approx(-0.2448)  # δ¹ = 0.6 · -0.408
     assert w11.grad == pytest.approx(-0.1224) and w12.grad == pytest.approx(-0.02448)
     assert (w21.grad, w22.grad, b12.grad) == (0.0, 0.0, 0.0)  # δ² = 0 behind the ReLU
-    # one step of gradient descent with η = 0.1, as the seed does
+    # one step of gradient descent with η = 0.1, as the blog post does
     assert v1.data - 0.1 * v1.grad == pytest.approx(0.613056)
     assert b2.data - 0.1 * b2.grad == pytest.approx(0.2408)
     assert w11.data - 0.1 * w11.grad == pytest.approx(0.41224)

@@ -43,7 +43,7 @@ def test_mse_and_half_squared_error_closed_form():
     assert grads == pytest.approx([(a - b) / 3 for a, b in zip(p, t)], **TIGHT)
 
 
-def test_seed_001_cost_and_its_derivative():
+def test_network_221_cost_and_its_derivative():
     y_hat = Value(0.392)
     cost = half_squared_error(y_hat, 0.8)
     cost.backward()

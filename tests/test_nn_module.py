@@ -1,4 +1,4 @@
-"""nn.module: seed 001 by hand, labels, micrograd compatibility, activations, seeds, explicit weights."""
+"""nn.module: network_221 by hand, labels, micrograd compatibility, activations, seeds, explicit weights."""
 
 import math
 import random
@@ -8,24 +8,24 @@ import pytest
 from tracegrad import Value, gradcheck, no_grad, topological_order
 from tracegrad.nn import MLP, SGD, Layer, Module, Neuron, half_squared_error
 
-SEED_001_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
-SEED_001_BIASES = [[0.1, -0.3], [0.2]]
+NETWORK_221_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
+NETWORK_221_BIASES = [[0.1, -0.3], [0.2]]
 TIGHT = dict(rel=1e-12, abs=1e-15)
 
 
-def seed_001_network():
-    return MLP.from_weights(SEED_001_WEIGHTS, SEED_001_BIASES, activation="relu")
+def network_221_model():
+    return MLP.from_weights(NETWORK_221_WEIGHTS, NETWORK_221_BIASES, activation="relu")
 
 
 def nodes_by_label(root):
     return {node.label: node for node in topological_order(root) if node.label}
 
 
-# --- seed 001: the 2-2-1 network worked by hand -------------------------------
+# --- network_221: the 2-2-1 network worked by hand -------------------------------
 
 
-def test_seed_001_forward_pass_cost_and_labels():
-    model = seed_001_network()
+def test_network_221_forward_pass_cost_and_labels():
+    model = network_221_model()
     y_hat = model([0.5, 0.1])
     cost = half_squared_error(y_hat, 0.8)
     nodes = nodes_by_label(cost)
@@ -38,8 +38,8 @@ def test_seed_001_forward_pass_cost_and_labels():
     assert cost.data == pytest.approx(0.083232, **TIGHT)
 
 
-def test_seed_001_gradients():
-    model = seed_001_network()
+def test_network_221_gradients():
+    model = network_221_model()
     half_squared_error(model([0.5, 0.1]), 0.8).backward()
     hidden, output = model.layers
     assert output.neurons[0].b.grad == pytest.approx(-0.408, **TIGHT)
@@ -49,8 +49,8 @@ def test_seed_001_gradients():
     assert [w.grad for w in hidden.neurons[1].w] == [0.0, 0.0]
 
 
-def test_seed_001_one_step_of_gradient_descent():
-    model = seed_001_network()
+def test_network_221_one_step_of_gradient_descent():
+    model = network_221_model()
     optimizer = SGD(model.parameters(), lr=0.1)
     optimizer.zero_grad()
     half_squared_error(model([0.5, 0.1]), 0.8).backward()
@@ -63,8 +63,8 @@ def test_seed_001_one_step_of_gradient_descent():
     assert b1 == pytest.approx([0.12448, -0.3], **TIGHT)
 
 
-def test_seed_001_parameter_labels():
-    model = seed_001_network()
+def test_network_221_parameter_labels():
+    model = network_221_model()
     assert [p.label for p in model.parameters()] == [
         "L1.N0.w0", "L1.N0.w1", "L1.N0.b",
         "L1.N1.w0", "L1.N1.w1", "L1.N1.b",
@@ -310,9 +310,9 @@ def test_seed_and_rng_errors():
 
 
 def test_from_weights_reads_back_the_same_numbers():
-    model = seed_001_network()
-    assert model.weights() == SEED_001_WEIGHTS
-    assert model.biases() == SEED_001_BIASES
+    model = network_221_model()
+    assert model.weights() == NETWORK_221_WEIGHTS
+    assert model.biases() == NETWORK_221_BIASES
     assert model.nin == 2 and model.nouts == [2, 1]
     assert model.activations == ["relu", "linear"]
     copy = MLP.from_weights(model.weights(), model.biases(), activation="relu")
@@ -325,13 +325,13 @@ def test_from_weights_reads_back_the_same_numbers():
 
 def test_from_weights_errors_name_the_misfit():
     with pytest.raises(ValueError, match=r"weights\[1\]\[0\] must have 2 numbers, got 3"):
-        MLP.from_weights([[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9, 1.0]]], SEED_001_BIASES)
+        MLP.from_weights([[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9, 1.0]]], NETWORK_221_BIASES)
     with pytest.raises(ValueError, match=r"biases\[0\] must have 2 numbers, got 1"):
-        MLP.from_weights(SEED_001_WEIGHTS, [[0.1], [0.2]])
+        MLP.from_weights(NETWORK_221_WEIGHTS, [[0.1], [0.2]])
     with pytest.raises(ValueError, match="biases has 1 layers, expected 2"):
-        MLP.from_weights(SEED_001_WEIGHTS, [[0.1, -0.3]])
+        MLP.from_weights(NETWORK_221_WEIGHTS, [[0.1, -0.3]])
     with pytest.raises(TypeError, match=r"weights\[0\]\[1\]\[0\] must be a number, got '0.3' \(str\)"):
-        MLP.from_weights([[[0.4, 0.2], ["0.3", 0.7]], [[0.6, 0.9]]], SEED_001_BIASES)
+        MLP.from_weights([[[0.4, 0.2], ["0.3", 0.7]], [[0.6, 0.9]]], NETWORK_221_BIASES)
     with pytest.raises(ValueError, match=r"weights\[1\] must be a non-empty list of rows"):
         MLP.from_weights([[[0.4, 0.2]], []], [[0.1], []])
     with pytest.raises(ValueError, match="must be finite"):

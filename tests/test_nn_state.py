@@ -16,7 +16,7 @@ import pytest
 from tracegrad import nn
 from tracegrad.nn import MLP
 
-SEED_001_STATE = {
+NETWORK_221_STATE = {
     "format": "tracegrad.MLP",
     "version": 1,
     "nin": 2,
@@ -27,15 +27,15 @@ SEED_001_STATE = {
 }
 
 
-def seed_001_network():
-    return MLP.from_weights(SEED_001_STATE["weights"], SEED_001_STATE["biases"])
+def network_221_model():
+    return MLP.from_weights(NETWORK_221_STATE["weights"], NETWORK_221_STATE["biases"])
 
 
 def test_state_dict_is_plain_json_data_with_the_architecture():
-    state = seed_001_network().state_dict()
-    assert state == SEED_001_STATE
+    state = network_221_model().state_dict()
+    assert state == NETWORK_221_STATE
     assert json.loads(json.dumps(state)) == state
-    assert nn.state_dict(seed_001_network()) == state
+    assert nn.state_dict(network_221_model()) == state
 
 
 def test_a_saved_model_loads_back_to_identical_predictions(tmp_path):
@@ -54,14 +54,14 @@ def test_a_saved_model_loads_back_to_identical_predictions(tmp_path):
 
 def test_load_state_dict_copies_parameters_into_a_model_of_the_same_shape():
     model = MLP(2, [2, 1], seed=0)
-    model.load_state_dict(SEED_001_STATE)
+    model.load_state_dict(NETWORK_221_STATE)
     assert model([0.5, 0.1]).data == pytest.approx(0.392, rel=1e-12)
-    assert MLP.from_state_dict(SEED_001_STATE).weights() == SEED_001_STATE["weights"]
+    assert MLP.from_state_dict(NETWORK_221_STATE).weights() == NETWORK_221_STATE["weights"]
 
 
 def broken(path, value):
-    """SEED_001_STATE with the entry at ``path`` (a tuple of keys/indexes) replaced, or deleted."""
-    state = copy.deepcopy(SEED_001_STATE)
+    """NETWORK_221_STATE with the entry at ``path`` (a tuple of keys/indexes) replaced, or deleted."""
+    state = copy.deepcopy(NETWORK_221_STATE)
     *parents, last = path
     target = state
     for key in parents:
@@ -97,7 +97,7 @@ DELETE = object()
 def test_malformed_state_dicts_are_rejected_with_the_offending_key(path, value, error, message):
     with pytest.raises(error, match=message):
         MLP.from_state_dict(broken(path, value))
-    model = seed_001_network()
+    model = network_221_model()
     before = model.state_dict()
     with pytest.raises(error, match=message):
         model.load_state_dict(broken(path, value))
@@ -120,7 +120,7 @@ def test_loading_never_half_loads():
 ])
 def test_a_state_dict_for_another_architecture_does_not_fit(model, message):
     with pytest.raises(ValueError, match=message):
-        model.load_state_dict(SEED_001_STATE)
+        model.load_state_dict(NETWORK_221_STATE)
 
 
 def test_load_errors_name_the_file(tmp_path):
@@ -143,13 +143,13 @@ def test_a_failed_save_leaves_no_temporary_file(tmp_path):
     folder = tmp_path / "model.json"
     folder.mkdir()  # the rename onto a folder fails after the temporary file is written
     with pytest.raises(OSError):
-        seed_001_network().save(folder)
+        network_221_model().save(folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
 
 
 def test_save_refuses_a_diverged_model_and_keeps_the_old_file(tmp_path):
     path = tmp_path / "model.json"
-    model = seed_001_network()
+    model = network_221_model()
     model.save(path)
     saved = path.read_text(encoding="utf-8")
     model.layers[1].neurons[0].b.data = math.nan
@@ -165,9 +165,9 @@ def test_save_leaves_a_users_file_named_like_a_temporary_alone(tmp_path):
     path = tmp_path / "model.json"
     mine = tmp_path / "model.json.tmp"
     mine.write_text("my notes", encoding="utf-8")
-    seed_001_network().save(path)
+    network_221_model().save(path)
     assert mine.read_text(encoding="utf-8") == "my notes"
-    assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+    assert MLP.load(path).weights() == NETWORK_221_STATE["weights"]
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
@@ -176,16 +176,16 @@ def test_save_never_writes_through_a_symlink_planted_beside_the_model(tmp_path):
     outside.write_text("not yours", encoding="utf-8")
     path = tmp_path / "model.json"
     (tmp_path / "model.json.tmp").symlink_to(outside)
-    seed_001_network().save(path)
+    network_221_model().save(path)
     assert outside.read_text(encoding="utf-8") == "not yours"
     assert path.is_file() and not path.is_symlink()
-    assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+    assert MLP.load(path).weights() == NETWORK_221_STATE["weights"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_saving_again_keeps_the_files_permissions(tmp_path):
     path = tmp_path / "model.json"
-    model = seed_001_network()
+    model = network_221_model()
     model.save(path)
     path.chmod(0o600)
     model.save(path)
@@ -196,7 +196,7 @@ def test_saving_again_keeps_the_files_permissions(tmp_path):
 def test_a_new_file_gets_the_usual_permissions_from_the_umask(tmp_path):
     old = os.umask(0o027)
     try:
-        seed_001_network().save(tmp_path / "model.json")
+        network_221_model().save(tmp_path / "model.json")
         open(tmp_path / "plain.txt", "w").close()  # what open() gives a new file, for reference
     finally:
         os.umask(old)
@@ -210,13 +210,13 @@ def test_save_flushes_the_file_to_disk_before_renaming_it(tmp_path, monkeypatch)
     monkeypatch.setattr(nn.state.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(nn.state.os, "replace",
                         lambda a, b: (events.append("replace"), real_replace(a, b))[1])
-    seed_001_network().save(tmp_path / "model.json")
+    network_221_model().save(tmp_path / "model.json")
     assert events == ["fsync", "replace"]
 
 
 def test_a_save_that_fails_midway_keeps_the_old_file_and_leaves_nothing_behind(tmp_path, monkeypatch):
     path = tmp_path / "model.json"
-    seed_001_network().save(path)
+    network_221_model().save(path)
     saved = path.read_bytes()
 
     def disk_full(fd):
@@ -232,7 +232,7 @@ def test_a_save_that_fails_midway_keeps_the_old_file_and_leaves_nothing_behind(t
 def test_saving_into_a_missing_folder_names_the_path_asked_for(tmp_path):
     path = tmp_path / "nowhere" / "model.json"
     with pytest.raises(FileNotFoundError) as caught:
-        seed_001_network().save(path)
+        network_221_model().save(path)
     assert caught.value.filename == str(path)
     assert str(path) in str(caught.value) and ".tmp" not in str(caught.value)
 
@@ -297,7 +297,7 @@ def test_a_save_killed_midway_leaves_a_loadable_file(tmp_path, delay):
 
 # --- load: every malformed file is a ValueError naming the file and what is wrong -------------
 
-GOOD_TEXT = json.dumps(SEED_001_STATE)
+GOOD_TEXT = json.dumps(NETWORK_221_STATE)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -375,7 +375,7 @@ def test_load_state_dict_refuses_deep_nesting_and_leaves_the_model_untouched(ent
             value = [value]
     else:
         value.append(value)
-    model = seed_001_network()
+    model = network_221_model()
     before = model.state_dict()
     with pytest.raises(ValueError, match="nests lists or dicts more than 4 levels deep"):
         model.load_state_dict(broken(("weights", 0, 0, 0), value))
@@ -387,8 +387,8 @@ def test_load_state_dict_refuses_deep_nesting_and_leaves_the_model_untouched(ent
 def test_save_works_for_every_name_the_file_system_accepts(tmp_path):
     for name in ("b" * 245 + ".json", "é" * 120 + ".json"):  # 250 characters; 245 bytes in UTF-8
         path = tmp_path / name
-        seed_001_network().save(path)
-        assert MLP.load(path).weights() == SEED_001_STATE["weights"]
+        network_221_model().save(path)
+        assert MLP.load(path).weights() == NETWORK_221_STATE["weights"]
         assert sorted(p.name for p in tmp_path.iterdir()) == [name]
         path.unlink()
 
@@ -400,8 +400,8 @@ def test_save_to_a_symlink_writes_the_file_it_points_to_and_keeps_the_link(tmp_p
     target.write_text("old", encoding="utf-8")
     link = tmp_path / "model.json"
     link.symlink_to(target)
-    seed_001_network().save(link)
+    network_221_model().save(link)
     assert link.is_symlink() and link.resolve() == target.resolve()
-    assert MLP.load(target).weights() == SEED_001_STATE["weights"]
+    assert MLP.load(target).weights() == NETWORK_221_STATE["weights"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "models"]
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["current.json"]

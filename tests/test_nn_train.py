@@ -1,4 +1,4 @@
-"""nn.train: seed 000's neuron, moons to 100%, spirals, fit's batches, history, progress bar, errors."""
+"""nn.train: square_neuron's neuron, moons to 100%, spirals, fit's batches, history, progress bar, errors."""
 
 import pytest
 
@@ -7,11 +7,11 @@ from tracegrad.nn import (MLP, SGD, Adam, Neuron, accuracy, fit, hinge, make_moo
                 make_xor, mse, predict)
 
 
-# --- seed 000: one ReLU neuron learning y = x² ---------------------------------------
+# --- square_neuron: one ReLU neuron learning y = x² ---------------------------------------
 
 
-def test_seed_000_first_prediction_gradient_and_step():
-    neuron = Neuron.from_weights([3.0], 7.0, activation="relu")  # the seed's w1 = 3, b1 = 7
+def test_square_neuron_first_prediction_gradient_and_step():
+    neuron = Neuron.from_weights([3.0], 7.0, activation="relu")  # the blog post's w1 = 3, b1 = 7
     loss = mse(neuron([2.0]), 4.0)
     assert loss.data == 81.0  # z = max(0, 3·2 + 7) = 13, (13 − 4)² = 81
     loss.backward()
@@ -23,7 +23,7 @@ def test_seed_000_first_prediction_gradient_and_step():
     assert neuron([2.0]).data == 0.0  # ReLU gates the now-negative sum
 
 
-def test_seed_000_neuron_learns_squares_with_the_loss_falling_every_epoch():
+def test_square_neuron_neuron_learns_squares_with_the_loss_falling_every_epoch():
     X, y = make_squares(20, seed=0, low=0.0, high=2.0)
     neuron = Neuron.from_weights([3.0], 7.0, activation="relu")
     history = fit(neuron, X, y, loss="mse", optimizer=SGD(neuron.parameters(), lr=0.1),

@@ -108,7 +108,7 @@ def test_hips_autograd_and_tracegrad_live_side_by_side(installed_wheel, tmp_path
     walkthrough = subprocess.run([str(python.parent / "tracegrad")], cwd=elsewhere, capture_output=True,
                                  text=True)
     assert walkthrough.returncode == 0, walkthrough.stderr
-    assert "Example A" in walkthrough.stdout
+    assert "square_neuron" in walkthrough.stdout
 
     assert _pip(python, "uninstall", "-y", "autograd").returncode == 0
     assert run(ours).stdout.strip() == "ours ok", run(ours).stderr

@@ -255,8 +255,8 @@ def test_item_returns_the_plain_float():
 # --- seeds' worked numbers --------------------------------------------------
 
 
-def test_seed_000_single_neuron():
-    # z = relu(w·x + b), L = (z - y)² with w=3, b=7, x=2, y=4 (seed 000).
+def test_square_neuron_single_neuron():
+    # z = relu(w·x + b), L = (z - y)² with w=3, b=7, x=2, y=4 (square_neuron).
     w, b = Value(3.0, label="w"), Value(7.0, label="b")
     x, y = 2.0, 4.0
     z = (w * x + b).relu()

@@ -10,18 +10,18 @@ import pytest
 from tracegrad import Value
 from tracegrad.viz import draw
 from tracegrad.viz.format import format_number
-from viz_seeds import seed_000, seed_001
+from examples_by_hand import network_221_by_hand, square_neuron_by_hand
 
 
-def test_seed_000_numbers_after_backward():
-    loss, w, b = seed_000()
+def test_square_neuron_numbers_after_backward():
+    loss, w, b = square_neuron_by_hand()
     loss.backward()
     source = draw(loss).source
     assert "grad 36" in source and "grad 18" in source and "data 81" in source
 
 
-def test_seed_001_numbers_after_backward():
-    cost, _ = seed_001()
+def test_network_221_numbers_after_backward():
+    cost, _ = network_221_by_hand()
     cost.backward()
     source = draw(cost).source
     for number in ("0.32", "-0.08", "0.392", "0.083232", "-0.408", "-0.2448", "-0.1224",
@@ -30,15 +30,15 @@ def test_seed_001_numbers_after_backward():
 
 
 def test_same_graph_same_source_byte_for_byte():
-    first, _ = seed_001()
-    second, _ = seed_001()
+    first, _ = network_221_by_hand()
+    second, _ = network_221_by_hand()
     first.backward()
     second.backward()
     assert draw(first).source == draw(second).source
 
 
 def test_grads_before_backward_are_shown_as_not_computed():
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     source = draw(loss).source
     assert "grad —" in source and "grad 0" not in source
     assert "not computed yet" in source
@@ -58,28 +58,28 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden_cases():
-    def seed_000_before():
-        return draw(seed_000()[0])
+    def square_neuron_before():
+        return draw(square_neuron_by_hand()[0])
 
-    def seed_000_after():
-        loss = seed_000()[0]
+    def square_neuron_after():
+        loss = square_neuron_by_hand()[0]
         loss.backward()
         return draw(loss)
 
-    def seed_000_gated():
-        loss = seed_000(w=-9.0, b=-7.0)[0]
+    def square_neuron_gated():
+        loss = square_neuron_by_hand(w=-9.0, b=-7.0)[0]
         loss.backward()
         return draw(loss)
 
-    def seed_001_after():
-        cost = seed_001()[0]
+    def network_221_after():
+        cost = network_221_by_hand()[0]
         cost.backward()
         return draw(cost)
 
-    return {"seed_000_before_backward.dot": seed_000_before,
-            "seed_000.dot": seed_000_after,
-            "seed_000_gated.dot": seed_000_gated,
-            "seed_001.dot": seed_001_after}
+    return {"square_neuron_before_backward.dot": square_neuron_before,
+            "square_neuron.dot": square_neuron_after,
+            "square_neuron_gated.dot": square_neuron_gated,
+            "network_221.dot": network_221_after}
 
 
 @pytest.mark.parametrize("name", sorted(golden_cases()))
@@ -99,8 +99,8 @@ def edge_line(source, edge):
     return next(line for line in source.splitlines() if line.strip() == edge or line.strip().startswith(edge + " ["))
 
 
-def test_seed_000_gated_relu_is_highlighted():
-    loss, _, _ = seed_000(w=-9.0, b=-7.0)
+def test_square_neuron_gated_relu_is_highlighted():
+    loss, _, _ = square_neuron_by_hand(w=-9.0, b=-7.0)
     loss.backward()
     source = draw(loss).source
     assert 'relu<br/><font point-size="8">off</font>' in source
@@ -117,8 +117,8 @@ def test_seed_000_gated_relu_is_highlighted():
         assert "dashed" not in edge_line(source, edge), edge
 
 
-def test_seed_001_neurons_are_clusters_with_short_labels():
-    cost, _ = seed_001()
+def test_network_221_neurons_are_clusters_with_short_labels():
+    cost, _ = network_221_by_hand()
     cost.backward()
     source = draw(cost).source
     for neuron in ("L1.N0", "L1.N1", "L2.N0"):
@@ -129,7 +129,7 @@ def test_seed_001_neurons_are_clusters_with_short_labels():
 
 
 def test_an_input_used_by_a_blocked_neuron_sends_0_along_that_edge_only():
-    cost, _ = seed_001()
+    cost, _ = network_221_by_hand()
     cost.backward()
     source = draw(cost).source
     x0 = next(line.split()[0] for line in source.splitlines() if "tooltip=x0]" in line)
@@ -141,7 +141,7 @@ def test_an_input_used_by_a_blocked_neuron_sends_0_along_that_edge_only():
 
 
 def test_show_grads_options():
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     assert "<br/>grad" not in draw(loss, show_grads=False).source
     assert "not computed" not in draw(loss, show_grads=False).source
     assert "<br/>grad 0>" in draw(loss, show_grads=True).source  # forced: the raw zeros
@@ -150,7 +150,7 @@ def test_show_grads_options():
 
 
 def test_colour_by_gradient():
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     with pytest.raises(ValueError, match="call backward\\(\\) first"):
         draw(loss, color="sign")
     loss.backward()

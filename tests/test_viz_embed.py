@@ -92,7 +92,7 @@ def settle(page):
 
 
 @pytest.fixture(scope="module")
-def example_b_output():
+def network_221_output():
     return trace(network_221()[0])._repr_html_()
 
 
@@ -105,9 +105,9 @@ def test_the_output_is_a_still_picture_a_script_and_the_page():
     assert page.startswith("<!DOCTYPE html>") and "grad(w) += x · grad(w*x) = 2 · 18 = 36" in page
 
 
-def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, example_b_output):  # noqa: F811
+def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, network_221_output):  # noqa: F811
     for k in range(20):
-        path = host_page(tmp_path, example_b_output, STARTS[k % len(STARTS)], name=f"n{k}.html")
+        path = host_page(tmp_path, network_221_output, STARTS[k % len(STARTS)], name=f"n{k}.html")
         page = Page(browser, path)
         frame = stepper_frame(page)
         settle(page)
@@ -120,8 +120,8 @@ def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, exam
         page.page.close()
 
 
-def test_hidden_when_rendered_then_shown(browser, tmp_path, example_b_output):  # noqa: F811
-    page = Page(browser, host_page(tmp_path, example_b_output, "render(true);"))
+def test_hidden_when_rendered_then_shown(browser, tmp_path, network_221_output):  # noqa: F811
+    page = Page(browser, host_page(tmp_path, network_221_output, "render(true);"))
     page.page.wait_for_selector("#cell iframe", state="attached")
     page.page.wait_for_timeout(300)  # the frame loads and runs while hidden
     page.page.evaluate("document.getElementById('cell').style.display = ''")
@@ -138,8 +138,8 @@ def test_hidden_when_rendered_then_shown(browser, tmp_path, example_b_output):  
     assert page.errors == []
 
 
-def test_resized_the_page_lays_itself_out_again(browser, tmp_path, example_b_output):  # noqa: F811
-    page = Page(browser, host_page(tmp_path, example_b_output))
+def test_resized_the_page_lays_itself_out_again(browser, tmp_path, network_221_output):  # noqa: F811
+    page = Page(browser, host_page(tmp_path, network_221_output))
     frame = stepper_frame(page)
     settle(page)
     page.page.evaluate("document.getElementById('cell').style.width = '640px'")
@@ -172,7 +172,7 @@ def test_the_frame_grows_to_its_content_and_the_wheel_scrolls_the_notebook(brows
     inner = frame.evaluate("document.querySelector('.tg-header').offsetHeight"
                            " + document.querySelector('.tg-viewport > svg').getBoundingClientRect().height")
     assert inner < frame_box[3] <= inner + 80  # no more than the content needs, and all of it
-    # Example A opens whole at the notebook's width: L, the output, is on screen
+    # square_neuron opens whole at the notebook's width: L, the output, is on screen
     whole = frame.evaluate("""() => { const v = document.querySelector('.tg-viewport').getBoundingClientRect();
         const s = document.querySelector('.tg-viewport > svg').getBoundingClientRect();
         return s.left >= v.left && s.right <= v.right; }""")

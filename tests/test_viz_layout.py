@@ -1,4 +1,4 @@
-"""Example B is drawn as a network, by every renderer: read off the rendered SVG's geometry.
+"""network_221 is drawn as a network, by every renderer: read off the rendered SVG's geometry.
 
 Layer columns from left to right (inputs, layer 1, layer 2, the loss), N0 above N1 and
 w0 above w1, neuron boxes that never overlap, and no edge across a box's label: checked

@@ -319,7 +319,7 @@ def test_explore_widget_answers_a_slider_with_the_numbers_of_the_new_value():
     view._on_message(view.widget, {"action": "set", "leaf": leaf, "value": -0.3}, [])
     frame = view.widget.frame_data
     assert frame["selected"] == leaf and frame["values"][leaf] == -0.3
-    biases = [[-0.3, -0.3], [0.2]]  # seed 001's other biases, L1.N0.b moved to -0.3
+    biases = [[-0.3, -0.3], [0.2]]  # network_221's other biases, L1.N0.b moved to -0.3
     data, grads = engine_numbers(network_221(biases=biases)[0])
     assert frame["data"] == [format_number(x) for x in data] and frame["grads"] == [format_number(g) for g in grads]
     nudge = frame["nudge"]

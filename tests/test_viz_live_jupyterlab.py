@@ -201,7 +201,7 @@ def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
     notebook.run(0)
     root = page.locator('[data-role="loss"]')
     root.wait_for(timeout=30_000)
-    assert root.inner_text() == "0.083232"  # seed 001's cost, C = ½(a − y)²
+    assert root.inner_text() == "0.083232"  # network_221's cost, C = ½(a − y)²
     leaf = page.locator(".tg-leaf", has_text="L1.N0.w0")
     leaf.locator("button").click()
     page.locator('[data-role="curve-title"]', has_text="over L1.N0.w0").wait_for(timeout=10_000)

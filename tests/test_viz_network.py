@@ -1,6 +1,6 @@
-"""viz.network: the network view and stepper, on seed 001's Example B and larger MLPs.
+"""viz.network: the network view and stepper, on network_221 and larger MLPs.
 
-The numbers are checked against the seed's hand computation (literal values)
+The numbers are checked against the blog post's hand computation (literal values)
 and against PyTorch in float64; the page in headless Chromium at 1366x768.
 """
 
@@ -13,10 +13,10 @@ from tracegrad import Value
 from tracegrad.nn import MLP
 from test_viz_stepper import Page, browser, inline_page  # noqa: F401  (browser is a fixture)
 from tracegrad.viz import network
-from tracegrad.viz.examples import SEED_001_BIASES, SEED_001_WEIGHTS, network_221
+from tracegrad.viz.examples import NETWORK_221_BIASES, NETWORK_221_WEIGHTS, network_221
 
 
-def example_b(lr=0.1):
+def network_221_view(lr=0.1):
     cost, nodes = network_221()
     return network(cost, lr=lr), cost, nodes
 
@@ -25,12 +25,12 @@ def page_data(text):
     return json.loads(re.search(r'data-role="data">(.*?)</script>', text, re.S).group(1))
 
 
-def torch_example_b():
+def torch_network_221():
     torch = pytest.importorskip("torch")
-    w1 = torch.tensor(SEED_001_WEIGHTS[0], dtype=torch.float64, requires_grad=True)
-    b1 = torch.tensor(SEED_001_BIASES[0], dtype=torch.float64, requires_grad=True)
-    w2 = torch.tensor(SEED_001_WEIGHTS[1], dtype=torch.float64, requires_grad=True)
-    b2 = torch.tensor(SEED_001_BIASES[1], dtype=torch.float64, requires_grad=True)
+    w1 = torch.tensor(NETWORK_221_WEIGHTS[0], dtype=torch.float64, requires_grad=True)
+    b1 = torch.tensor(NETWORK_221_BIASES[0], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor(NETWORK_221_WEIGHTS[1], dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor(NETWORK_221_BIASES[1], dtype=torch.float64, requires_grad=True)
     x = torch.tensor([0.5, 0.1], dtype=torch.float64)
     z1 = w1 @ x + b1
     z1.retain_grad()
@@ -43,8 +43,8 @@ def torch_example_b():
 
 # --- the numbers ----------------------------------------------------------------------
 
-def test_example_b_has_the_seeds_deltas_gradients_and_updates():
-    view, cost, _ = example_b()
+def test_network_221_has_the_seeds_deltas_gradients_and_updates():
+    view, cost, _ = network_221_view()
     (n0, n1), (out,) = view.layers
     assert view.delta(out) == pytest.approx(-0.408)
     assert view.delta(n0) == pytest.approx(-0.2448)
@@ -57,9 +57,9 @@ def test_example_b_has_the_seeds_deltas_gradients_and_updates():
     assert [view.updated(w) for w in n0.weights] == pytest.approx([0.41224, 0.202448])
 
 
-def test_example_b_agrees_with_pytorch_and_with_the_engines_backward():
-    reference = torch_example_b()
-    view, cost, _ = example_b()
+def test_network_221_agrees_with_pytorch_and_with_the_engines_backward():
+    reference = torch_network_221()
+    view, cost, _ = network_221_view()
     (n0, n1), (out,) = view.layers
     assert [view.delta(n) for n in (n0, n1)] == pytest.approx(reference["z1"].grad.tolist(), abs=1e-15)
     assert view.delta(out) == pytest.approx(reference["z2"].grad.item(), abs=1e-15)
@@ -73,7 +73,7 @@ def test_example_b_agrees_with_pytorch_and_with_the_engines_backward():
 
 
 def test_the_steps_write_the_seeds_hand_computation():
-    view, _, _ = example_b()
+    view, _, _ = network_221_view()
     text = "\n".join(f"{s['title']}\n{s['text']}" for s in view.steps)
     for line in ("L1.N0.z = 0.4·0.5 + 0.2·0.1 + 0.1 = 0.32",
                  "L1.N1.z = 0.3·0.5 + 0.7·0.1 + (-0.3) = -0.08",
@@ -99,7 +99,7 @@ def test_the_steps_write_the_seeds_hand_computation():
 
 
 def test_each_step_reveals_only_what_is_known_by_then():
-    view, _, _ = example_b()
+    view, _, _ = network_221_view()
     data = page_data(view.to_html())
     neurons = data["numbers"]["neurons"]
     assert neurons[0] == [["", "", ""]] * 3  # the inputs' step: nothing of the neurons yet
@@ -122,11 +122,11 @@ def test_a_model_alone_shows_its_weights_and_a_graph_without_neurons_is_refused(
     with pytest.raises(TypeError, match="needs an nn.MLP or a Value"):
         network([1, 2])
     with pytest.raises(ValueError, match="lr must be a finite number"):
-        network(example_b()[1], lr=float("nan"))
+        network(network_221_view()[1], lr=float("nan"))
 
 
 def test_save_html_writes_the_page_in_place_and_jupyter_shows_it_in_a_frame(tmp_path):
-    view, _, _ = example_b()
+    view, _, _ = network_221_view()
     path = view.save_html(tmp_path / "b.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["b.html"]  # nothing left beside it
@@ -176,8 +176,8 @@ def _column_order(neurons):
     return [(min(b[0] for b in boxes), max(b[2] for b in boxes)) for _, boxes in sorted(columns.items())]
 
 
-def test_example_b_fits_1366x768_with_every_number_legible(browser, tmp_path):
-    view, _, _ = example_b()
+def test_network_221_fits_1366x768_with_every_number_legible(browser, tmp_path):
+    view, _, _ = network_221_view()
     page = Page(browser, view.save_html(tmp_path / "b.html"))
     found = _geometry(page)
     assert not page.errors
@@ -194,8 +194,8 @@ def test_example_b_fits_1366x768_with_every_number_legible(browser, tmp_path):
         assert text in shown.split("\n"), text
 
 
-def test_example_b_steps_forward_then_backward_in_the_browser(browser, tmp_path):
-    view, _, _ = example_b()
+def test_network_221_steps_forward_then_backward_in_the_browser(browser, tmp_path):
+    view, _, _ = network_221_view()
     page = Page(browser, view.save_html(tmp_path / "b.html", start="first"))
 
     def neuron_texts(name):
@@ -274,7 +274,7 @@ def test_a_trace_not_made_by_a_model_has_no_network_view():
 
 
 def test_clicking_a_neuron_shows_its_own_scalar_graph_with_what_the_step_knows(browser, tmp_path):
-    view, _, _ = example_b()
+    view, _, _ = network_221_view()
     page = Page(browser, view.save_html(tmp_path / "b.html", start="first"))
     page.press("ArrowRight", 2)  # layer 1's z and a are known, no δ yet
     page.page.click('.tg-neuron[data-name="L1.N0"]')
@@ -300,7 +300,7 @@ def test_clicking_a_neuron_shows_its_own_scalar_graph_with_what_the_step_knows(b
 
 
 def test_predict_then_reveal_hides_each_new_number_until_it_is_guessed(browser, tmp_path):
-    view, _, _ = example_b()
+    view, _, _ = network_221_view()
     page = Page(browser, view.save_html(tmp_path / "b.html", start="first"))
     page.page.check('[data-role="predict"]')
     page.page.click('[data-role="next"]')  # layer 1's weighted sums: z 0.32 and -0.08 wait

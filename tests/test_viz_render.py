@@ -11,7 +11,7 @@ import pytest
 import tracegrad.viz.render as render_module
 from tracegrad.viz import RenderError, draw
 from tracegrad.viz.render import find_renderer, render
-from viz_seeds import seed_000, seed_001
+from examples_by_hand import network_221_by_hand, square_neuron_by_hand
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -31,8 +31,8 @@ def test_graphviz_pure_is_found_without_dot_on_path(no_system_dot):
     assert os.path.dirname(found) == os.path.dirname(sys.executable)
 
 
-def test_seed_001_saved_as_svg_png_and_dot_without_system_dot(no_system_dot, tmp_path):
-    cost, _ = seed_001()
+def test_network_221_saved_as_svg_png_and_dot_without_system_dot(no_system_dot, tmp_path):
+    cost, _ = network_221_by_hand()
     cost.backward()
     drawing = draw(cost)
     svg = drawing.save(tmp_path / "seed001.svg").read_text(encoding="utf-8")
@@ -45,21 +45,21 @@ def test_seed_001_saved_as_svg_png_and_dot_without_system_dot(no_system_dot, tmp
     assert drawing.save(tmp_path / "seed001.dot").read_text(encoding="utf-8") == drawing.source
 
 
-def test_seed_000_png_without_system_dot(no_system_dot, tmp_path):
-    loss, _, _ = seed_000()
+def test_square_neuron_png_without_system_dot(no_system_dot, tmp_path):
+    loss, _, _ = square_neuron_by_hand()
     loss.backward()
     assert draw(loss).save(tmp_path / "seed000.png").read_bytes().startswith(PNG_MAGIC)
 
 
 def test_jupyter_display_is_svg(no_system_dot):
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     bundle = draw(loss)._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
     assert "grad —" in bundle["image/svg+xml"]
 
 
 def test_unknown_suffix_names_the_choices(tmp_path):
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     with pytest.raises(ValueError, match=r"'graph\.pdf'.*\.svg, \.png, \.dot"):
         draw(loss).save(tmp_path / "graph.pdf")
 
@@ -311,7 +311,7 @@ def test_a_drawing_whose_neuron_boxes_cannot_be_routed_is_drawn_without_them(mon
         return real_render(source, format, **options)
 
     monkeypatch.setattr(render_module, "render", router_failing_on_boxes)
-    cost, _ = seed_001()
+    cost, _ = network_221_by_hand()
     cost.backward()
     drawing = draw_dot(cost, rankdir="TB")
     assert "cluster_" in drawing.source
@@ -341,7 +341,7 @@ def test_a_drawing_that_times_out_is_not_tried_again_without_boxes(monkeypatch):
         raise render_module.RenderTimeout("dot took longer than 60 s to lay out the graph")
 
     monkeypatch.setattr(render_module, "render", slow)
-    cost, _ = seed_001()
+    cost, _ = network_221_by_hand()
     with pytest.raises(RenderError, match="took longer"):
         draw(cost).pipe("svg")
     assert len(calls) == 1

@@ -189,7 +189,7 @@ def test_user_text_cannot_break_out_of_the_page():
 
 def test_save_html_writes_utf8(tmp_path):
     cost, _ = network_221()
-    path = trace(cost).save_html(tmp_path / "example_b.html")
+    path = trace(cost).save_html(tmp_path / "network_221.html")
     text = path.read_text(encoding="utf-8")
     assert "grad(L1.N0.w0) += x0 · grad(L1.N0.z) = 0.5 · (-0.2448) = -0.1224" in text
     assert "Forward and backward pass of C" in text
@@ -270,7 +270,7 @@ class Page:
         return self.page.inner_text('[data-role="step-text"]')
 
 
-def test_stepping_example_a_in_chromium(browser, tmp_path):
+def test_stepping_square_neuron_in_chromium(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"))
     assert page.current() == ["n2", "op2"]  # w*x, with the leaves w and x
@@ -323,7 +323,7 @@ def test_value_boxes_are_coloured_as_the_legend_says(browser, tmp_path):
     assert page.errors == []
 
 
-def test_example_b_is_readable_at_1366x768_and_never_moves(browser, tmp_path):
+def test_network_221_is_readable_at_1366x768_and_never_moves(browser, tmp_path):
     cost, _ = network_221()
     recorded = trace(cost)
     steps = len(data_of(recorded.to_html())["steps"])

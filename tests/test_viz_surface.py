@@ -1,4 +1,4 @@
-"""viz.loss_surface: the error surface of seed 001's Figure 2, on Example A and a recorded run.
+"""viz.loss_surface: the error surface of the blog post's Figure 2, on square_neuron and a recorded run.
 
 Grid values are checked against the loss written out by hand with numpy (not
 the replay that computes them), path points against the recorded parameters.
@@ -13,12 +13,12 @@ from tracegrad.viz import loss_surface, record
 from tracegrad.viz.examples import network_221, square_neuron
 
 
-def example_a_loss(w, b):
-    """Example A by hand: L = (relu(w·2 + b) - 4)²."""
+def square_neuron_by_formula(w, b):
+    """square_neuron by hand: L = (relu(w·2 + b) - 4)²."""
     return (np.maximum(0.0, w * 2.0 + b) - 4.0) ** 2
 
 
-def test_example_a_shows_the_step_from_3_7_to_minus_33_minus_11_and_the_flat_region():
+def test_square_neuron_shows_the_step_from_3_7_to_minus_33_minus_11_and_the_flat_region():
     loss, nodes = square_neuron()
     surface = loss_surface(loss, [nodes["w"], nodes["b"]], lr=1)
     assert surface.points == [(3.0, 7.0), (-33.0, -11.0)]
@@ -27,7 +27,7 @@ def test_example_a_shows_the_step_from_3_7_to_minus_33_minus_11_and_the_flat_reg
     assert surface.xs[0] < -33.0 and surface.xs[-1] > 3.0 and surface.ys[0] < -11.0 and surface.ys[-1] > 7.0
     # every grid value is the loss at that point
     w, b = np.meshgrid(surface.xs, surface.ys)
-    assert surface.values == pytest.approx(example_a_loss(w, b), rel=1e-12, abs=1e-12)
+    assert surface.values == pytest.approx(square_neuron_by_formula(w, b), rel=1e-12, abs=1e-12)
     # the ReLU is off where 2w + b < 0: there the loss is flat, 16; it is not flat at the start
     flat = surface.flat()
     i, j = np.searchsorted(surface.xs, -33.0), np.searchsorted(surface.ys, -11.0)
@@ -61,7 +61,7 @@ def test_a_recorded_run_of_a_two_parameter_model_gives_the_path_it_took():
 def test_by_default_the_two_parameters_with_the_largest_gradients_and_a_slice_says_so():
     cost, nodes = network_221()
     surface = loss_surface(cost, resolution=5)
-    # Example B's gradients: L2.N0.b -0.408, L1.N0.b -0.2448, L2.N0.w0 -0.13056, ...
+    # network_221's gradients: L2.N0.b -0.408, L1.N0.b -0.2448, L2.N0.w0 -0.13056, ...
     assert surface.names == ["L2.N0.b", "L1.N0.b"]
     assert not surface.exact and surface.caption.startswith("a slice")
 

@@ -4,11 +4,11 @@ import pytest
 
 from tracegrad import Value
 from tracegrad.viz import text_tree
-from viz_seeds import seed_000, seed_001
+from examples_by_hand import network_221_by_hand, square_neuron_by_hand
 
 
-def test_seed_000_tree_before_and_after_backward():
-    loss, _, _ = seed_000()
+def test_square_neuron_tree_before_and_after_backward():
+    loss, _, _ = square_neuron_by_hand()
     assert text_tree(loss).splitlines()[0] == "L = 81  grad —  (**2)"
     assert "not computed yet" in text_tree(loss)
     loss.backward()
@@ -26,7 +26,7 @@ def test_seed_000_tree_before_and_after_backward():
 
 
 def test_gated_nodes_are_marked():
-    loss, _, _ = seed_000(w=-9.0, b=-7.0)
+    loss, _, _ = square_neuron_by_hand(w=-9.0, b=-7.0)
     loss.backward()
     tree = text_tree(loss)
     assert "z = 0  grad -8  (relu, off)" in tree
@@ -34,8 +34,8 @@ def test_gated_nodes_are_marked():
     assert "y = 4  grad 8" in tree and "y = 4  grad 8  [gated" not in tree
 
 
-def test_seed_001_numbers_and_hidden_grads():
-    cost, _ = seed_001()
+def test_network_221_numbers_and_hidden_grads():
+    cost, _ = network_221_by_hand()
     cost.backward()
     tree = text_tree(cost)
     for piece in ("L1.N0.z = 0.32", "L1.N1.z = -0.08", "L2.N0.z = 0.392  grad -0.408",

@@ -1,4 +1,4 @@
-"""viz.trace: the recorded passes carry the seeds' numbers and agree with the engine."""
+"""viz.trace: the recorded passes carry the worked examples' numbers and agree with the engine."""
 
 import math
 import sys
@@ -11,15 +11,15 @@ import tracegrad
 from tracegrad import Value
 from tracegrad.viz import trace
 from tracegrad.viz.examples import network_221
-from viz_seeds import seed_000, seed_001
+from examples_by_hand import network_221_by_hand, square_neuron_by_hand
 
 
 def contribution_texts(recorded):
     return [c.text for step in recorded.backward_steps for c in step.contributions]
 
 
-def test_seed_000_trace_shows_the_worked_gradients():
-    loss, w, b = seed_000()
+def test_square_neuron_trace_shows_the_worked_gradients():
+    loss, w, b = square_neuron_by_hand()
     recorded = trace(loss)
     assert recorded.grad(w) == 36.0 and recorded.grad(b) == 18.0
     texts = contribution_texts(recorded)
@@ -30,9 +30,9 @@ def test_seed_000_trace_shows_the_worked_gradients():
     assert "grad(z - y) += 2·(z - y) · grad(L) = 18 · 1 = 18" in printed
 
 
-def test_seed_000_gated_relu_is_marked():
-    # after seed 000's update (w = -9, b = -7) the neuron's input is -25: the ReLU is off
-    loss, w, b = seed_000(w=-9.0, b=-7.0)
+def test_square_neuron_gated_relu_is_marked():
+    # after the blog post's update (w = -9, b = -7) the neuron's input is -25: the ReLU is off
+    loss, w, b = square_neuron_by_hand(w=-9.0, b=-7.0)
     recorded = trace(loss)
     relu_steps = [step for step in recorded.backward_steps if step.op == "relu"]
     assert [step.relu_off for step in relu_steps] == [True]
@@ -41,8 +41,8 @@ def test_seed_000_gated_relu_is_marked():
     assert "ReLU off: its input is ≤ 0, so nothing flows back" in str(recorded)
 
 
-def test_seed_001_trace_carries_the_hand_computation():
-    cost, params = seed_001()
+def test_network_221_trace_carries_the_hand_computation():
+    cost, params = network_221_by_hand()
     printed = str(trace(cost))
     for line in (
         "L1.N0.z = L1.N0.w0*x0 + L1.N0.w1*x1 + L1.N0.b = 0.2 + 0.02 + 0.1 = 0.32",
@@ -60,8 +60,8 @@ def test_seed_001_trace_carries_the_hand_computation():
         assert line in printed, line
 
 
-def test_seed_001_leaf_gradients():
-    cost, params = seed_001()
+def test_network_221_leaf_gradients():
+    cost, params = network_221_by_hand()
     recorded = trace(cost)
     expected = {"L2.N0.b": -0.408, "L2.N0.w0": -0.13056, "L2.N0.w1": 0.0, "L1.N0.b": -0.2448,
                 "L1.N1.b": 0.0, "L1.N0.w0": -0.1224, "L1.N0.w1": -0.02448,
@@ -84,7 +84,7 @@ def test_running_sum_at_a_node_used_more_than_once():
 
 
 def test_forward_steps_are_operations_with_their_leaves_and_the_drawing_ids():
-    loss, _, _ = seed_000()
+    loss, _, _ = square_neuron_by_hand()
     recorded = trace(loss)
     order = tracegrad.topological_order(loss)
     assert [step.node_id for step in recorded.forward_steps] == ["n2", "n4", "n5", "n7", "n8"]
@@ -110,7 +110,7 @@ def test_forward_steps_of_the_221_network_go_layer_by_layer():
 
 
 def test_trace_is_read_only():
-    loss, w, b = seed_000()
+    loss, w, b = square_neuron_by_hand()
     trace(loss)
     assert w.grad == 0.0 and loss.grad == 0.0  # trace() before backward() fills nothing
     loss.backward()
@@ -121,7 +121,7 @@ def test_trace_is_read_only():
 
 
 def test_a_drawing_made_from_a_trace_shows_the_traces_numbers():
-    loss, w, b = seed_000()
+    loss, w, b = square_neuron_by_hand()
     source = trace(loss).draw().source
     assert "<b>w</b><br/>data 3<br/>grad 36" in source  # though w.grad is still 0
     loss.backward()

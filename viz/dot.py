@@ -13,7 +13,7 @@ Rules the drawing follows, so that a learner can rely on them:
   ``grad —`` rather than showing zeros that look like a bug.
 - A node is *gated* when every path from it to the root passes through a ReLU
   whose input is <= 0: that ReLU's derivative is 0, so the node's gradient is
-  0 whatever happens downstream (seed 000's point about gating).
+  0 whatever happens downstream (the point the single-neuron blog post makes about gating).
 """
 
 import html
@@ -314,7 +314,7 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
         # a 3-5-5-2 network no taller than it is wide. And crossing minimisation, which
         # moves whole neuron boxes without reading the invisible edges that order them
         # (it drew L2.N3 above L2.N0 in a 2-4-4-1), barely runs: the boxes stay in the
-        # order they are written. Example B (two neurons a layer) keeps its picture.
+        # order they are written. network_221 (two neurons a layer) keeps its picture.
         if max(neuron_number(cluster)[1] for cluster in bodies) >= 2:
             graph.graph_attr.update(nodesep="0.05", ranksep="0.6", mclimit="0.01")
 

@@ -1,8 +1,8 @@
 """The two worked examples, as graphs: build them, then call backward() and look.
 
-Example A, ``square_neuron()``: one ReLU neuron learning y = x², at w = 3, b = 7,
+``square_neuron()``: one ReLU neuron learning y = x², at w = 3, b = 7,
 x = 2, y = 4, with the loss L = (z - y)² (from the blog post "Truth is ever
-found in simplicity": a single neuron modelling y = x²). Example B,
+found in simplicity": a single neuron modelling y = x²).
 ``network_221()``: a 2-2-1 network (ReLU hidden layer, linear output) with the
 weights of the blog post "The Beginning of Humanity's Last Invention", on
 x = [0.5, 0.1], y = 0.8, with the cost C = ½(ŷ - y)².
@@ -15,15 +15,15 @@ the command line can read ``nodes["w"].grad`` after ``loss.backward()``.
 from tracegrad import Value, topological_order
 from tracegrad.nn import MLP
 
-__all__ = ["EXAMPLES", "square_neuron", "network_221", "SEED_001_WEIGHTS", "SEED_001_BIASES"]
+__all__ = ["EXAMPLES", "square_neuron", "network_221", "NETWORK_221_WEIGHTS", "NETWORK_221_BIASES"]
 
-# Seed 001's parameters as MLP.from_weights reads them: weights[layer][neuron][input].
-SEED_001_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
-SEED_001_BIASES = [[0.1, -0.3], [0.2]]
+# network_221's parameters (the blog post's) as MLP.from_weights reads them: weights[layer][neuron][input].
+NETWORK_221_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
+NETWORK_221_BIASES = [[0.1, -0.3], [0.2]]
 
 
 def square_neuron(w=3.0, b=7.0, x=2.0, y=4.0):
-    """Example A: L = (relu(w·x + b) - y)²; at w = 3, b = 7, x = 2, y = 4, L = 81."""
+    """L = (relu(w·x + b) - y)²; at w = 3, b = 7, x = 2, y = 4, L = 81."""
     w, b = Value(w, label="w"), Value(b, label="b")
     x, y = Value(x, label="x"), Value(y, label="y")
     z = (w * x + b).relu()
@@ -33,8 +33,8 @@ def square_neuron(w=3.0, b=7.0, x=2.0, y=4.0):
     return loss, _labelled(loss)
 
 
-def network_221(weights=SEED_001_WEIGHTS, biases=SEED_001_BIASES, x=(0.5, 0.1), y=0.8):
-    """Example B: C = ½(ŷ - y)² for a 2-2-1 network; with the post's numbers C = 0.083232.
+def network_221(weights=NETWORK_221_WEIGHTS, biases=NETWORK_221_BIASES, x=(0.5, 0.1), y=0.8):
+    """C = ½(ŷ - y)² for a 2-2-1 network; with the post's numbers C = 0.083232.
 
     ReLU hidden layer, linear output. ``weights[layer][neuron][input]`` and
     ``biases[layer][neuron]`` as ``nn.MLP.from_weights`` reads them. Parameters
@@ -61,6 +61,6 @@ def _labelled(root):
 
 # The command line's names for the examples: name -> (builder, one-line title).
 EXAMPLES = {
-    "square": (square_neuron, "Example A: one ReLU neuron learning y = x², L = (z − y)²"),
-    "221": (network_221, "Example B: a 2-2-1 network, C = ½(ŷ − y)²"),
+    "square_neuron": (square_neuron, "one ReLU neuron learning y = x², L = (z − y)²"),
+    "network_221": (network_221, "a 2-2-1 network, C = ½(ŷ − y)²"),
 }

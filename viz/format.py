@@ -8,7 +8,7 @@ from tracegrad.engine import power_exponent
 __all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes",
            "shown_text"]
 
-# Six significant digits write every number of the seeds exactly (0.32, -0.408,
+# Six significant digits write every number of the worked examples exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
 DEFAULT_DIGITS = 6
 

@@ -1,10 +1,11 @@
-"""network(): backpropagation at the level of neurons, as seed 001 works it by hand.
+"""network(): backpropagation at the level of neurons, as it is worked by hand in the
+blog post "The Beginning of Humanity's Last Invention".
 
 A graph made by an ``nn`` model names where each node belongs
 (``L1.N0.w0``, ``L1.N0.z``): each neuron's weighted sum is one ``linear`` node
 z = w·x + b, and its activation a = relu(z) (or tanh, sigmoid; none for a
 linear neuron) the node that uses it. network() reads those neurons back out
-of the graph, layer by layer, and records what the seed writes for each:
+of the graph, layer by layer, and records what the blog post writes for each:
 
 - forward, layer by layer: z = W·a + b, then a = relu(z), with the numbers;
 - backward: the output's error δ = ∂C/∂z, each hidden neuron's
@@ -56,7 +57,7 @@ def network(model_or_loss, *, lr=None, digits=DEFAULT_DIGITS):
     """The network view of an nn model (an MLP) or of a graph one made (its loss or its output).
 
     A loss gives every number: each neuron's z, a and δ = ∂C/∂z, each weight's
-    ∂C/∂w, stepping forward layer by layer and backward as seed 001 does; with
+    ∂C/∂w, stepping forward layer by layer and backward as the blog post does; with
     ``lr`` the last step updates every parameter (w ← w − lr·∂C/∂w). An MLP
     alone gives its weights (and the rest once called on a sample and a loss).
     Shown inline in Jupyter; ``save_html(path)`` writes the page.
@@ -167,7 +168,7 @@ class NetworkView:
         return self._trace.grad(node)
 
     def delta(self, neuron):
-        """δ = ∂C/∂z of a neuron: the error seed 001 propagates backwards."""
+        """δ = ∂C/∂z of a neuron: the error the blog post propagates backwards."""
         return self._trace.grad(neuron.z)
 
     def updated(self, parameter):
@@ -292,7 +293,7 @@ def _still_frame(view):
             "loss": ""}
 
 
-# --- the steps, as seed 001 writes them ------------------------------------------------
+# --- the steps, as the blog post writes them --------------------------------------------
 
 def _steps(view):
     nodes = view._trace.nodes
@@ -351,7 +352,7 @@ def _steps(view):
         da = view.grad(n.a)
         lines.append(f"δ({n.name}) = ∂{cost}/∂{name(n.a)} × {_SLOPES[n.activation]} = "
                      f"{as_factor(number(da))} × {as_factor(number(_slope(view, n)))} = {number(view.delta(n))}")
-    step("backward", f"Backward: the output's error δ = ∂{cost}/∂z (seed 001's equation 1)", lines,
+    step("backward", f"Backward: the output's error δ = ∂{cost}/∂z", lines,
          current=[n.name for n in last], reveal=[("delta", n.name) for n in last],
          covers=loss_nodes + [index[n.a] for n in last if n.a is not n.z])
     for layer_index in range(len(view.layers) - 1, -1, -1):

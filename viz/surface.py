@@ -1,4 +1,5 @@
-"""loss_surface(): the loss over two parameters, with the path training took (seed 001's Figure 2).
+"""loss_surface(): the loss over two parameters, with the path training took (Figure 2 of
+the blog post "The Beginning of Humanity's Last Invention").
 
 The loss is recomputed at each point of a grid by ``tracegrad.replay``: the
 graph's own forward rules, with the two parameters set to the grid's values
@@ -34,7 +35,7 @@ def loss_surface(loss, parameters=None, *, lr=None, path=None, resolution=DEFAUL
 
     parameters: the two leaves [p, q]; by default, for a graph an nn model
     made, its two parameters with the largest |gradient| here. lr: draw the
-    gradient-descent step p ← p − lr·∂L/∂p from here (Example A with lr=1:
+    gradient-descent step p ← p − lr·∂L/∂p from here (square_neuron with lr=1:
     (3, 7) → (−33, −11)). path: the points training took instead, a list of
     (p, q) pairs or a viz Recording of the same model. resolution: points per
     side. span: ((p low, p high), (q low, q high)) instead of the path's range

@@ -38,7 +38,7 @@ import time
 
 # name -> (layer sizes, samples, timed epochs E, warm-up epochs W)
 WORKLOADS = {
-    "Example B's 2-2-1, 4 samples": ([2, 2, 1], 4, 4000, 200),
+    "network_221, 4 samples": ([2, 2, 1], 4, 4000, 200),
     "2-16-16-1, 100 samples": ([2, 16, 16, 1], 100, 2000, 100),
     "2-16-16-1, 1,000 samples": ([2, 16, 16, 1], 1000, 600, 30),
     "8-64-64-1, 500 samples": ([8, 64, 64, 1], 500, 300, 20),
@@ -61,7 +61,7 @@ def data(sizes, samples, seed=0):
 
 
 def initial_weights(sizes, seed=1):
-    """weights[layer][neuron][input] uniform in ±1/√fan-in, biases 0.1 (Example B: seed 001's numbers)."""
+    """weights[layer][neuron][input] uniform in ±1/√fan-in, biases 0.1 (network_221's numbers)."""
     if sizes == [2, 2, 1]:
         return [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]], [[0.1, -0.3], [0.2]]
     rng = random.Random(seed)

@@ -10,7 +10,7 @@ opens a notebook in headless Chromium and measures, on the page:
   the boundary, the curves, the network and the table of the newest step) and
   the optimizer steps a second; beside them, the kernel's share, timed in the
   same process: one step, and one frame made (LiveRun.frame()).
-- explore: Example B, a slider moved 40 times (one move at a time, each
+- explore: network_221, a slider moved 40 times (one move at a time, each
   waiting for its redraw): the time from the slider's input event to the
   moment the root's number on the page changed, median and 90th percentile.
 
@@ -102,7 +102,7 @@ def main():
         page.locator(".tg-leaf").first.wait_for(timeout=60_000)
         latencies = [page.evaluate(MOVE_SLIDER, 150 + 5 * k) for k in range(40)]
         latencies.sort()
-        print(f"explore, Example B in JupyterLab: slider to redraw {statistics.median(latencies):.0f} ms median, "
+        print(f"explore, network_221 in JupyterLab: slider to redraw {statistics.median(latencies):.0f} ms median, "
               f"{latencies[int(0.9 * len(latencies))]:.0f} ms at the 90th percentile ({len(latencies)} moves)")
         page.close()
         browser.close()

@@ -1,7 +1,7 @@
 """The ``tracegrad`` command: the walkthrough, ``trace`` and ``train``.
 
     tracegrad                                   the two worked examples, traced; graphs to files
-    tracegrad trace square | 221                an example's forward and backward pass, as a table
+    tracegrad trace square_neuron | network_221 an example's forward and backward pass, as a table
     tracegrad trace "tanh(w*x + b)" w=0.5 x=2 b=-1
     tracegrad train moons                       train an MLP; write the training player page
 
@@ -48,7 +48,7 @@ def main(argv=None):
         print("tracegrad: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # `tracegrad trace 221 | head`: the reader has gone; stop quietly, as other tools do
+        # `tracegrad trace network_221 | head`: the reader has gone; stop quietly, as other tools do
         sys.stdout = open(os.devnull, "w")
         return 0
 
@@ -57,8 +57,8 @@ def _parser():
     parser = Parser(
         prog="tracegrad",
         description="Watch backpropagation: trace a graph node by node, draw it, train small networks. "
-        "Without a command, runs the walkthrough of the two worked examples (Example A: one ReLU "
-        "neuron learning y = x²; Example B: a 2-2-1 network).",
+        "Without a command, runs the walkthrough of the two worked examples (square_neuron: one ReLU "
+        "neuron learning y = x²; network_221: a 2-2-1 network).",
     )
     parser.add_argument("--version", action="version", version=f"tracegrad {tracegrad_version()}")
     parser.add_argument(

@@ -18,8 +18,8 @@ def add_command(commands):
     trace = commands.add_parser(
         "trace",
         help="trace an example or an expression, node by node",
-        description="Print the forward and backward pass of an example (square: Example A, one ReLU "
-        "neuron learning y = x²; 221: Example B, a 2-2-1 network) or of an expression over named "
+        description="Print the forward and backward pass of an example (square_neuron: one ReLU "
+        "neuron learning y = x²; network_221: a 2-2-1 network) or of an expression over named "
         "variables, like "
         "tracegrad trace \"tanh(w*x + b)\" w=0.5 x=2 b=-1. Expressions may use "
         f"{ALLOWED}, in at most "
@@ -97,12 +97,23 @@ def _target(target, assignments):
         root, _ = build()
         return root
     variables = _assignments(assignments)
-    if target.isidentifier() and not variables:
+    # A lone name or number is no expression worth tracing: most likely an example's name,
+    # mistyped or remembered from an older version, so say which names there are.
+    if (target.isidentifier() or _is_number(target)) and not variables:
+        name = target if target.isidentifier() else "x"
         raise UsageError(
-            f"unknown example {target!r}; examples: {', '.join(EXAMPLES)} "
-            f"(or an expression with its variables, like: tracegrad trace \"{target}*2\" {target}=3)"
+            f"unknown example {target!r}; the examples are {', '.join(EXAMPLES)} "
+            f"(or an expression with its variables, like: tracegrad trace \"{name}*2\" {name}=3)"
         )
     return parse(target, variables)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _assignments(items):

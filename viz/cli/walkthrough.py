@@ -3,7 +3,7 @@ and their drawings and stepper pages written to a folder."""
 
 import os
 
-from ..examples import EXAMPLES, SEED_001_BIASES, SEED_001_WEIGHTS, network_221, square_neuron
+from ..examples import EXAMPLES, NETWORK_221_BIASES, NETWORK_221_WEIGHTS, network_221, square_neuron
 from ..format import format_number
 from .checks import DEFAULT_OUT, UsageError, make_folder, tracegrad_version
 
@@ -20,8 +20,8 @@ def run(args):
 
     print(f"tracegrad {tracegrad_version()}: backpropagation, node by node.\n")
 
-    # Example A: one neuron, then the blog post's gradient-descent step (learning rate 1).
-    print(_heading("square", EXAMPLES["square"][1]))
+    # square_neuron: one neuron, then the blog post's gradient-descent step (learning rate 1).
+    print(_heading("square_neuron", EXAMPLES["square_neuron"][1]))
     loss, nodes = square_neuron()
     traced = trace(loss)  # read-only: the backward() below does not change it
     print(traced)
@@ -40,19 +40,19 @@ def run(args):
         " the chain rule\n  gives dL/dw = 2(z - y)·x = 36 and dL/db = 2(z - y) = 18,"
         " as the trace above shows. Either way the ReLU ends up off.\n"
     )
-    written += _save_example("square", traced, folder)
+    written += _save_example("square_neuron", traced, folder)
 
-    # Example B: the 2-2-1 network, then one step with the post's learning rate 0.1.
-    print(_heading("221", EXAMPLES["221"][1]))
+    # network_221: the 2-2-1 network, then one step with the post's learning rate 0.1.
+    print(_heading("network_221", EXAMPLES["network_221"][1]))
     cost, nodes = network_221()
     traced = trace(cost)
     print(traced)
     cost.backward()
     rate = 0.1
     weights = [[[_step(nodes[f"L{i + 1}.N{j}.w{k}"], rate) for k in range(len(row))]
-                for j, row in enumerate(layer)] for i, layer in enumerate(SEED_001_WEIGHTS)]
+                for j, row in enumerate(layer)] for i, layer in enumerate(NETWORK_221_WEIGHTS)]
     biases = [[_step(nodes[f"L{i + 1}.N{j}.b"], rate) for j in range(len(layer))]
-              for i, layer in enumerate(SEED_001_BIASES)]
+              for i, layer in enumerate(NETWORK_221_BIASES)]
     after, _ = network_221(weights=weights, biases=biases)
     changed = [label for label in sorted(nodes) if _is_parameter(label) and nodes[label].grad != 0.0]
     print(f"\nOne step of gradient descent with learning rate {number(rate)}, as in the blog post:")
@@ -62,7 +62,7 @@ def run(args):
               f" = {number(_step(node, rate))}")
     print(f"  the other parameters have gradient 0 (the ReLU of L1.N1 is off) and stay;"
           f" C = {number(cost.data)} -> {number(after.data)}\n")
-    written += _save_example("221", traced, folder)
+    written += _save_example("network_221", traced, folder)
 
     print("Wrote:")
     width = max(len(path) for path, _ in written)

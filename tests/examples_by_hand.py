@@ -1,4 +1,4 @@
-"""The seeds' worked examples built by hand from Values, for the viz tests.
+"""The worked examples square_neuron and network_221 built by hand from Values, for the viz tests.
 
 Labels follow nn's scheme (L1.N0.w0, L1.N0.b, L1.N0.z, L1.N0.a) so the
 drawings and traces read as they will for a network built with nn.
@@ -7,8 +7,8 @@ drawings and traces read as they will for a network built with nn.
 from tracegrad import Value
 
 
-def seed_000(w=3.0, b=7.0):
-    """Seed 000: one ReLU neuron fitting y = x² at x = 2, L = (z - y)²; returns (L, w, b)."""
+def square_neuron_by_hand(w=3.0, b=7.0):
+    """square_neuron: one ReLU neuron fitting y = x² at x = 2, L = (z - y)²; returns (L, w, b)."""
     x = Value(2.0, label="x")
     w = Value(w, label="w")
     b = Value(b, label="b")
@@ -22,8 +22,8 @@ def seed_000(w=3.0, b=7.0):
     return loss, w, b
 
 
-def seed_001():
-    """Seed 001: the 2-2-1 network, ReLU hidden layer, linear output, C = ½(ŷ − y)².
+def network_221_by_hand():
+    """network_221: the 2-2-1 network, ReLU hidden layer, linear output, C = ½(ŷ − y)².
 
     Returns (C, params) with params a dict from label to Value.
     """
