@@ -1,4 +1,4 @@
-/* samplepass.js: one sample through an MLP, forward and backward, as seed 001 writes it.
+/* samplepass.js: one sample through an MLP, forward and backward, layer by layer as the textbook writes it.
    tracegrad.samplePass(network, values, x, target, lossName) takes the network's
    structure (viz.player's _network: {layers: [[{activation, w: [indexes], b: index}]]}),
    the parameters' values (an array), one sample's inputs x and its target, and
