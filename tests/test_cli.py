@@ -41,6 +41,10 @@ def test_trace_square_neuron_prints_its_worked_numbers(capsys):
     assert "L = (z - y)**2 = 9**2 = 81" in out
     assert "grad(w) += x · grad(w*x) = 2 · 18 = 36" in out
     assert "grad(b) += 1 · grad(w*x + b) = 1 · 18 = 18" in out
+    # it ends with the blog post's step of gradient descent (learning rate 1) and its consequence
+    assert out.rstrip().endswith("sends no gradient back through it")
+    assert "learning rate 1:" in out and "  w = 3 - 1·36 = -33\n  b = 7 - 1·18 = -11" in out
+    assert "L = 81 -> 16" in out and "the ReLU z = relu(w*x + b) switches off" in out
 
 
 def test_trace_network_221_prints_its_worked_numbers(capsys):
@@ -48,6 +52,9 @@ def test_trace_network_221_prints_its_worked_numbers(capsys):
     assert status == 0 and err == ""
     for text in ("0.083232", "-0.408", "-0.13056", "-0.2448", "-0.1224", "-0.02448"):
         assert text in out
+    # the post's step with learning rate 0.1
+    assert "learning rate 0.1:" in out and "L2.N0.b = 0.2 - 0.1·(-0.408) = 0.2408" in out
+    assert "L1.N0.b = 0.1 - 0.1·(-0.2448) = 0.12448" in out and "C = 0.083232 -> 0.0592067" in out
 
 
 def test_trace_expression_with_variables(capsys):
@@ -436,6 +443,10 @@ def test_walkthrough_traces_both_examples_and_names_its_files(capsys, tmp_path):
         path = out_dir / name
         assert path.stat().st_size > 0
         assert str(path) in out
+    # and both pages end with the update and the forward pass it leads to
+    for name, title in (("square_neuron", "L = 81 → 16"), ("network_221", "C = 0.083232 → 0.0592067")):
+        page = (out_dir / f"{name}.html").read_text(encoding="utf-8")
+        assert "learning rate" in page and title in page
 
 
 # --- the installed console script ----------------------------------------------

@@ -31,8 +31,8 @@ def open_page(browser, tmp_path, run, width=1366, height=800):  # noqa: F811
     return page, errors
 
 
-def send(page, run, setup=False):
-    frame = dict(run.frame(), playing=False, speed=100, news=None)
+def send(page, run, setup=False, playing=False):
+    frame = dict(run.frame(), playing=playing, speed=100, news=None)
     if setup:
         page.evaluate("([s, f]) => { view.setup(s); view.frame(f); }", [run.setup(), frame])
     else:
@@ -56,6 +56,27 @@ def test_each_frame_redraws_the_counter_the_boundary_and_the_table(browser, tmp_
     assert canvas.evaluate("c => c.toDataURL()") != before
     values = page.locator('[data-role="params"] tbody tr td:nth-child(2)').all_inner_texts()
     assert values == [format_number(p.data, 4) for p in run.parameters]
+    assert errors == []
+
+
+def test_while_playing_the_table_writes_the_rows_in_view_and_the_others_as_they_scroll_in(browser,  # noqa: F811
+                                                                                          tmp_path):
+    run = moons_run(sizes=(16, 16, 1))  # 337 parameters: most rows are below the table's fold
+    page, errors = open_page(browser, tmp_path, run)
+    cells = page.locator('[data-role="params"] tbody tr td:nth-child(2)')
+    run.step(5)
+    send(page, run, playing=True)
+    expected = [format_number(p.data, 4) for p in run.parameters]
+    def shows(row, text):  # the browser reports the rows in view a moment after they are
+        page.wait_for_function(f"() => document.querySelectorAll('[data-role=params] tbody tr')[{row}]"
+                               f".children[1].textContent === {text!r}")
+    shows(0, expected[0])  # in view: the newest step
+    last = len(expected) - 1
+    assert cells.nth(last).inner_text() != expected[last]  # out of view: not rewritten yet
+    cells.nth(last).scroll_into_view_if_needed()
+    shows(last, expected[last])
+    send(page, run, playing=False)  # paused: every row, seen or not
+    assert cells.all_inner_texts() == expected
     assert errors == []
 
 

@@ -274,12 +274,13 @@ def test_stepping_square_neuron_in_chromium(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "a.html"))
     assert page.current() == ["n2", "op2"]  # w*x, with the leaves w and x
-    assert page.line("n0", "data") == "data 3" and page.line("n3", "data") == "data ?"
-    assert page.line("n8", "grad") == "grad —"
+    # the leaves are given: b = 7 and y = 4 show from the start; w*x + b is not computed yet
+    assert page.line("n0", "data") == "data 3" and page.line("n3", "data") == "data 7"
+    assert page.line("n4", "data") == "data ?" and page.line("n8", "grad") == "grad —"
     page.page.click('[data-role="next"]')
-    assert page.current() == ["n4", "op4"] and page.line("n3", "data") == "data 7"
+    assert page.current() == ["n4", "op4"] and page.line("n4", "data") == "data 13"
     page.press("ArrowLeft")
-    assert page.line("n3", "data") == "data ?"
+    assert page.line("n4", "data") == "data ?" and page.line("n3", "data") == "data 7"
 
     page.press("ArrowRight", 5)  # the backward pass starts
     assert page.current() == ["n8"] and page.line("n8", "grad") == "grad 1"
@@ -297,6 +298,58 @@ def test_stepping_square_neuron_in_chromium(browser, tmp_path):
     assert page.page.is_disabled('[data-role="next"]')
     assert "grad(w) = 36" in page.step_text()
     assert page.errors == [] and page.requests == [page.url]  # nothing fetched but the page itself
+
+
+@pytest.mark.parametrize("example", [square_neuron, network_221])
+def test_given_leaves_show_their_values_from_the_first_step_and_computed_nodes_do_not(browser, tmp_path,
+                                                                                          example):
+    recorded = trace(example()[0])
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"))
+    first = recorded.forward_steps[0]
+    lines = page.page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('g.node'))
+      .map(g => [g.querySelector('title').textContent,
+                 Array.from(g.querySelectorAll('text')).filter(t => t.textContent.startsWith('data '))
+                   .map(t => [t.textContent, t.getAttribute('class')])[0]])
+      .filter(([id, line]) => line))""")
+    for node in recorded.nodes.order:
+        node_id = recorded.nodes.id(node)
+        if node_id not in lines:  # an unlabelled constant shows its value as its name
+            continue
+        text, shown_as = lines[node_id]
+        if not node.inputs:
+            assert text == f"data {format_number(node.data)}", node.label
+            # marked given (or as just introduced, at the step that first uses it)
+            assert shown_as == ("tg-changed" if node_id in [leaf.node_id for leaf in first.leaves] else "tg-given")
+        elif node_id != first.node_id:
+            assert (text, shown_as) == ("data ?", "tg-pending"), node_id
+    assert sum(not node.inputs and bool(node.label) for node in recorded.nodes.order) == {square_neuron: 4,
+                                                                                     network_221: 12}[example]
+    assert "given" in page.page.inner_text(".tg-legend") and page.errors == []
+
+
+def test_the_page_ends_with_the_update_and_the_relu_switching_off(browser, tmp_path):
+    loss, nodes = square_neuron()
+    recorded = trace(loss, parameters=[nodes["w"], nodes["b"]], lr=1)
+    steps = data_of(recorded.to_html())["steps"]
+    assert [step["phase"] for step in steps[-3:]] == ["done", "update", "after"]
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"))
+    page.page.fill('[data-role="slider"]', str(len(steps) - 2))
+    assert "w = 3 - 1·36 = -33" in page.step_text() and "b = 7 - 1·18 = -11" in page.step_text()
+    ids = {recorded.nodes.name(node): recorded.nodes.id(node) for node in recorded.nodes.order}
+    assert page.line(ids["w"], "data") == "data -33" and page.line(ids["b"], "data") == "data -11"
+    assert page.line(ids["z"], "data") == "data 13"  # computed from the old parameters until the next step
+    assert page.line(ids["w"], "grad") == "grad 36"  # the gradients the update used
+    page.press("ArrowRight")  # the forward pass again
+    assert "L = 81 → 16" in page.page.inner_text('[data-role="step-title"]')
+    assert "the ReLU z = relu(w*x + b) switches off" in page.step_text()
+    assert page.line(ids["z"], "data") == "data 0" and page.line(ids["L"], "data") == "data 16"
+    assert page.line(ids["w*x + b"], "data") == "data -77"
+    assert page.line(ids["w"], "grad") == "grad —"  # new values: their gradients are not computed yet
+    assert page.titles("g.node.tg-off") == [recorded.nodes.op_id(nodes["z"])]
+    page.press("ArrowLeft", 2)  # back before the update: the old values and gradients again
+    assert page.line(ids["w"], "data") == "data 3" and page.line(ids["z"], "data") == "data 13"
+    assert page.titles("g.node.tg-off") == [] and page.line(ids["w"], "grad") == "grad 36"
+    assert page.errors == []
 
 
 def shape_colours(page, selector):

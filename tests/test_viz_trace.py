@@ -1,6 +1,7 @@
 """viz.trace: the recorded passes carry the worked examples' numbers and agree with the engine."""
 
 import math
+import re
 import sys
 
 import pytest
@@ -9,8 +10,8 @@ from hypothesis import strategies as st
 
 import tracegrad
 from tracegrad import Value
-from tracegrad.viz import trace
-from tracegrad.viz.examples import network_221
+from tracegrad.viz import format_number, trace
+from tracegrad.viz.examples import network_221, square_neuron
 from examples_by_hand import network_221_by_hand, square_neuron_by_hand
 
 
@@ -230,3 +231,158 @@ def test_a_trace_names_its_size_and_shows_its_table_in_ipython():
     printer = Printer()
     recorded._repr_pretty_(printer, cycle=False)
     assert printer.written == str(recorded) and "grad(x) += x · grad(x*x)" in printer.written
+
+
+# --- names made from an expression, inside larger formulas --------------------------
+
+# the operand of a derivative "d A / d B": a bracketed group, or a word with perhaps a call
+_DERIVATIVE_OPERAND = re.compile(r"\bd (\((?:[^()]|\([^()]*\))*\)|[^\s(]+(?:\([^()]*\))?)")
+# a function applied to a nudged leaf in the check: "f(x + h)", "L(w − h)"
+_APPLIED = re.compile(r"(\S+)\(\w+ [+−] h\)")
+
+
+def misplaced_names(text):
+    """The pieces of text where a name made from an expression stands inside a formula unbracketed."""
+    wrong = []
+    for operand in _DERIVATIVE_OPERAND.findall(text):
+        # "d x*x / d x" reads as d x times x: an operand is one word, a call, or bracketed
+        if not operand.startswith("(") and re.search(r"[-+*/]", re.sub(r"\([^()]*\)", "", operand)):
+            wrong.append(f"d {operand}")
+    wrong += [f"{f}(…)" for f in _APPLIED.findall(text) if not re.fullmatch(r"[\w.]+", f)]
+    return wrong
+
+
+def page_texts(recorded):
+    """Every text the stepper page shows: each step's title and text, each node's click box."""
+    from tracegrad.viz.stepper import _details, _steps
+
+    steps = _steps(recorded)
+    texts = [step["title"] + "\n" + step["text"] for step in steps]
+    texts += [step_label for step in steps for _, step_label in step.get("flows", [])]
+    for about in _details(recorded, steps).values():
+        texts += [about["value"], about.get("sum", ""), about["total"], about["check"],
+                  about.get("gradTitle", "")] + [use["text"] for use in about["uses"]]
+    return "\n".join(texts)
+
+
+EXPRESSIONS = ["x*x + x", "(x + y)*(x - y)", "(x + y)**2 + x", "x**y", "tanh(x*y) + x", "-x*y",
+               "-(x + y)", "x/(x + y)", "exp(-x)*y", "relu(x - y)*x", "sigmoid(x*y)**2"]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_names_made_from_an_expression_are_bracketed_inside_formulas(expression):
+    from tracegrad.viz import parse
+
+    recorded = trace(parse(expression, {"x": 2.0, "y": 3.0}))
+    assert misplaced_names(str(recorded)) == []
+    assert misplaced_names(page_texts(recorded)) == []
+    # the checker finds what it looks for
+    assert misplaced_names("d x*x + x / d x") == ["d x*x"]
+    assert misplaced_names("(x*x + x)(x + h) = 6.005") == ["x)(…)"]
+
+
+def test_x_squared_plus_x_reads_as_maths_in_the_page_and_the_check():
+    from tracegrad.viz import parse
+
+    recorded = trace(parse("x*x + x", {"x": 2.0}))
+    texts = page_texts(recorded)
+    assert "d (x*x + x) / d (x*x + x) = 1" in texts
+    assert "grad(x*x) = d (x*x + x) / d (x*x): the sum" in texts
+    assert "(f = x*x + x)" in texts and "f(x + h) = f(2.001) = 6.00500100" in texts
+    assert "Gradients of the leaves (d (x*x + x) / d leaf)" in str(recorded)
+
+
+def test_a_learners_own_operation_writes_its_derivative_with_brackets():
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    inner = x * y
+    out = Value(inner.data ** 3, (inner,), "cube")
+    printed = str(trace(out + x))
+    assert "d cube(x*y) / d (x*y)" in printed or "d (cube(x*y)) / d (x*y)" in printed, printed
+    assert misplaced_names(printed) == []
+
+
+# --- trace(loss, parameters=, lr=): the step of gradient descent and its consequence -------
+
+
+def test_without_parameters_the_trace_ends_at_the_gradients():
+    loss, _ = square_neuron()
+    recorded = trace(loss)
+    assert recorded.updates == () and recorded.next_value is None and recorded.lr is None
+    assert str(recorded).splitlines()[-1] == "  y  -18" and "gradient descent" not in str(recorded)
+
+
+def test_square_neuron_ends_with_its_update_and_the_relu_switching_off():
+    loss, nodes = square_neuron()
+    w, b = nodes["w"], nodes["b"]
+    recorded = trace(loss, parameters=[w, b], lr=1)
+    printed = str(recorded)
+    assert printed.index("Gradients of the leaves") < printed.index("One step of gradient descent, learning rate 1")
+    assert "  w = 3 - 1·36 = -33\n  b = 7 - 1·18 = -11" in printed
+    assert "The forward pass again, with the new parameters: L = 81 -> 16" in printed
+    assert "the ReLU z = relu(w*x + b) switches off: w*x + b = 13 -> -77 ≤ 0" in printed
+    # an independent computation: the chain rule by hand, then the post's forward pass, z = max(0, w·x + b)
+    w_new, b_new = 3 - 1 * (2 * (13 - 4) * 2), 7 - 1 * (2 * (13 - 4))
+    z_new = max(0.0, w_new * 2 + b_new)
+    assert [u.after for u in recorded.updates] == [w_new, b_new] == [-33, -11]
+    assert z_new == 0 and recorded.next_value == (z_new - 4) ** 2 == 16  # the post: z = max(0, ...) = 0
+    [switch] = recorded.switches
+    assert (switch.name, switch.on, switch.input_before, switch.input_after) == ("z", False, 13, -77)
+    assert (w.data, b.data, w.grad, b.grad) == (3, 7, 0, 0)  # read-only
+
+
+def test_network_221_ends_with_the_posts_update():
+    cost, nodes = network_221()
+    parameters = [node for label, node in nodes.items() if label.startswith("L") and not node.inputs]
+    recorded = trace(cost, parameters=parameters, lr=0.1)
+    after = {u.name: u.after for u in recorded.updates}
+    assert len(after) == 9
+    # the blog post's literal numbers (it rounds two of them: 0.613 and 0.2024)
+    assert after["L2.N0.b"] == pytest.approx(0.2408) and after["L1.N0.b"] == pytest.approx(0.12448)
+    assert after["L1.N0.w0"] == pytest.approx(0.41224) and after["L2.N0.w0"] == pytest.approx(0.613, abs=1e-4)
+    assert after["L1.N0.w1"] == pytest.approx(0.2024, abs=1e-4)
+    assert (after["L2.N0.w1"], after["L1.N1.w0"], after["L1.N1.w1"], after["L1.N1.b"]) == (0.9, 0.3, 0.7, -0.3)
+    assert "L2.N0.b = 0.2 - 0.1·(-0.408) = 0.2408" in str(recorded)
+    # the next cost, computed independently: the network written out in plain arithmetic
+    p = after
+    h0 = max(0.0, p["L1.N0.w0"] * 0.5 + p["L1.N0.w1"] * 0.1 + p["L1.N0.b"])
+    h1 = max(0.0, p["L1.N1.w0"] * 0.5 + p["L1.N1.w1"] * 0.1 + p["L1.N1.b"])
+    yhat = p["L2.N0.w0"] * h0 + p["L2.N0.w1"] * h1 + p["L2.N0.b"]
+    assert recorded.next_value == pytest.approx(0.5 * (yhat - 0.8) ** 2, rel=1e-12)
+    assert recorded.switches == ()  # L1.N1 stays off: -0.08 before, -0.08 after
+    assert f"C = 0.083232 -> {format_number(recorded.next_value)}" in str(recorded)
+
+
+def test_a_relu_switching_on_is_said_so():
+    x, w = Value(1.0, label="x"), Value(-0.5, label="w")
+    z = (w * x).relu()
+    z.label = "z"
+    loss = (z - 1.0) ** 2  # z = 0 now; its gradient is 0, so make w move through a second path
+    loss = loss + (w - 1.0) ** 2
+    recorded = trace(loss, parameters=[w], lr=1)
+    [switch] = recorded.switches
+    assert switch.on and "switches on: w*x = -0.5 -> 2.5 > 0" in switch.text
+
+
+@pytest.mark.parametrize("arguments, error, match", [
+    ({"parameters": []}, ValueError, "parameters and lr go together"),
+    ({"lr": 0.1}, ValueError, "parameters and lr go together"),
+    ({"parameters": [], "lr": -1}, ValueError, "lr must be a finite number >= 0"),
+    ({"parameters": [], "lr": float("nan")}, ValueError, "lr must be a finite number"),
+    ({"parameters": [], "lr": True}, ValueError, "lr must be a finite number"),
+    ({"parameters": [Value(1.0, label="q")], "lr": 1}, ValueError, "not part of the traced graph"),
+    ({"parameters": ["w"], "lr": 1}, TypeError, "each parameter must be a Value"),
+])
+def test_bad_parameters_or_learning_rates_are_refused(arguments, error, match):
+    loss, _ = square_neuron()
+    with pytest.raises(error, match=match):
+        trace(loss, **arguments)
+
+
+def test_a_parameter_must_be_a_leaf_given_once():
+    loss, nodes = square_neuron()
+    with pytest.raises(ValueError, match="z is computed from other values"):
+        trace(loss, parameters=[nodes["z"]], lr=1)
+    with pytest.raises(ValueError, match="w is given twice"):
+        trace(loss, parameters=[nodes["w"], nodes["w"]], lr=1)
+    with pytest.raises(TypeError, match=r"write parameters=\[w\]"):
+        trace(loss, parameters=nodes["w"], lr=1)

@@ -15,7 +15,8 @@ the command line can read ``nodes["w"].grad`` after ``loss.backward()``.
 from tracegrad import Value, topological_order
 from tracegrad.nn import MLP
 
-__all__ = ["EXAMPLES", "square_neuron", "network_221", "NETWORK_221_WEIGHTS", "NETWORK_221_BIASES"]
+__all__ = ["EXAMPLES", "LEARNING_RATES", "square_neuron", "network_221", "parameters_of", "NETWORK_221_WEIGHTS",
+           "NETWORK_221_BIASES"]
 
 # network_221's parameters (the blog post's) as MLP.from_weights reads them: weights[layer][neuron][input].
 NETWORK_221_WEIGHTS = [[[0.4, 0.2], [0.3, 0.7]], [[0.6, 0.9]]]
@@ -58,6 +59,23 @@ def _labelled(root):
     """label -> node for every labelled node of root's graph."""
     return {node.label: node for node in topological_order(root) if node.label}
 
+
+def parameters_of(nodes):
+    """An example's parameters, the leaves a step of gradient descent changes, in nn's order:
+    w, b; or L1.N0.w0, L1.N0.w1, L1.N0.b, L1.N1.w0, ..., L2.N0.b (as model.parameters() lists them)."""
+    def order(label):  # "L1.N0.w1" -> (1, 0, 0, 1): layer, neuron, weights before the bias, input
+        if label in ("w", "b"):
+            return (0, 0, label == "b", 0)
+        layer, neuron, kind = label.split(".")
+        return (int(layer[1:]), int(neuron[1:]), kind == "b", int(kind[1:] or 0))
+
+    labels = [label for label, node in nodes.items()
+              if not node.inputs and (label in ("w", "b") or label.startswith("L"))]
+    return [nodes[label] for label in sorted(labels, key=order)]
+
+
+# The learning rate of each example's blog post, for its step of gradient descent.
+LEARNING_RATES = {"square_neuron": 1.0, "network_221": 0.1}
 
 # The command line's names for the examples: name -> (builder, one-line title).
 EXAMPLES = {

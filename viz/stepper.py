@@ -42,7 +42,9 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     drawing.digraph.graph_attr["ranksep"] = "0.55"
     svg = inline_svg(drawing)
     steps = _steps(recorded)
-    data = {"steps": steps, "details": _details(recorded, steps)}
+    # the leaves are given, not computed: their values show from the first step
+    given = [nodes.id(node) for node in nodes.order if not node.inputs]
+    data = {"steps": steps, "details": _details(recorded, steps), "given": given}
     styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
     view = _network_view(recorded)
     if view is not None:  # a graph an nn model made: its network view is one click away
@@ -74,7 +76,8 @@ def _switch(to, words):
             f'title="The same step, in the other view">{words}</button>')
 
 
-_LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs. '
+_LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs; '
+           '<b class="given">yellow</b>: leaves, given (their values are known from the start). '
            "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 
@@ -116,11 +119,12 @@ def _steps(recorded):
         steps.append(record)
 
     root_id, root_name = nodes.id(recorded.root), nodes.name(recorded.root)
+    root_term = nodes.term(recorded.root, tight=True)  # "d (x*x + x) / d x", not "d x*x + x / d x"
     steps.append({
         "phase": "backward",
         "node": nodes.index[recorded.root],
         "title": f"Backward pass starts at the output: grad({root_name}) = 1",
-        "text": f"d {root_name} / d {root_name} = 1. Each node, from the output towards the inputs, "
+        "text": f"d {root_term} / d {root_term} = 1. Each node, from the output towards the inputs, "
                 "now sends (local derivative) × (its own grad) back to each of its inputs.",
         "current": [root_id], "grads": {root_id: "1"},
     })
@@ -160,10 +164,48 @@ def _steps(recorded):
     leaves = [leaf for step in recorded.forward_steps for leaf in step.leaves if leaf.text != leaf.name]
     steps.append({
         "phase": "done",
-        "title": f"Done: every node holds d {root_name} / d node. The leaves' gradients (the leaves in blue):",
+        "title": f"Done: every node holds d {root_term} / d node. The leaves' gradients (the leaves in blue):",
         "text": "\n".join(f"grad({leaf.name}) = {number(recorded.grad(nodes.order[_index(leaf.node_id)]))}"
                           for leaf in leaves),
         "inputs": [leaf.node_id for leaf in leaves],
+    })
+    if recorded.lr is not None:
+        steps += _update_steps(recorded)
+    return steps
+
+
+def _update_steps(recorded):
+    """With trace(parameters=, lr=): the update of the parameters, then the forward pass it leads to."""
+    from .trace import values_after
+
+    nodes = recorded.nodes
+    number = lambda x: format_number(x, recorded.digits)  # noqa: E731
+    lines = recorded.update_lines()
+    updated = [update.node_id for update in recorded.updates]
+    steps = [{
+        "phase": "update",
+        "title": lines[0],
+        "text": "\n".join(update.text for update in recorded.updates)
+                + "\nThe gradients are those of the old parameters; the next backward pass computes new ones.",
+        "current": updated,
+        "values": {update.node_id: number(update.after) for update in recorded.updates},
+    }]
+    if recorded.next_value is None:
+        return steps
+    changes = {update_node: update.after for update_node, update in zip(recorded.parameters, recorded.updates)}
+    after = values_after(nodes, changes, [node for node in nodes.order if node.inputs])
+    root_name = nodes.name(recorded.root)
+    switched = [switch.text for switch in recorded.switches]
+    steps.append({
+        "phase": "after",
+        "title": f"The forward pass again, with the new parameters: {root_name} = "
+                 f"{number(recorded.root.data)} → {number(recorded.next_value)}",
+        "text": "\n".join(switched or ["No ReLU switches on or off."]),
+        "current": [nodes.id(recorded.root)] + [switch.node_id for switch in recorded.switches],
+        "values": {nodes.id(node): number(value) for node, value in after.items() if value != node.data},
+        # a new forward pass: the old gradients no longer hold, and the ReLUs are as the new values make them
+        "reset": True,
+        "off": [nodes.op_id(node) for node in nodes.order if node.op == "relu" and after[node.inputs[0]] <= 0],
     })
     return steps
 
@@ -206,7 +248,7 @@ def _details(recorded, steps):
     formulas = {step.node_id: step.formula for step in recorded.forward_steps}
     details = {}
     for node in nodes.order:
-        node_id, name = nodes.id(node), nodes.name(node)
+        node_id, name, term = nodes.id(node), nodes.name(node), nodes.term(node, tight=True)
         if not node.inputs and not node.label:
             details[node_id] = {"title": f"the constant {name}", "valueAt": 0, "gradAt": None,
                                 "value": f"{name} is a constant: nothing is differentiated with respect to it.",
@@ -221,11 +263,11 @@ def _details(recorded, steps):
                  "uses": [], "total": "", "check": "", "gradTitle": f"grad({name}) = {number(grad)}"}
         if node is recorded.root:
             about["gradAt"] = backward_start
-            about["total"] = f"grad({name}) = d {root_name} / d {name} = 1: it is the output."
+            about["total"] = f"grad({name}) = d {root_name} / d {term} = 1: it is the output."
         else:
             uses = received.get(node_id, [])
             about["gradAt"] = max((at for at, _, _ in uses), default=backward_start)
-            about["sum"] = (f"grad({name}) = d {root_name} / d {name}: the sum, over each use of {name}, "
+            about["sum"] = (f"grad({name}) = d {root_name} / d {term}: the sum, over each use of {name}, "
                             "of (local derivative) · grad(user):")
             for at, step, c in uses:
                 about["uses"].append({
@@ -252,7 +294,11 @@ def central_difference(recorded, leaf):
     the trace's digits, then the difference, 2h and their quotient.
     """
     nodes = recorded.nodes
-    out, name, digits = nodes.term(recorded.root, tight=True), nodes.name(leaf), recorded.digits
+    name, digits = nodes.name(leaf), recorded.digits
+    # the output as a function of the leaf: L(w + h) for a labelled output; an output named by
+    # its expression is called f, since "(x*x + x)(x + h)" would read as a product
+    out = nodes.name(recorded.root) if recorded.root.label else "f"
+    defined = "" if recorded.root.label else f" (f = {nodes.name(recorded.root)})"
     h = 10.0 ** (math.floor(math.log10(max(1.0, abs(leaf.data)))) - 3)
     try:
         up = replay(recorded.root, {leaf: leaf.data + h})
@@ -276,8 +322,8 @@ def central_difference(recorded, leaf):
         else "differs (a kink, such as a ReLU at exactly 0, or rounding)"
     nudged = lambda x: format_number(x, 12)  # noqa: E731
     return "\n".join([
-        f"Check without backpropagation (central differences): run the forward pass again with "
-        f"{name} nudged by h = {format_number(h, 12)} each way.",
+        f"Check without backpropagation (central differences): run the forward pass again "
+        f"with {name} nudged by h = {format_number(h, 12)} each way{defined}.",
         f"  {out}({name} + h) = {out}({nudged(leaf.data + h)}) = {up_text}",
         f"  {out}({name} − h) = {out}({nudged(leaf.data - h)}) = {down_text}",
         f"  difference: {up_text} − {as_factor(down_text)} = {_plain(difference)}",

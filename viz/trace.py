@@ -15,7 +15,9 @@ graph: it changes no ``.grad`` (``backward()`` fills them; ``draw()`` shows them
 
 from dataclasses import dataclass
 
-from tracegrad import Value
+import math
+
+from tracegrad import Value, replay
 from tracegrad.engine import power_exponent
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
@@ -23,7 +25,8 @@ from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_
 from .layout import layered_order, neuron_clusters
 from .notation import fill, notation_of
 
-__all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution", "Leaf"]
+__all__ = ["trace", "Trace", "ForwardStep", "BackwardStep", "Contribution", "Leaf", "ParameterUpdate",
+           "ReluSwitch"]
 
 
 @dataclass(frozen=True)
@@ -80,25 +83,61 @@ class BackwardStep:
     relu_off: bool  # a ReLU whose input is <= 0: it sends 0 back whatever its gradient
 
 
+@dataclass(frozen=True)
+class ParameterUpdate:
+    """One parameter's step of gradient descent: after = before - lr·grad."""
+
+    node_id: str
+    name: str
+    before: float
+    grad: float
+    after: float
+    text: str  # "w = 3 - 1·36 = -33"
+
+
+@dataclass(frozen=True)
+class ReluSwitch:
+    """A ReLU that the update switches off (or on): its input changed sign."""
+
+    node_id: str  # the ReLU's value box
+    name: str
+    input_before: float
+    input_after: float
+    on: bool  # on after the update
+    text: str
+
+
 # A step of text per node: ten thousand steps are already more than anyone reads,
 # and a million-node graph would take minutes and gigabytes before drawing refused it.
 MAX_TRACED_NODES = 10_000
 
 
-def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=MAX_TRACED_NODES):
+def trace(root, *, parameters=None, lr=None, digits=DEFAULT_DIGITS, max_nodes=MAX_TRACED_NODES):
     """Record root's forward pass and backward pass node by node, as a Trace.
 
-    Read-only: no ``.grad`` changes. The trace's numbers are d root / d node
+    Read-only: no ``.grad`` or ``.data`` changes. The trace's numbers are d root / d node
     computed from zero, whatever the ``.grad`` fields hold; ``trace.draw()``
-    and ``trace.to_html()`` show those numbers. max_nodes: refuse a larger
-    graph with a ValueError before any other work (None: no limit).
+    and ``trace.to_html()`` show those numbers. With ``parameters`` (leaves
+    of root's graph, such as ``model.parameters()``) and a learning rate
+    ``lr``, the trace ends with one step of gradient descent, p - lr·grad(p)
+    for each, and its consequence: root's next value, and each ReLU that
+    the step switches off or on (``updates``, ``next_value``, ``switches``).
+    max_nodes: refuse a larger graph with a ValueError before any other work
+    (None: no limit).
     """
     if not isinstance(root, Value):
         raise TypeError(f"trace() needs a Value, got {root!r} ({type(root).__name__})")
     check_digits(digits)
+    if (parameters is None) != (lr is None):
+        raise ValueError("trace(): parameters and lr go together: give both for a step of gradient "
+                         f"descent at the end, or neither (got parameters={parameters!r}, lr={lr!r})")
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float))
+                           or not math.isfinite(lr) or lr < 0):
+        raise ValueError(f"trace(): lr must be a finite number >= 0, got {lr!r}")
     if max_nodes is not None:
         check_graph_size(root, max_nodes, what="trace")
     nodes = GraphNodes(root, digits)
+    parameters = None if parameters is None else _checked_parameters(nodes, parameters)
     number = lambda x: format_number(x, digits)  # noqa: E731
     order = layered_order(nodes, neuron_clusters(nodes))
 
@@ -142,8 +181,47 @@ def trace(root, *, digits=DEFAULT_DIGITS, max_nodes=MAX_TRACED_NODES):
             nodes.index[node], nodes.id(node), nodes.name(node), node.op, upstream,
             tuple(contributions), is_off_relu(node)))
 
-    return Trace(root, nodes, forward, tuple(steps),
-                 {node: grads.get(node, 0.0) for node in nodes.order}, digits)
+    recorded = Trace(root, nodes, forward, tuple(steps),
+                     {node: grads.get(node, 0.0) for node in nodes.order}, digits)
+    if parameters is not None:
+        recorded._add_update(parameters, float(lr))
+    return recorded
+
+
+def _checked_parameters(nodes, parameters):
+    """parameters as a tuple of leaves of the traced graph; a ValueError names the first that is not one."""
+    if isinstance(parameters, Value):
+        raise TypeError("trace(): parameters must be a list of Values (such as model.parameters()), "
+                        f"got the single Value {parameters!r}: write parameters=[{parameters.label or 'p'}]")
+    checked = []
+    for p in parameters:
+        if not isinstance(p, Value):
+            raise TypeError(f"trace(): each parameter must be a Value, got {p!r} ({type(p).__name__})")
+        if p not in nodes.index:
+            raise ValueError(f"trace(): the parameter {p!r} is not part of the traced graph")
+        if p.inputs:
+            raise ValueError(f"trace(): the parameter {nodes.name(p)} is computed from other values, "
+                             "not a leaf: only leaves are updated")
+        if p in checked:
+            raise ValueError(f"trace(): the parameter {nodes.name(p)} is given twice")
+        checked.append(p)
+    return tuple(checked)
+
+
+def values_after(nodes, changes, wanted):
+    """{node: its value recomputed with some leaves' data changed} for each node in wanted.
+
+    Each is tracegrad.replay of that node with the changes below it; nothing
+    changes in the graph. A node with no changed leaf below it keeps its value.
+    """
+    below = {}  # node -> the changed leaves it depends on
+    for node in nodes.order:
+        if not node.inputs:
+            below[node] = frozenset([node]) if node in changes else frozenset()
+        else:
+            below[node] = frozenset().union(*(below[inp] for inp in node.inputs if inp in below))
+    return {node: replay(node, {leaf: changes[leaf] for leaf in below[node]}) if below[node] else node.data
+            for node in wanted}
 
 
 class Trace:
@@ -162,6 +240,62 @@ class Trace:
         self.backward_steps = backward_steps
         self.digits = digits
         self._grads = grads
+        # the step of gradient descent at the end, when trace() was given parameters and lr
+        self.parameters, self.lr = (), None
+        self.updates, self.switches, self.next_value, self.next_error = (), (), None, None
+
+    def _add_update(self, parameters, lr):
+        """Record p - lr·grad(p) for each parameter, root's next value and the ReLUs it switches."""
+        nodes = self.nodes
+        number = lambda x: format_number(x, self.digits)  # noqa: E731
+        self.parameters, self.lr = parameters, lr
+        changes = {p: p.data - lr * self._grads[p] for p in parameters}
+        self.updates = tuple(
+            ParameterUpdate(nodes.id(p), nodes.name(p), p.data, self._grads[p], changes[p],
+                            f"{nodes.name(p)} = {number(p.data)} - {number(lr)}·"
+                            f"{as_factor(number(self._grads[p]))} = {number(changes[p])}")
+            for p in parameters)
+        relus = [node for node in nodes.order if node.op == "relu"]
+        try:
+            after = values_after(nodes, changes, [self.root] + [relu.inputs[0] for relu in relus])
+        except (ValueError, ArithmeticError) as error:  # a learner's own operation has no forward rule here
+            self.next_error = str(error)
+            return
+        self.next_value = after[self.root]
+        switches = []
+        for relu in relus:
+            source = relu.inputs[0]
+            was_on, on = source.data > 0, after[source] > 0
+            if was_on == on:
+                continue
+            what = (f"the ReLU {nodes.name(relu)} = relu({nodes.name(source)})" if relu.label
+                    else f"the ReLU {nodes.name(relu)}")
+            if on:
+                consequence = "> 0, so it passes its input on and gradients flow back through it again"
+            else:
+                consequence = "≤ 0, so it outputs 0 and the next backward pass sends no gradient back through it"
+            switches.append(ReluSwitch(
+                nodes.id(relu), nodes.name(relu), source.data, after[source], on,
+                f"{what} switches {'on' if on else 'off'}: {nodes.name(source)} = "
+                f"{number(source.data)} -> {number(after[source])} {consequence}"))
+        self.switches = tuple(switches)
+
+    def update_lines(self):
+        """The step of gradient descent as lines of text ([] without parameters and lr)."""
+        if self.lr is None:
+            return []
+        number = lambda x: format_number(x, self.digits)  # noqa: E731
+        lines = [f"One step of gradient descent, learning rate {number(self.lr)}: "
+                 f"each parameter p becomes p - {number(self.lr)}·grad(p)"]
+        lines += [f"  {update.text}" for update in self.updates]
+        root = self.nodes.name(self.root)
+        if self.next_value is None:
+            lines.append(f"The forward pass again: not available here ({self.next_error})")
+            return lines
+        lines.append(f"The forward pass again, with the new parameters: {root} = "
+                     f"{number(self.root.data)} -> {number(self.next_value)}")
+        lines += [f"  {switch.text}" for switch in self.switches]
+        return lines
 
     def grad(self, value):
         """d root / d value, as the trace computed it."""
@@ -192,6 +326,8 @@ class Trace:
             name_width = max(len(self.nodes.name(node)) for node in leaves)
             for node in leaves:
                 lines.append(f"  {self.nodes.name(node):<{name_width}}  {number(self._grads[node])}")
+        if self.lr is not None:
+            lines += [""] + self.update_lines()
         return "\n".join(lines)
 
     def __repr__(self):
@@ -268,7 +404,7 @@ def _local_rule(nodes, node, position):
     inputs = node.inputs
     row = notation_of(node.op)
     if row is None:  # a learner's own operation: its derivative is known only as a number
-        return f"d {nodes.name(node)} / d {nodes.name(inputs[position])}"
+        return f"d {nodes.term(node, tight=True)} / d {nodes.term(inputs[position], tight=True)}"
     if row.op == "relu":  # which branch this node took, and why
         if node.local_grads[0] == 0.0:
             return f"0 (ReLU off: {nodes.name(inputs[0])} ≤ 0)"

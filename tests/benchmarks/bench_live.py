@@ -8,8 +8,11 @@ opens a notebook in headless Chromium and measures, on the page:
 - live: a 2-16-16-1 MLP on moons (100 samples, hinge loss, Adam) playing "as
   fast as it goes" for 8 seconds: the frames the page drew a second (each with
   the boundary, the curves, the network and the table of the newest step) and
-  the optimizer steps a second; beside them, the kernel's share, timed in the
-  same process: one step, and one frame made (LiveRun.frame()).
+  the optimizer steps a second; the page's share: the milliseconds its main
+  thread was busy (JupyterLab's own work included) per redraw, and of them
+  layout and script, from Chromium's performance counters; the kernel's share,
+  timed in the same process: one step, one frame made (LiveRun.frame()), and
+  one frame made and sent to the page (the widget's state synced).
 - explore: network_221, a slider moved 40 times (one move at a time, each
   waiting for its redraw): the time from the slider's input event to the
   moment the root's number on the page changed, median and 90th percentile.
@@ -17,6 +20,7 @@ opens a notebook in headless Chromium and measures, on the page:
 Timings on a shared machine move with its load: read them as rough numbers.
 """
 
+import os
 import statistics
 import sys
 import tempfile
@@ -42,7 +46,8 @@ LIVE = ["import json\n"
         "view.pause()\n"
         "step = min(timeit.repeat(lambda: view.run.step(1), number=20, repeat=3)) / 20\n"
         "frame = min(timeit.repeat(view.run.frame, number=20, repeat=3)) / 20\n"
-        "print('KERNEL', step * 1000, frame * 1000)"]
+        "sent = min(timeit.repeat(view._publish, number=20, repeat=3)) / 20\n"
+        "print('KERNEL', step * 1000, frame * 1000, sent * 1000)"]
 
 EXPLORE = ["from tracegrad import viz\n"
            "from tracegrad.viz.examples import network_221\n"
@@ -75,6 +80,13 @@ MOVE_SLIDER = """(position) => new Promise(done => {
 })"""
 
 
+def busy(counters):
+    """Chromium's counters of the page's main thread: seconds spent in tasks, layout, style and script."""
+    metrics = {m["name"]: m["value"] for m in counters.send("Performance.getMetrics")["metrics"]}
+    return {name: metrics[name] for name in ("TaskDuration", "LayoutDuration", "RecalcStyleDuration",
+                                             "ScriptDuration")}
+
+
 def main():
     with tempfile.TemporaryDirectory() as folder, running_lab(Path(folder)) as (base, token), \
             sync_playwright() as playwright:
@@ -88,12 +100,21 @@ def main():
         page.locator('[data-role="play"]').click()
         page.wait_for_timeout(1000)
         seconds = 8
+        counters = page.context.new_cdp_session(page)
+        counters.send("Performance.enable")
+        before = busy(counters)
         frames, first, last = page.evaluate(COUNT_FRAMES, seconds)
+        after = busy(counters)
+        per_frame = {name: (after[name] - before[name]) * 1000 / max(1, frames) for name in after}
         steps = int(last.split()[1]) - int(first.split()[1])
-        _, step_ms, frame_ms = notebook.printed(1, "KERNEL").split()
+        _, step_ms, frame_ms, sent_ms = notebook.printed(1, "KERNEL").split()
         print(f"live, moons 2-16-16-1 in JupyterLab: {frames / seconds:.1f} redraws/s, "
-              f"{steps / seconds:.0f} steps/s; kernel: {float(step_ms):.2f} ms a step, "
-              f"{float(frame_ms):.2f} ms to make a frame")
+              f"{steps / seconds:.0f} steps/s (load average {os.getloadavg()[0]:.1f})")
+        print(f"  page, per redraw: main thread busy {per_frame['TaskDuration']:.1f} ms, of it layout "
+              f"{per_frame['LayoutDuration']:.1f} ms, style {per_frame['RecalcStyleDuration']:.1f} ms, "
+              f"script {per_frame['ScriptDuration']:.1f} ms")
+        print(f"  kernel: {float(step_ms):.2f} ms a step, {float(frame_ms):.2f} ms to make a frame, "
+              f"{float(sent_ms):.2f} ms to make and send one")
         page.close()
 
         notebook = Notebook(lab, "bench-explore.ipynb", EXPLORE)
@@ -103,7 +124,8 @@ def main():
         latencies = [page.evaluate(MOVE_SLIDER, 150 + 5 * k) for k in range(40)]
         latencies.sort()
         print(f"explore, network_221 in JupyterLab: slider to redraw {statistics.median(latencies):.0f} ms median, "
-              f"{latencies[int(0.9 * len(latencies))]:.0f} ms at the 90th percentile ({len(latencies)} moves)")
+              f"{latencies[int(0.9 * len(latencies))]:.0f} ms at the 90th percentile ({len(latencies)} moves; "
+              f"load average {os.getloadavg()[0]:.1f})")
         page.close()
         browser.close()
 

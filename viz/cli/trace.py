@@ -3,7 +3,7 @@
 import math
 import os
 
-from ..examples import EXAMPLES
+from ..examples import EXAMPLES, LEARNING_RATES, parameters_of
 from ..expression import ALLOWED, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, parse
 from ..format import format_number
 from .checks import UsageError, check_writable, whole_number
@@ -47,12 +47,12 @@ def run(args):
             "like: tracegrad trace \"x*y + 1\" x=2 y=-3"
         )
     outputs = _outputs(args)
-    root = _target(args.target, args.assignments)
+    root, step = _target(args.target, args.assignments)
     from ..trace import trace
 
     if outputs:
         _check_drawable(root, outputs)
-    traced = trace(root, digits=args.digits)
+    traced = trace(root, digits=args.digits, **step)
     drawing = None
     if any(kind != "html" for kind, _ in outputs):
         drawing = traced.draw()  # the trace's gradients, in its digits; _check_drawable checked the size
@@ -89,13 +89,14 @@ def _check_drawable(root, outputs):
 
 
 def _target(target, assignments):
-    """The root Value for an example name or an expression with NAME=VALUE assignments."""
+    """(root Value, trace()'s step arguments) for an example name, or an expression with NAME=VALUE
+    assignments. An example ends with its blog post's step of gradient descent."""
     if target in EXAMPLES:
         if assignments:
             raise UsageError(f"the example {target!r} takes no variables; got {' '.join(assignments)}")
         build, _ = EXAMPLES[target]
-        root, _ = build()
-        return root
+        root, nodes = build()
+        return root, {"parameters": parameters_of(nodes), "lr": LEARNING_RATES[target]}
     variables = _assignments(assignments)
     # A lone name or number is no expression worth tracing: most likely an example's name,
     # mistyped or remembered from an older version, so say which names there are.
@@ -105,7 +106,7 @@ def _target(target, assignments):
             f"unknown example {target!r}; the examples are {', '.join(EXAMPLES)} "
             f"(or an expression with its variables, like: tracegrad trace \"{name}*2\" {name}=3)"
         )
-    return parse(target, variables)
+    return parse(target, variables), {}
 
 
 def _is_number(text):

@@ -123,7 +123,7 @@
       }
       panels.network.show(0);
       panels.adamSteps[0] = frame.adamSteps;
-      panels.table.show(0);
+      panels.table.show(0, frame.playing);  // while playing, the rows in view only: the rest as they scroll in
       if (panels.graph) {
         panels.graphTexts.data[0] = frame.graph ? frame.graph.data : null;
         panels.graphTexts.grads[0] = frame.graph ? frame.graph.grads : null;

@@ -26,12 +26,18 @@
     }
     var title = root.querySelector('[data-role="step-title"]');
     var text = root.querySelector('[data-role="step-text"]');
+    // the leaves' values are given, not computed: known from the first step
+    var given = {};
+    (data.given || []).forEach(function (id) { given[id] = true; });
     var classes = ["tg-current", "tg-input", "tg-flow", "tg-back", "tg-off", "tg-gated"];
 
     function show(position) {
-      var step = steps[position], known = {}, grads = {}, off = [], gated = [];
+      var step = steps[position], known = {}, grads = {}, off = [], gated = [], values = {};
       for (var i = 0; i <= position; i++) {
+        if (steps[i].reset) { grads = {}; off = []; gated = []; }  // a new forward pass after an update
         (steps[i].data || []).forEach(function (id) { known[id] = true; });
+        var changedTo = steps[i].values || {};
+        Object.keys(changedTo).forEach(function (id) { values[id] = changedTo[id]; });
         var sent = steps[i].grads || {};
         Object.keys(sent).forEach(function (id) { grads[id] = sent[id]; });
         Array.prototype.push.apply(off, steps[i].off || []);
@@ -41,8 +47,11 @@
       Object.keys(view.lines).forEach(function (id) {
         var line = view.lines[id];
         if (line.data) {
-          if (done || known[id]) {
-            view.setLine(id, "data", line.data.drawn, !done && (step.data || []).indexOf(id) >= 0 ? "tg-changed" : "");
+          if (values[id] !== undefined) {  // a parameter updated, a value of the next forward pass
+            view.setLine(id, "data", "data " + values[id], (step.values || {})[id] !== undefined ? "tg-changed" : "");
+          } else if (done || known[id] || given[id]) {
+            var changed = !done && (step.data || []).indexOf(id) >= 0;
+            view.setLine(id, "data", line.data.drawn, changed ? "tg-changed" : given[id] ? "tg-given" : "");
           } else {
             view.setLine(id, "data", "data ?", "tg-pending");
           }
