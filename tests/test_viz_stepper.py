@@ -70,7 +70,7 @@ def test_forward_steps_of_the_page_introduce_leaves_with_their_first_operation()
     assert steps[0]["current"] == ["n2", "op2"] and steps[0]["data"] == ["n2", "n0", "n1"]
     assert steps[0]["text"].splitlines() == ["w*x = 3*2 = 6", "w = 3, x = 2  (leaves: given, not computed)"]
     assert steps[5]["grads"] == {"n8": "1"}
-    assert steps[6]["flows"] == [["n7->op8", "× 2·(z - y) = 18"]]
+    assert steps[6]["flows"] == [["n7->op8", "× 2·(z - y) = 18", 0]]
     assert steps[10]["grads"] == {"n0": "36", "n1": "54"}
 
 
@@ -408,8 +408,10 @@ LABEL_GEOMETRY = """() => {
   const screen = (e, p) => { const m = e.getScreenCTM(); return [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]; };
   const drawing = box(document.querySelector('.tg-viewport > svg'));
   // every node, and the drawing's own edge labels ("minus")
-  const nodes = Array.from(document.querySelectorAll('g.node, g.edge:has(> text)'))
-    .map(g => [g.querySelector('title').textContent, box(g.classList.contains('node') ? g : g.querySelector('text'))]);
+  // (not the room a drawing leaves empty for the stepper's labels, text.tg-note)
+  const nodes = Array.from(document.querySelectorAll('g.node, g.edge:has(> text:not(.tg-note))'))
+    .map(g => [g.querySelector('title').textContent,
+               box(g.classList.contains('node') ? g : g.querySelector('text:not(.tg-note)'))]);
   return Array.from(document.querySelectorAll('text.tg-edge-label')).map(label => {
     const back = box(label.previousElementSibling);
     const covers = nodes.filter(([id, r]) => meets(back, r)).map(([id]) => id);
@@ -457,6 +459,80 @@ def test_edge_labels_never_cover_a_node_and_stay_by_their_edge(browser, tmp_path
         assert label["distance"] <= 6, f"step {k}: {label['text']!r} is {label['distance']} px from its edge"
     assert len(shown) >= len(recorded.backward_steps)
     assert page.errors == []
+
+
+# For each edge label shown: its edge (id and which of parallel edges), the drawn edge
+# nearest to its box, and how far that is (CSS px). Edges are told apart as "id#k".
+NEAREST_EDGE = """() => {
+  const gap = (r, x, y) => Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
+  const screen = (e, p) => { const m = e.getScreenCTM(); return [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]; };
+  const seen = {}, edges = [];
+  document.querySelectorAll('g.edge').forEach(g => {
+    const id = g.querySelector('title').textContent, path = g.querySelector('path');
+    const k = seen[id] = (seen[id] === undefined ? 0 : seen[id] + 1);
+    if (!path) { return; }
+    const points = [];
+    for (let i = 0; i <= 200; i++) { points.push(screen(path, path.getPointAtLength(path.getTotalLength() * i / 200))); }
+    edges.push({name: id + '#' + k, points: points, role: (g.querySelector('text') || {}).textContent || ''});
+  });
+  return Array.from(document.querySelectorAll('text.tg-edge-label')).map(label => {
+    const box = label.previousElementSibling.getBoundingClientRect();
+    const distances = edges.map(e => [Math.min(...e.points.map(([x, y]) => gap(box, x, y))), e.name, e.role]);
+    distances.sort((a, b) => a[0] - b[0]);
+    // a label the page had to move away from its edge is tied to it by a dotted line from the edge
+    const tie = label.previousElementSibling.previousElementSibling;
+    const tied = !!tie && tie.classList.contains('tg-edge-label-tie');
+    return {text: label.textContent, edge: label.dataset.edge + '#' + label.dataset.occurrence, tied: tied,
+            nearest: distances[0][1], role: distances.find(d => d[1] === label.dataset.edge + '#' + label.dataset.occurrence)[2],
+            distance: distances[0][0], runnerUp: distances[1] ? distances[1][0] : Infinity};
+  });
+}"""
+
+
+@pytest.mark.parametrize("expression", [None, "network_221", "x*x + x", "x/x + x"])
+def test_every_edge_a_step_sends_along_carries_its_label_beside_it(browser, tmp_path, expression):
+    from tracegrad.viz import parse
+
+    if expression is None:
+        loss, nodes = square_neuron()
+        recorded = trace(loss, parameters=[nodes["w"], nodes["b"]], lr=1)
+    elif expression == "network_221":
+        recorded = trace(network_221()[0])
+    else:
+        recorded = trace(parse(expression, {"x": 2.0}))
+    steps = data_of(recorded.to_html())["steps"]
+    page = Page(browser, recorded.save_html(tmp_path / "page.html"))
+    checked = 0
+    for k, step in enumerate(steps):
+        if step["phase"] != "backward" or not step.get("flows"):
+            continue
+        page.page.fill('[data-role="slider"]', str(k))
+        labels = page.page.evaluate(NEAREST_EDGE)
+        # one label per drawn edge the gradient is sent along (x*x: both edges x -> ×)
+        sent = [contribution for step_ in recorded.backward_steps for contribution in step_.contributions
+                if f"op{step_.index}" == step["edges"][0].split("->")[0]]
+        assert sorted(label["edge"] for label in labels) == sorted(f"{edge}#{n}" for edge, _, n in step["flows"])
+        assert len(labels) == len(sent)
+        for label in labels:
+            # beside its own edge, nearer to it than to any other; or tied to it by a dotted line
+            assert label["tied"] or (label["nearest"] == label["edge"] and label["distance"] < label["runnerUp"]
+                                     and label["distance"] <= 16), (k, label)
+            if label["text"].startswith("× -x/x²"):  # the divisor's edge is the one the drawing marks
+                assert label["role"] == "divided by"
+        checked += len(labels)
+    assert checked >= len(recorded.backward_steps) and page.errors == []
+    if expression == "x*x + x":  # both edges x -> × carry their label
+        x_times_x = [k for k, step in enumerate(steps) if step["title"].startswith("Backward pass, step 2")][0]
+        page.page.fill('[data-role="slider"]', str(x_times_x))
+        shown = page.page.evaluate(NEAREST_EDGE)
+        assert sorted((label["text"], label["edge"]) for label in shown) == [
+            ("× x = 2", "n0->op1#0"), ("× x = 2", "n0->op1#1")]
+    if expression == "network_221":  # × 0.5 on the edge from (ŷ - y)² into C's multiply, not from 0.5
+        first = next(k for k, step in enumerate(steps) if step["phase"] == "backward" and step.get("flows"))
+        page.page.fill('[data-role="slider"]', str(first))
+        [label] = page.page.evaluate(NEAREST_EDGE)
+        squared = next(node for node in recorded.nodes.order if node.op == "**2")
+        assert label["text"] == "× 0.5" and label["nearest"].startswith(recorded.nodes.id(squared) + "->")
 
 
 def test_the_legend_stays_in_the_header_and_covers_no_node(browser, tmp_path):

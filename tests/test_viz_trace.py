@@ -258,7 +258,7 @@ def page_texts(recorded):
 
     steps = _steps(recorded)
     texts = [step["title"] + "\n" + step["text"] for step in steps]
-    texts += [step_label for step in steps for _, step_label in step.get("flows", [])]
+    texts += [flow[1] for step in steps for flow in step.get("flows", [])]
     for about in _details(recorded, steps).values():
         texts += [about["value"], about.get("sum", ""), about["total"], about["check"],
                   about.get("gradTitle", "")] + [use["text"] for use in about["uses"]]

@@ -56,6 +56,7 @@ def draw(
     group_neurons=True,
     max_nodes=MAX_DRAWN_NODES,
     grads=None,
+    edge_notes=None,
 ):
     """The computation graph of root, left to right, as a Drawing (``.source``, ``.save(path)``).
 
@@ -67,7 +68,10 @@ def draw(
     (darker = larger |grad|). group_neurons: box each neuron's nodes (labels
     ``L1.N0.*``) in a cluster, in layer columns. max_nodes: refuse larger
     graphs (None: no limit). grads: a mapping node -> gradient to show instead
-    of each ``.grad`` (as a Trace's drawing does).
+    of each ``.grad`` (as a Trace's drawing does). edge_notes: a mapping
+    ("n2", "op5") -> [text, ...], a line for each drawn edge from n2 into op5,
+    for which the layout makes room beside its edge (the stepper writes each
+    step's local derivatives there).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a Value, got {root!r} ({type(root).__name__})")
@@ -97,8 +101,10 @@ def draw(
     nodes = GraphNodes(root, digits)
     if max_nodes is not None:
         _check_edge_lengths(nodes)
-    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons),
-                   without_boxes=(lambda: _digraph(nodes, grads, grad_of, digits, highlight_gated, color, False))
+    notes = edge_notes or {}
+    return Drawing(_digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons, notes),
+                   without_boxes=(lambda: _digraph(nodes, grads, grad_of, digits, highlight_gated, color, False,
+                                                   notes))
                    if group_neurons else None)
 
 
@@ -264,7 +270,7 @@ PNG_DPI = 144
 PNG_MAX_SIDE = 6000
 
 
-def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons):
+def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neurons, edge_notes):
     gated = nodes.gated() if highlight_gated else set()
     # nan (inf - inf) has no size, and max() would keep or drop it depending on order
     largest = max((abs(g) for g in map(grad_of, nodes.order) if not math.isnan(g)), default=0.0)
@@ -328,10 +334,20 @@ def _digraph(nodes, grads, grad_of, digits, highlight_gated, color, group_neuron
         # operand roles where order matters ("minus", "divided by"); other edges stay unlabelled
         row = notation_of(node.op)
         roles = row.edge_labels if row else ()
+        drawn = {}  # how many edges from each input into this operation so far (x*x draws two)
         for position, inp in enumerate(node.inputs):
             attrs = {}
-            if position < len(roles) and roles[position]:
-                attrs["label"] = roles[position]
+            role = roles[position] if position < len(roles) else ""
+            if role:
+                attrs["label"] = role
+            occurrence = drawn[inp] = drawn.get(inp, -1) + 1
+            notes = edge_notes.get((nodes.id(inp), nodes.op_id(node)), ())
+            if occurrence < len(notes):
+                # a bold line under the role (or under an empty line): dot routes an edge along the
+                # bottom of its label, so the note lies by its own edge, a line away from the one above
+                note = f'<font point-size="11"><b>{html.escape(notes[occurrence])}</b></font>'
+                gap = '<font point-size="4">&#160;</font>'  # between the role and the note
+                attrs["label"] = f"<{html.escape(role)}<br/>{gap}<br/>{note}>" if role else f"<&#160;<br/>{note}>"
             if sends_zero:
                 attrs.update(blocked_edge)
             graph.edge(nodes.id(inp), nodes.op_id(node), **attrs)

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from tracegrad import replay
 
-from .dot import MAX_DRAWN_NODES, edge_limit
+from .dot import LARGE_GRAPH, MAX_DRAWN_NODES, edge_limit
 from .format import as_factor, check_graph_size, format_number, is_off_relu
+from .layout import neuron_clusters
 from .network import step_links
 from .page import build_page, inline_svg
 
@@ -35,13 +36,26 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     root_name = nodes.name(recorded.root)
     # The page reveals values and gradients step by step, and marks an off ReLU
     # only when its step is reached: the drawing itself carries no such styling.
-    drawing = recorded.draw(show_grads=True, highlight_gated=False, max_nodes=max_nodes,
-                            **draw_options)
-    # wider gaps between columns than a still picture needs: the backward
-    # steps write the local derivative on the edges ("× 2·(z - y) = 18")
-    drawing.digraph.graph_attr["ranksep"] = "0.55"
-    svg = inline_svg(drawing)
     steps = _steps(recorded)
+    # The backward steps write each local derivative beside its edge ("× 2·(z - y) = 18"):
+    # in a graph small enough, Graphviz makes room for it there, one line for each drawn
+    # edge (x*x draws two); in a larger one the page finds room itself, with wider gaps
+    # between columns than a still picture needs.
+    # (Not on an edge of a neuron's box: room made there bends the box's edges into long loops.)
+    notes = {}
+    if len(nodes.order) <= LARGE_GRAPH:
+        clusters = neuron_clusters(nodes)
+        for k, backward in enumerate(recorded.backward_steps):
+            node = nodes.order[backward.index]
+            for edge, text, _ in steps[len(recorded.forward_steps) + 1 + k].get("flows", []):
+                tail = nodes.order[int(edge.split("->")[0][1:])]
+                if clusters.get(tail) is None and clusters.get(node) is None:
+                    notes.setdefault(tuple(edge.split("->")), []).append(text)
+    drawing = recorded.draw(show_grads=True, highlight_gated=False, max_nodes=max_nodes,
+                            edge_notes=notes, **draw_options)
+    if not notes:
+        drawing.digraph.graph_attr["ranksep"] = "0.55"
+    svg = inline_svg(drawing)
     # the leaves are given, not computed: their values show from the first step
     given = [nodes.id(node) for node in nodes.order if not node.inputs]
     data = {"steps": steps, "details": _details(recorded, steps), "given": given}
@@ -136,12 +150,15 @@ def _steps(recorded):
             lines.append("This ReLU is off (its input is ≤ 0): its local derivative is 0, "
                          "so it sends 0 back, whatever its own grad.")
         edges = list(dict.fromkeys(f"{c.input_id}->{op_id}" for c in step.contributions))
-        flows = []
+        flows, drawn = [], {}
         for c in step.contributions:
             local = number(c.local_grad)
             # "× 2·(z - y) = 18"; a rule that is its own number ("1", "0 (ReLU off…)") gives "× 1"
             rule = "" if c.local_rule.split(" ")[0] == local else f"{c.local_rule} = "
-            flows.append([f"{c.input_id}->{op_id}", f"× {rule}{local}"])
+            # a label for each drawn edge: x*x draws two edges x -> ×, one per operand, in order
+            edge = f"{c.input_id}->{op_id}"
+            drawn[edge] = occurrence = drawn.get(edge, -1) + 1
+            flows.append([edge, f"× {rule}{local}", occurrence])
         blocked = [c.input_id for c in step.contributions if nodes.order[_index(c.input_id)] in gated]
         node = nodes.order[step.index]
         sends_zero = node in gated or is_off_relu(node)
@@ -154,7 +171,7 @@ def _steps(recorded):
             "current": [step.node_id, op_id],
             "inputs": [c.input_id for c in step.contributions],
             "edges": [f"{op_id}->{step.node_id}"] + edges,
-            "flows": _distinct_flows(flows),
+            "flows": flows,
             "grads": {c.input_id: number(c.grad_after) for c in step.contributions},
             # the edges a 0 goes back along (viz.draw dashes the same ones): from here to
             # each input, when this node sends 0, and from a blocked value into its operation
@@ -208,16 +225,6 @@ def _update_steps(recorded):
         "off": [nodes.op_id(node) for node in nodes.order if node.op == "relu" and after[node.inputs[0]] <= 0],
     })
     return steps
-
-
-def _distinct_flows(flows):
-    """One label per edge: x*x's two parallel edges carry the same label once."""
-    seen, kept = set(), []
-    for edge, label in flows:
-        if (edge, label) not in seen:
-            seen.add((edge, label))
-            kept.append([edge, label])
-    return kept
 
 
 def _index(node_id):

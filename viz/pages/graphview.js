@@ -49,6 +49,12 @@
       var left = Math.min.apply(null, xs), right = Math.max.apply(null, xs);
       return { x: left, width: right - left };
     }
+    // Where the drawing made room for a step's label beside an edge (viz.draw's edge_notes:
+    // a bold line starting "× "), it is hidden until that step shows its label there.
+    svg.querySelectorAll("g.edge > text").forEach(function (text) {
+      var line = text.textContent.trim();  // (the room's empty first line too)
+      if (line === "" || line.slice(0, 2) === "\u00d7 ") { text.classList.add("tg-note"); }
+    });
     var layer = document.createElementNS(SVG, "g");  // labels and arrows added on top
     layer.setAttribute("class", "tg-overlay");
     (svg.querySelector("g.graph") || svg).appendChild(layer);
@@ -88,19 +94,56 @@
     }
     var background = svg.querySelector("g.graph > polygon");
 
+    // Every drawn edge's path, sampled every few points with its box, to tell which
+    // edge a place is nearest (measured when first needed, once laid out).
+    var edgePaths = null;
+    function sampledEdges() {
+      if (!edgePaths) {
+        edgePaths = Array.prototype.map.call(svg.querySelectorAll("g.edge > path"), function (path) {
+          var length = path.getTotalLength(), points = [];
+          for (var along = 0; along <= length; along += 3) { points.push(path.getPointAtLength(along)); }
+          var xs = points.map(function (p) { return p.x; }), ys = points.map(function (p) { return p.y; });
+          return { path: path, points: points, box: { x: Math.min.apply(null, xs), y: Math.min.apply(null, ys),
+            width: Math.max.apply(null, xs) - Math.min.apply(null, xs), height: Math.max.apply(null, ys) - Math.min.apply(null, ys) } };
+        });
+      }
+      return edgePaths;
+    }
+    function gap(box, point) {
+      return Math.hypot(Math.max(box.x - point.x, 0, point.x - box.x - box.width),
+                        Math.max(box.y - point.y, 0, point.y - box.y - box.height));
+    }
+    function boxGap(a, b) {
+      return Math.hypot(Math.max(a.x - b.x - b.width, 0, b.x - a.x - a.width),
+                        Math.max(a.y - b.y - b.height, 0, b.y - a.y - a.height));
+    }
+    // whether a box is nearer to this path than to any other edge's (so it reads as this edge's label)
+    function nearestTo(box, path) {
+      var edges = sampledEdges(), own = Infinity;
+      edges.forEach(function (edge) {
+        if (edge.path === path) { edge.points.forEach(function (p) { own = Math.min(own, gap(box, p)); }); }
+      });
+      return edges.every(function (edge) {
+        if (edge.path === path || boxGap(box, edge.box) > own) { return true; }
+        return edge.points.every(function (p) { return gap(box, p) > own; });
+      });
+    }
+
     // A label on a white background beside the edge's path, where it covers no
-    // node: the middle of the edge first, then further along it, then further
-    // away from it, above or below (left or right of a steep edge). A label
-    // that ends up more than a few points from its edge is tied to it by a
-    // dotted line.
-    function edgeLabel(id, text) {
-      elements(id).slice(0, 1).forEach(function (g) {
+    // node and is nearer to its own edge than to any other: the middle of the
+    // edge first, then further along it, then further away from it, above or
+    // below (left or right of a steep edge). A label that ends up more than a
+    // few points from its edge is tied to it by a dotted line. occurrence: which
+    // of parallel edges with one id (x*x draws two edges x -> ×), in drawing order.
+    function edgeLabel(id, text, occurrence) {
+      elements(id).slice(occurrence || 0, (occurrence || 0) + 1).forEach(function (g) {
         var path = g.querySelector("path");
         if (!path) { return; }
         var label = document.createElementNS(SVG, "text");
         label.setAttribute("text-anchor", "middle");
         label.setAttribute("class", "tg-edge-label");
         label.setAttribute("data-edge", id);
+        label.setAttribute("data-occurrence", String(occurrence || 0));
         label.textContent = text;
         var blocked = obstacles(), bounds = background ? background.getBBox() : null;
         var back = document.createElementNS(SVG, "rect");
@@ -109,10 +152,26 @@
         layer.appendChild(label);
         label.setAttribute("x", "0");
         label.setAttribute("y", "0");
+        var note = Array.prototype.filter.call(g.querySelectorAll("text.tg-note"),
+                                               function (t) { return t.textContent.trim(); })[0];
+        if (note) {  // the room the drawing made for it, in the drawing's own font size
+          label.style.fontSize = note.getAttribute("font-size") + "px";
+        }
         var size = label.getBBox(), pad = 3;
         var width = size.width + 2 * pad, height = size.height + 2;
         var length = path.getTotalLength(), box = null;
-        [0, 4, 8, 14, 20, 28, 36, 46, 58].some(function (extra) {
+        var inset = 1;
+        if (note) {  // on the room made, no taller than its line (Graphviz writes it from its left end)
+          var room = note.getBBox();
+          height = size.height;
+          inset = 0;
+          box = { x: room.x + room.width / 2 - width / 2, y: room.y + room.height / 2 - height / 2,
+                  width: width, height: height };
+        }
+        // first where the label is nearer its own edge than any other; failing that, anywhere
+        // clear (then a dotted tie joins it to its edge when it is not right beside it)
+        [true, false].some(function (ownNearest) { return [0, 4, 8, 14, 20, 28, 36, 46, 58].some(function (extra) {
+          if (box) { return true; }
           return [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8].some(function (t) {
             var at = path.getPointAtLength(length * t);
             var ahead = path.getPointAtLength(Math.min(length, length * t + 1));
@@ -128,17 +187,18 @@
               if (bounds && (tried.x < bounds.x || tried.y < bounds.y || tried.x + width > bounds.x + bounds.width ||
                              tried.y + height > bounds.y + bounds.height)) { return false; }
               if (blocked.some(function (other) { return overlaps(tried, other); })) { return false; }
+              if (ownNearest && !nearestTo(tried, path)) { return false; }
               box = tried;
               return true;
             });
           });
-        });
+        }); });
         if (!box) {  // nowhere clear: on the middle of the edge, as Graphviz places labels
           var middle = path.getPointAtLength(length / 2);
           box = { x: middle.x - width / 2, y: middle.y - height / 2, width: width, height: height };
         }
         label.setAttribute("x", String(box.x + width / 2));
-        label.setAttribute("y", String(box.y + 1 + (0 - size.y)));
+        label.setAttribute("y", String(box.y + inset + (0 - size.y)));
         back.setAttribute("x", String(box.x));
         back.setAttribute("y", String(box.y));
         back.setAttribute("width", String(width));
@@ -152,7 +212,7 @@
           var distance = Math.hypot(point.x - cx, point.y - cy);
           if (!near || distance < near.distance) { near = { distance: distance, x: point.x, y: point.y, cx: cx, cy: cy }; }
         }
-        if (near.distance > 5) {
+        if (near.distance > 4 || !nearestTo(box, path)) {
           var tie = document.createElementNS(SVG, "line");
           tie.setAttribute("class", "tg-edge-label-tie");
           tie.setAttribute("x1", String(near.x));

@@ -78,7 +78,7 @@
       describe();
       if (step.phase === "backward") {
         (step.edges || []).forEach(view.backArrow);
-        (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1]); });
+        (step.flows || []).forEach(function (flow) { view.edgeLabel(flow[0], flow[1], flow[2]); });
       }
       showText(step);
       // bring the step's nodes into view if they are not, with the neuron box around
