@@ -7,7 +7,7 @@ import pytest
 
 from tracegrad.nn import MLP, Adam, make_moons
 from tracegrad.viz import format_number
-from tracegrad.viz.live import LiveRun
+from tracegrad.viz.live import LiveRun, page_markup
 from tracegrad.viz.page import page_file
 from tracegrad.viz.widget import SCRIPTS, STYLES
 from test_viz_stepper import browser  # noqa: F401  (a fixture)
@@ -17,7 +17,7 @@ def open_page(browser, tmp_path, run, width=1366, height=800):  # noqa: F811
     """The page's scripts and markup in a plain page; its actions collected in window.sent."""
     styles = "\n".join(page_file(name) for name in STYLES)
     scripts = "\n".join(f"<script>{page_file(name)}</script>" for name in SCRIPTS)
-    markup = json.dumps(page_file("live-app.html")).replace("</", "<\\/")
+    markup = json.dumps(page_markup()).replace("</", "<\\/")
     path = tmp_path / "live.html"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{styles}</style></head><body>"
                     f"<div id='box' class='tg-embedded'></div>{scripts}<script>window.sent = [];"

@@ -19,7 +19,7 @@ from tracegrad.nn import MLP
 from tracegrad.nn.train import is_correct
 
 from .format import format_number
-from .page import build_page, inline_svg
+from .page import build_page, inline_svg, page_part
 
 __all__ = ["player_html", "frame_bytes"]
 
@@ -71,7 +71,7 @@ def player_html(recording, *, title=None):
                         "confident": _CONFIDENT_SCORE.get(recording.loss_name, 3.0)}
         if isinstance(model, MLP) and model.layers[:-1]:
             data["tiles"] = _tiles(table[:, :, :-nout], axes, TILE_STRIDE)
-    markup = {"graph": ""}
+    svg = ""
     if isinstance(model, MLP):
         data["network"] = _network(model, recording.parameters)
         # the sample shown going through the network; the page computes its z, a and δ
@@ -79,7 +79,6 @@ def player_html(recording, *, title=None):
         data["sample"] = recording.sample if recording.sample is not None else 0
     elif recording.graph is not None:
         svg, graph_data = _graph(recording.graph)
-        markup["graph"] = svg
         data["graph"] = graph_data
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts) if isinstance(model, MLP) else ""
     what = f"MLP {sizes}" if sizes else type(model).__name__
@@ -87,7 +86,7 @@ def player_html(recording, *, title=None):
     data["description"] = (f"{what}, {len(recording.parameters)} parameters; {recording.loss_name} loss; "
                            f"{data['optimizer']}")
     return build_page("player.html", title=f"tracegrad: {heading}", heading=heading, data=data,
-                      styles=STYLES, scripts=SCRIPTS, markup=markup)
+                      styles=STYLES, scripts=SCRIPTS, markup={"board": page_part("board.html", graph=svg)})
 
 
 def frame_bytes(model, grid_points):
