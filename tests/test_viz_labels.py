@@ -7,19 +7,18 @@ from tracegrad.viz import network
 from tracegrad.viz.examples import network_221
 from tracegrad.viz.explore import Explorer
 from tracegrad.viz.live import LiveRun
-from test_viz_network import page_data
-from test_viz_stepper import Page, browser  # noqa: F401  (a fixture)
+from page_helpers import Page, data_of
 
 LABEL = "bias\n<script>window.ran = 1</script>"
 SHOWN = "bias\\n<script>window.ran = 1</script>"
 
 
-def test_the_network_view_shows_a_label_escaped_and_as_text(browser, tmp_path):  # noqa: F811
+def test_the_network_view_shows_a_label_escaped_and_as_text(browser, tmp_path):
     cost, _ = network_221()
     bias = next(node for node in _leaves(cost) if node.label == "L1.N0.b")
     bias.label = LABEL
     view = network(cost, lr=0.1)
-    data = page_data(view.to_html())
+    data = data_of(view.to_html())
     assert SHOWN in data["labels"] and not any("\n" in label for label in data["labels"])
     assert f"∂C/∂{SHOWN} = δ(L1.N0) = -0.2448" in "\n".join(step["text"] for step in view.steps)
     page = Page(browser, view.save_html(tmp_path / "net.html", start="end"))

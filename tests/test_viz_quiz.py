@@ -4,14 +4,14 @@ Reveal is pressed. The network stepper's quiz is the same script (tests/test_viz
 
 from tracegrad.viz import trace
 from tracegrad.viz.examples import square_neuron
-from test_viz_stepper import Page, browser  # noqa: F401  (a fixture)
+from page_helpers import Page
 
 
 def quiz_rows(page):
     return page.page.locator('[data-role="quiz"] .tg-quiz-row')
 
 
-def test_a_forward_value_waits_for_the_right_guess(browser, tmp_path):  # noqa: F811
+def test_a_forward_value_waits_for_the_right_guess(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "square.html"))
     quiz = page.page.locator('[data-role="quiz"]')
@@ -37,7 +37,7 @@ def test_a_forward_value_waits_for_the_right_guess(browser, tmp_path):  # noqa: 
     assert page.errors == []
 
 
-def test_a_gradient_waits_too_and_reveal_shows_it_without_a_guess(browser, tmp_path):  # noqa: F811
+def test_a_gradient_waits_too_and_reveal_shows_it_without_a_guess(browser, tmp_path):
     loss, _ = square_neuron()
     page = Page(browser, trace(loss).save_html(tmp_path / "square.html"))
     quiz = page.page.locator('[data-role="quiz"]')

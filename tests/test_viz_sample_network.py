@@ -5,7 +5,7 @@ against the engine's forward pass and backward() on the model set to those param
 import pytest
 
 from tracegrad.nn import LOSSES, MLP, SGD, Adam, make_moons, make_spiral, make_squares, make_xor
-from test_viz_stepper import Page, browser, data_of  # noqa: F401  (browser is a fixture)
+from page_helpers import Page
 from tracegrad.viz import format_number, network, record
 from tracegrad.viz.player import DIGITS
 
@@ -42,7 +42,7 @@ RUNS = {
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_the_pages_pass_of_a_sample_equals_the_engines(browser, tmp_path, name):  # noqa: F811
+def test_the_pages_pass_of_a_sample_equals_the_engines(browser, tmp_path, name):
     (X, y), model, loss = RUNS[name]()
     run = record(model, X, y, loss=loss, optimizer=Adam(model.parameters(), lr=0.1), epochs=4, progress=False)
     page = Page(browser, run.save_html(tmp_path / "run.html"))
@@ -61,7 +61,7 @@ def number(x):
     return format_number(x, DIGITS)
 
 
-def test_clicking_a_point_shows_that_samples_numbers_in_its_network_at_the_step_shown(browser, tmp_path):  # noqa: F811
+def test_clicking_a_point_shows_that_samples_numbers_in_its_network_at_the_step_shown(browser, tmp_path):
     X, y = make_xor(20, seed=1, signed=True)
     model = MLP(2, [2, 1], seed=3)
     run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2), epochs=6, sample=2,
@@ -94,7 +94,7 @@ def test_clicking_a_point_shows_that_samples_numbers_in_its_network_at_the_step_
     assert page.errors == [] and page.requests == [page.url]
 
 
-def test_the_moons_network_of_a_sample_fits_its_panel_with_numbers_on_hover(browser, tmp_path):  # noqa: F811
+def test_the_moons_network_of_a_sample_fits_its_panel_with_numbers_on_hover(browser, tmp_path):
     X, y = make_moons(100, noise=0.1, seed=2, signed=True)
     model = MLP(2, [16, 16, 1], seed=0)
     run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=3, sample=5,
@@ -121,7 +121,7 @@ RED_PIXELS = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, 
     for (let i = 0; i < d.length; i += 4) { if (d[i] > 190 && d[i + 1] < 70 && d[i + 2] < 70) { n++; } } return n; }"""
 
 
-def test_the_live_page_rings_the_sample_whose_graph_it_draws_as_the_player_does(browser, tmp_path):  # noqa: F811
+def test_the_live_page_rings_the_sample_whose_graph_it_draws_as_the_player_does(browser, tmp_path):
     # the ring is the shared data plot's (dataplot.js): the live page passes the sample its graph shows
     from tracegrad.viz.live import LiveRun
     from test_viz_live_page import open_page
