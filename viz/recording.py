@@ -178,7 +178,7 @@ class Recording:
             accuracy = sum(is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
         # float32 is all the page draws the grid with, and half the memory of a long run
         frame = Frame(step, epoch, values.tolist(), state, loss, accuracy, predictions,
-                      grid.astype(np.float32) if self._grid_rows else None)
+                      grid.astype(np.float32, order="C") if self._grid_rows else None)
         if self.graph is not None:
             self.graph.record(self.model, self.X, self.y, self._loss)
         self._frames.append(frame)
@@ -302,21 +302,22 @@ def _evaluator_of_values(model, parameters, rows, reuse=False):
     layout = _mlp_layout(model, parameters)
     if layout is None:
         return None, lambda values: np.array(predict(model, rows), dtype=float).reshape(len(rows), -1)
-    def arrays():
-        return (np.empty((len(rows), sum(neurons for _, neurons, _, _ in layout))),
-                [np.empty((len(rows), neurons)) for _, neurons, _, _ in layout])
-
-    kept = arrays() if reuse else None
+    # Column-major (Fortran order): each layer's outputs are a block of whole columns in memory,
+    # which a matrix product (BLAS) writes straight into and the next layer's product reads.
+    columns = np.asfortranarray(table)
+    width_of_all = sum(neurons for _, neurons, _, _ in layout)
+    kept = np.empty((len(rows), width_of_all), order="F") if reuse else None
 
     def every_neuron(values):
-        # reuse: the same arrays written over at each call (fresh ones of a few hundred KB
-        # a frame cost more, in page faults, than the arithmetic)
-        out, layers = kept if reuse else arrays()
-        inputs, first = table, 0
-        for (start, neurons, width, activations), sums in zip(layout, layers):
+        # reuse: the same array written over at each call (a fresh one of a few hundred KB
+        # a frame costs more, in page faults, than the arithmetic)
+        out = kept if reuse else np.empty((len(rows), width_of_all), order="F")
+        inputs, first = columns, 0
+        for start, neurons, width, activations in layout:
             # the layer's parameters, neuron after neuron: its weights, then its bias
             block = values[start:start + neurons * (width + 1)].reshape(neurons, width + 1)
-            np.matmul(inputs, block[:, :-1].T, out=sums)  # into a whole array: BLAS's product
+            sums = out[:, first:first + neurons]
+            np.matmul(inputs, block[:, :-1].T, out=sums)
             sums += block[:, -1]
             if len(set(activations)) == 1:  # nn's layers: one activation for every neuron
                 if activations[0] != "linear":
@@ -325,7 +326,6 @@ def _evaluator_of_values(model, parameters, rows, reuse=False):
                 for j, activation in enumerate(activations):
                     if activation != "linear":
                         ARRAY_RULES[activation][0](np, sums[:, j], out=sums[:, j])
-            out[:, first:first + neurons] = sums
             inputs, first = sums, first + neurons
         return out
 
