@@ -79,19 +79,6 @@ def test_while_playing_the_table_writes_the_rows_in_view_and_the_others_as_they_
     assert errors == []
 
 
-def test_the_chosen_sample_is_ringed_on_the_data_plane_and_its_graph_drawn(browser, tmp_path):  # noqa: F811
-    run = moons_run(sizes=(2, 1))  # small enough for the sample's graph
-    page, errors = open_page(browser, tmp_path, run)
-    canvas = page.locator('[data-role="data-figure"] canvas')
-    before = canvas.evaluate("c => c.toDataURL()")
-    run.choose_sample(7)
-    send(page, run, setup=True)
-    assert "the sample whose graph is drawn" in page.inner_text('[data-role="data-note"]')
-    assert page.inner_text('[data-role="graph-title"]').startswith("Computation graph of sample 7 ")
-    assert canvas.evaluate("c => c.toDataURL()") != before  # the ring moved from sample 0 to sample 7
-    assert errors == []
-
-
 def test_clicks_on_the_plane_add_and_remove_and_the_buttons_send_their_actions(browser, tmp_path):
     run = moons_run(sizes=(2, 1))
     page, errors = open_page(browser, tmp_path, run)
