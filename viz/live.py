@@ -36,7 +36,7 @@ from . import player
 from .format import format_number, shown_text
 from .page import page_part
 from .player import TILE_STRIDE
-from .recording import PAGE_BYTES, Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
+from .recording import PAGE_BYTES, Frame, Recording, _evaluator, _evaluator_of_values, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
 
 __all__ = ["LiveRun", "OPTIMIZERS", "page_markup"]
 
@@ -408,12 +408,15 @@ class _LiveRecording(Recording):
         frames = _thin(frames, max(2, budget // _frame_bytes(run)), run.changed_steps)
         names = [name for name in last.state if name != "t"]
         copies = []
-        evaluate = _evaluator(run.model, run._grid_rows + run.X)
+        # An MLP's frames are evaluated from their values, never written into the model: the
+        # learner's model keeps what the page shows, even while the kernel makes this snapshot
+        layout, evaluate_values = _evaluator_of_values(run.model, run.parameters, run._grid_rows + run.X)
         try:
             for f in frames:
-                for p, value in zip(run.parameters, f.values):
-                    p.data = value
-                table = evaluate()
+                if layout is None:  # another model is evaluated through its own Values
+                    for p, value in zip(run.parameters, f.values):
+                        p.data = value
+                table = evaluate_values(np.array(f.values, dtype=float))
                 grid, on_samples = table[:len(run._grid_rows)], table[len(run._grid_rows):]
                 state = {name: f.state.get(name, [math.nan] * len(now)) for name in names}
                 if "t" in last.state:
@@ -424,8 +427,9 @@ class _LiveRecording(Recording):
                 copy.accuracy = run._accuracy(copy.predictions) if f.accuracy is None else f.accuracy
                 copies.append(copy)
         finally:
-            for p, value in zip(run.parameters, now):
-                p.data = value
+            if layout is None:
+                for p, value in zip(run.parameters, now):
+                    p.data = value
         self._frames = copies
         self._by_step = {f.step: f for f in copies}
         self._next_step = run.steps_done
