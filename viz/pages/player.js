@@ -70,6 +70,30 @@
       dataPlot.show(k); curves.show(k); network.show(k); table.show(k);
       if (graph) { graph.show(k); }
       if (sampleView) { sampleView.show(k); describeSample(k); }
+      if (surface && part("surface-figure") && !part("surface-figure").hidden) { surface.show(k); }
+    }
+
+    // --- the error surface, in the curves' panel at a click: the path grows as it plays ----
+    var surface = null;
+    if (data.surface) {
+      var curvesFigure = part("curves"), surfaceFigure = document.createElement("div");
+      surfaceFigure.className = "tg-figure"; surfaceFigure.hidden = true;
+      surfaceFigure.setAttribute("data-role", "surface-figure");
+      curvesFigure.parentNode.insertBefore(surfaceFigure, curvesFigure.nextSibling);
+      var surfaceNote = document.createElement("p");
+      surfaceNote.className = "tg-note"; surfaceNote.hidden = true;
+      surfaceFigure.parentNode.insertBefore(surfaceNote, surfaceFigure.nextSibling);
+      var flip = document.createElement("button");
+      flip.type = "button"; flip.className = "tg-surface-switch"; flip.setAttribute("data-role", "surface-switch");
+      flip.textContent = "Error surface";
+      curvesFigure.parentNode.insertBefore(flip, curvesFigure);
+      surface = tracegrad.surfacePlot(surfaceFigure, data.surface, surfaceNote);
+      flip.addEventListener("click", function () {
+        var on = surfaceFigure.hidden;
+        surfaceFigure.hidden = surfaceNote.hidden = !on; curvesFigure.hidden = on;
+        flip.textContent = on ? "Loss curves" : "Error surface";
+        if (on) { surface.show(position); } else { curves.layout(); curves.show(position); }
+      });
     }
 
     // --- one sample through the network: its z, a and δ at the step shown -------------
@@ -129,7 +153,7 @@
     // laid out when first shown with a size and again at each new size (sized.js): a player
     // in a notebook's frame may start hidden or before its frame is sized
     tracegrad.onSized(part("board"), layout);
-    root.tracegradPlayer = { dataPlot: dataPlot };  // for tests: where each sample's dot is
+    root.tracegradPlayer = { dataPlot: dataPlot, surface: surface };  // for tests: the dots, the path drawn
   }
 
   document.querySelectorAll('[data-tracegrad="player"]').forEach(player);
