@@ -1,7 +1,9 @@
 """``tracegrad train``: train an MLP on a toy data set (nn.toy_dataset) and write the training player."""
 
 import argparse
+import math
 import os
+import sys
 
 from tracegrad.files import remove_empty_folders
 from tracegrad.nn.data import DATASETS, MIN_SAMPLES, default_noise, losses_for
@@ -195,14 +197,21 @@ def run(args):
     if final_accuracy is not None:
         result += f", accuracy {final_accuracy:.1%} on the training samples"
     print(f"{result} (after the last update, step {optimizer.t}: the player's last step)")
+    _warn_if_diverged(history["loss"], final_loss, args.lr)
 
     title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
     if page_path is not None:
+        # the page is named by the data set alone: a run with other options replaces it, and says so
+        replacing = os.path.exists(page_path)
         try:
             recording.save_html(page_path, title=f"tracegrad train {args.dataset}")
         except OSError as error:
             raise UsageError(f"cannot write {page_path}: {error.strerror or error}") from None
-        print(f"wrote {page_path}  (the training player: open it in a browser)")
+        if replacing:
+            print(f"wrote {page_path}  (the training player; it replaces the page an earlier run wrote "
+                  "there: --html PATH writes elsewhere)")
+        else:
+            print(f"wrote {page_path}  (the training player: open it in a browser)")
     if plot_path is not None:
         from ..plot import save_training_plot
 
@@ -217,6 +226,17 @@ def run(args):
             raise UsageError(f"cannot write {plot_path}: {error.strerror or error}") from None
         print(f"wrote {plot_path}")
     return 0
+
+
+def _warn_if_diverged(losses, final_loss, lr):
+    """One line on stderr when training made the loss worse: not finite, or grown past its start."""
+    first = losses[0] if losses else final_loss
+    if math.isfinite(final_loss) and final_loss <= 2 * first:
+        return
+    grew = (f"became {final_loss}" if not math.isfinite(final_loss)
+            else f"grew from {first:.4g} (the first epoch) to {final_loss:.4g}")
+    print(f"warning: the loss {grew}: training diverged; the learning rate {lr:g} is probably too large "
+          "(try a smaller --lr, such as 0.01)", file=sys.stderr)
 
 
 def _after_training(model, X, y, loss, is_classification):
