@@ -47,7 +47,7 @@ def test_page_files_are_package_data_read_with_importlib_resources():
 
 def test_build_page_fills_each_slot_once_and_escapes_text():
     page = build_page("stepper.html", data={"steps": ["</script><!--"]}, title="a <b>", heading="{{data}}",
-                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": "", "hidden": ""})
     assert "<title>a &lt;b&gt;</title>" in page
     assert "<h1>{{data}}</h1>" in page  # a slot-like text inside a value stays text
     assert data_of(page) == {"steps": ["</script><!--"]} and "</script><!--" not in page
@@ -58,7 +58,7 @@ def test_build_page_fills_each_slot_once_and_escapes_text():
 def test_a_page_whose_data_holds_a_lone_surrogate_is_still_valid_utf8():
     # a label from a broken decode ("\udcff"): no UTF-8 file can hold it as it is
     page = build_page("stepper.html", data={"labels": ["w\udcff", "ok ŷ"]}, title="t", heading="h",
-                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": "", "hidden": ""})
     page.encode("utf-8")
     assert data_of(page) == {"labels": ["w\udcff", "ok ŷ"]}  # JSON's \udcff: the page reads it back
 
@@ -226,10 +226,22 @@ def browser():
         launched.close()
 
 
-class Page:
-    """A page opened in the browser, recording console errors and every request."""
+SHOW_SCALAR = """() => {
+  const network = document.querySelector('[data-tracegrad="network"]:not([hidden])');
+  const stepper = document.querySelector('[data-tracegrad="stepper"][hidden]');
+  if (network && stepper) { network.querySelector('[data-role="switch-view"]').click(); return true; }
+  return false;
+}"""
 
-    def __init__(self, browser, path, width=1366, height=768, scale=1):
+
+class Page:
+    """A page opened in the browser, recording console errors and every request.
+
+    A page of an nn model's graph opens in its network view: scalar=True (for the tests of
+    the scalar stepper) switches it to the scalar graph with its button, as a learner would.
+    """
+
+    def __init__(self, browser, path, width=1366, height=768, scale=1, scalar=True):
         self.page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=scale)
         self.errors, self.requests = [], []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -237,6 +249,8 @@ class Page:
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.url = path.as_uri()
         self.page.goto(self.url)
+        if scalar:
+            self.page.evaluate(SHOW_SCALAR)
 
     def titles(self, selector):
         return sorted(self.page.evaluate(

@@ -59,13 +59,15 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     # the leaves are given, not computed: their values show from the first step
     given = [nodes.id(node) for node in nodes.order if not node.inputs]
     data = {"steps": steps, "details": _details(recorded, steps), "given": given}
-    styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
+    styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": "",
+                                                 "hidden": ""}
     view = _network_view(recorded)
-    if view is not None:  # a graph an nn model made: its network view is one click away
+    if view is not None:  # a graph an nn model made opens in its network view; the scalar graph is one click away
         to_scalar, to_network = step_links(view, [(step["phase"], step.get("node")) for step in data["steps"]])
-        markup["network"] = view.app_html(start="first", hidden=True, switch=_switch("stepper", "Scalar graph"),
+        markup["network"] = view.app_html(start="first", hidden=False, switch=_switch("stepper", "Scalar graph"),
                                           links={"toScalar": to_scalar, "toNetwork": to_network})
         markup["switch"] = _switch("network", "Network view")
+        markup["hidden"] = " hidden"
         styles, scripts = STYLES + NETWORK_STYLES, SCRIPTS + NETWORK_SCRIPTS
     return build_page(
         "stepper.html",

@@ -189,14 +189,11 @@ def run(args):
     # The model as training left it, after the last update (the player's last step): fit's
     # history holds each epoch's loss as it was met, before that epoch's last update.
     if page_path is None:
-        final_loss, final_accuracy = _after_training(model, X, y, loss, data.is_classification)
+        final_loss, final_accuracy = after_training(model, X, y, loss, data.is_classification)
     else:
         last = recording.frames[-1]
         final_loss, final_accuracy = last.loss, last.accuracy
-    result = f"final loss {final_loss:.4g}"
-    if final_accuracy is not None:
-        result += f", accuracy {final_accuracy:.1%} on the training samples"
-    print(f"{result} (after the last update, step {optimizer.t}: the player's last step)")
+    print(result_line(final_loss, final_accuracy, optimizer.t))
     _warn_if_diverged(history["loss"], final_loss, args.lr)
 
     title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
@@ -228,6 +225,14 @@ def run(args):
     return 0
 
 
+def result_line(final_loss, final_accuracy, steps):
+    """The run's result as the player's last step shows it: the model after the last update."""
+    result = f"final loss {final_loss:.4g}"
+    if final_accuracy is not None:
+        result += f", accuracy {final_accuracy:.1%} on the training samples"
+    return f"{result} (after the last update, step {steps}: the player's last step)"
+
+
 def _warn_if_diverged(losses, final_loss, lr):
     """One line on stderr when training made the loss worse: not finite, or grown past its start."""
     first = losses[0] if losses else final_loss
@@ -239,7 +244,7 @@ def _warn_if_diverged(losses, final_loss, lr):
           "(try a smaller --lr, such as 0.01)", file=sys.stderr)
 
 
-def _after_training(model, X, y, loss, is_classification):
+def after_training(model, X, y, loss, is_classification):
     """The loss and accuracy (None for a regression) over all samples for the model as it is now."""
     from tracegrad import Value, nn, no_grad
 
