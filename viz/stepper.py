@@ -93,7 +93,7 @@ def _switch(to, words):
 
 
 _LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs; '
-           '<b class="given">yellow</b>: leaves, given (their values are known from the start). '
+           '<b class="given">yellow</b>: leaves, given from the start. '
            "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 
