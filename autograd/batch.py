@@ -113,17 +113,15 @@ class Tape:
             raise StructureMismatch("inside no_grad() operations record no graph to replay")
         rows = np.asarray(rows, dtype=float).reshape(len(rows), -1)
         groups, firsts = _distinct(targets)
-        rules = None
+        rules, base, made = None, None, {}
         if elementwise_targets and len(firsts) > 3:
             probes = [firsts[0], firsts[1], firsts[-1]]
-            rules, base = _target_rules(model_part, loss_part, rows, targets, probes)
+            rules, base, graphs = _target_rules(model_part, loss_part, rows, targets, probes)
             if rules is not None:
-                firsts = probes
-        else:
-            base = None
+                firsts, made = probes, dict(zip(probes, graphs))
         tails = []
         for i in firsts:
-            graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
+            graph = made.get(i) or _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
             if not tails:
                 base, first_graph = graph.model, graph
             elif graph.ops_tail != first_graph.ops_tail or graph.roots != first_graph.roots:
@@ -218,6 +216,7 @@ class Tape:
                                            [[row[q] for q in rows] for rows in operands], needs))
         self.matrix_groups = sum(isinstance(group, _MatrixGroup) for group in self._groups)
         self._saved = None
+        self._planned_for = None  # the backward pass's plan (see _gradient_table), made by the first one
 
     # --- running ------------------------------------------------------------------
 
@@ -260,10 +259,12 @@ class Tape:
         if self._saved is None:
             raise RuntimeError("Tape.backward() needs a forward() first")
         table, _, saved = self._saved
-        grads = self._buffer("_grads", table.shape)
-        grads.fill(0.0)
-        for r, seed in zip(self.roots, seeds):
-            grads[r] += seed
+        grads = self._gradient_table(table.shape, tuple(_is_zero(seed) for seed in seeds))
+        for r, seed, assign in zip(self.roots, seeds, self._seeds_assign):
+            if assign:
+                grads[r] = seed
+            elif assign is not None:
+                grads[r] += seed
         totals = np.zeros(len(self.shared_leaves))
         with np.errstate(all="ignore"):
             for group, locals_ in zip(reversed(self._groups), reversed(saved)):
@@ -309,6 +310,38 @@ class Tape:
         table[inputs_end:constants_end] = constants
         table[constants_end:shared_end] = shared[self._shared_in_table].reshape(-1, 1)
         return table
+
+    def _gradient_table(self, shape, zero_seeds):
+        """The table of gradients for backward, one row per node, kept from one call to the next.
+
+        It is never zero-filled as a whole: each row a group sends gradients to
+        is written (not added to) by the first group to reach it, so only rows
+        that no group reaches must hold 0, and do from the start. Which rows a
+        group reaches first is decided once, for the roots that get a seed.
+        """
+        grads = getattr(self, "_grads", None)
+        if grads is None or grads.shape != shape:
+            grads = self._grads = np.zeros(shape)
+        elif zero_seeds != self._planned_for:
+            grads.fill(0.0)
+        if zero_seeds != self._planned_for:
+            self._plan_backward(zero_seeds)
+        if len(self._zeroed_each_step):
+            grads[self._zeroed_each_step] = 0.0
+        return grads
+
+    def _plan_backward(self, zero_seeds):
+        written, zeroed = np.zeros(self.size, dtype=bool), []
+        self._seeds_assign = []
+        for r, zero in zip(self.roots, zero_seeds):
+            self._seeds_assign.append(None if zero else not written[r])
+            written[r] |= not zero
+        for group in reversed(self._groups):
+            if group.needs:
+                group.plan_back(written, zeroed)
+        # rows that one group reaches first with others not yet reached: zeroed, then added to
+        self._zeroed_each_step = np.array(sorted(set(zeroed)), dtype=np.intp)
+        self._planned_for = zero_seeds
 
     def _buffer(self, name, shape):
         """An array kept from one call to the next: a fresh one of a few hundred KB a step
@@ -629,24 +662,27 @@ class _Group:
         else:
             self.operands = [_rows(column) for column in table.T]
             self._sent_to = [column if any(needs[q] for q in column.tolist()) else None for column in table.T]
-        self._plans = None  # made by the first send_back: a forward-only tape (replay) never needs them
-
-    @property
-    def plans(self):
-        """For each operand column, how send_back adds into its rows (None: no gradient wanted there)."""
-        if self._plans is None:
-            self._plans = [None if rows is None else _scatter_plan(rows) for rows in self._sent_to]
-        return self._plans
+        self._destinations = None  # made by plan_back: a forward-only tape (replay) never needs them
 
     def run(self, table, shared):
         """Write this group's results into the table; return its local gradients."""
+        out = table[self.outs]  # a view: the rule writes its results straight into the table
         if self.stacked:
-            out, local = self.rule(np, table[self.operands].reshape(self.shape + (-1,)))
+            result, local = self.rule(np, table[self.operands].reshape(self.shape + (-1,)), out=out)
             locals_ = (local,)
         else:
-            out, locals_ = self.rule(np, *[table[rows] for rows in self.operands], *self.extra)
-        table[self.outs] = out
+            result, locals_ = self.rule(np, *[table[rows] for rows in self.operands], *self.extra, out=out)
+        if result is not out:
+            out[...] = result
         return locals_
+
+    def plan_back(self, written, zeroed):
+        """Before the first send_back: for each operand column, where its gradients go (None: nowhere wanted)."""
+        if self._destinations is None:
+            self._destinations = [None if rows is None else _Destination(rows) for rows in self._sent_to]
+        for destination in self._destinations:
+            if destination is not None:
+                destination.plan(written, zeroed)
 
     def send_back(self, grads, locals_, shared_grads):
         """The chain rule for the whole group: each operand's grad += local gradient × upstream."""
@@ -654,11 +690,15 @@ class _Group:
         if self.stacked:
             # (m, operands, samples): each operand of a result gets local × that result's upstream
             sent = np.broadcast_to(locals_[0] * upstream[:, None, :], self.shape + upstream.shape[-1:])
-            _scatter_add(grads, self.plans[0], sent.reshape(-1, upstream.shape[-1]))
+            self._destinations[0].send(grads, sent.reshape(-1, upstream.shape[-1]))
             return
-        for plan, local in zip(self.plans, locals_):
-            if plan is not None:
-                _scatter_add(grads, plan, local * upstream)
+        for destination, local in zip(self._destinations, locals_):
+            if destination is None:
+                continue
+            if destination.direct is not None:  # the first to reach these rows: the product goes straight in
+                np.multiply(local, upstream, out=grads[destination.direct])
+            else:
+                destination.send(grads, local * upstream)
 
 
 class _MatrixGroup:
@@ -680,7 +720,7 @@ class _MatrixGroup:
         # a leaf used twice in W (or in b) must have both gradients added: np.add.at does that, slowly
         self._weights_repeat = len(set(self.weights.ravel().tolist())) < self.weights.size
         self._biases_repeat = biases is not None and len(set(biases)) < len(biases)
-        self._input_plan = _scatter_plan(inputs) if inputs_need_grad else None
+        self._inputs_destination = _Destination(inputs) if inputs_need_grad else None
 
     def run(self, table, shared):
         weights = shared[self.weights]
@@ -697,8 +737,18 @@ class _MatrixGroup:
         _add_into(shared_grads, self.weights, upstream @ inputs.T, self._weights_repeat)
         if self.biases is not None:
             _add_into(shared_grads, self.biases, upstream.sum(axis=1), self._biases_repeat)
-        if self._input_plan is not None:
-            _scatter_add(grads, self._input_plan, weights.T @ upstream)
+        destination = self._inputs_destination
+        if destination is None:
+            return
+        if destination.direct is not None:  # the first to reach the inputs' rows: the product goes straight in
+            # one node (a network's output): Wᵀ @ δ is an outer product, which a broadcast multiplies faster
+            (np.multiply if len(weights) == 1 else np.matmul)(weights.T, upstream, out=grads[destination.direct])
+        else:
+            destination.send(grads, weights.T @ upstream)
+
+    def plan_back(self, written, zeroed):
+        if self._inputs_destination is not None:
+            self._inputs_destination.plan(written, zeroed)
 
 
 def _add_into(vector, positions, values, repeated):
@@ -720,7 +770,7 @@ def _plans(graph, shared):
     for p, (op, operands) in enumerate(ops):
         if op is None or op is _ABSORBED:
             continue
-        depth[p] = 1 + max(depth[q] for q in operands if q is not None)  # a linear node's bias may be None
+        depth[p] = 1 + max([depth[q] for q in operands if q is not None])  # a linear node's bias may be None
         layer = _as_layer(op, operands, shared)
         key = (depth[p], "matrix", layer[0]) if layer else (depth[p], op, len(operands))
         outs, rows = grouped.setdefault(key, ([], []))
@@ -801,33 +851,74 @@ def _rows(positions):
     return positions
 
 
-def _scatter_plan(positions):
-    """How to add one row per position into a table where positions may repeat.
+class _Destination:
+    """Where a group sends gradients, one row per position, in the gradient table (positions may repeat).
 
-    Positions that appear once are added in one step; the rows of a repeated
-    position are summed first (a fancy += would keep only one of them).
+    Positions that appear once get theirs in one step; the rows of a repeated
+    position are summed first (a fancy += would keep only one of them). The
+    first group of the backward pass to reach a row writes it, later ones add
+    to it, so the table needs no zero-filling: plan() decides which, once.
     """
-    positions = np.asarray(positions, dtype=np.intp)
-    values, counts = np.unique(positions, return_counts=True)
-    once = np.isin(positions, values[counts == 1])
-    if once.all():
-        return (_rows(positions), None), None
-    repeated = np.flatnonzero(~once)
-    order = repeated[np.argsort(positions[repeated], kind="stable")]
-    ordered = positions[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    single = np.flatnonzero(once)
-    return (_rows(positions[single]), _rows(single)) if len(single) else None, (ordered[starts], order, starts)
+
+    def __init__(self, positions):
+        positions = np.asarray(positions, dtype=np.intp)
+        once = np.bincount(positions)[positions] == 1
+        if once.all():
+            self.single, self.repeated = (_rows(positions), None), None
+        else:
+            repeated = np.flatnonzero(~once)
+            order = repeated[np.argsort(positions[repeated], kind="stable")]
+            ordered = positions[order]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            single = np.flatnonzero(once)
+            self.single = (_rows(positions[single]), _rows(single)) if len(single) else None
+            self.repeated = (ordered[starts], order, starts)
+        self.write_single = self.write_repeated = False
+        self.direct = None
+
+    def plan(self, written, zeroed):
+        """written: for each row, has a group before this one (in the backward pass) sent it gradients?"""
+        if self.single is not None:
+            self.write_single = _first_to_reach(written, self.single[0], zeroed)
+        if self.repeated is not None:
+            self.write_repeated = _first_to_reach(written, self.repeated[0], zeroed)
+        # the common case, where a product can be computed straight into the table with out=
+        simple = self.repeated is None and self.single[1] is None and isinstance(self.single[0], slice)
+        self.direct = self.single[0] if simple and self.write_single else None
+
+    def send(self, grads, rows):
+        if self.single is not None:
+            targets, which = self.single
+            part = rows if which is None else rows[which]
+            if self.write_single:
+                grads[targets] = part
+            else:
+                grads[targets] += part
+        if self.repeated is not None:
+            targets, order, starts = self.repeated
+            summed = np.add.reduceat(rows[order], starts, axis=0)
+            if self.write_repeated:
+                grads[targets] = summed
+            else:
+                grads[targets] += summed
 
 
-def _scatter_add(table, plan, rows):
-    single, repeated = plan
-    if single is not None:
-        targets, which = single
-        table[targets] += rows if which is None else rows[which]
-    if repeated is not None:
-        targets, order, starts = repeated
-        table[targets] += np.add.reduceat(rows[order], starts, axis=0)
+def _first_to_reach(written, rows, zeroed):
+    """True when no row of rows has gradients yet (so they are written, not added to); marks them reached.
+
+    Some reached and some not: the others go into zeroed, to be set to 0 before each backward pass.
+    """
+    rows = np.arange(len(written))[rows]
+    reached = written[rows]
+    written[rows] = True
+    if not reached.any():
+        return True
+    zeroed.extend(rows[~reached].tolist())
+    return False
+
+
+def _is_zero(seed):
+    return isinstance(seed, (int, float)) and seed == 0.0
 
 
 def _leaf_kinds(graph, shared, leaf_data):
@@ -851,18 +942,18 @@ def _target_rules(model_part, loss_part, rows, targets, probes):
     Records the loss on the three probe samples' targets; a constant equal in
     all three is fixed, else it must equal one of the target's numbers (or 1
     minus it) in all three. (A dict: position in the loss's nodes -> numbers,
-    or None when a constant follows no such rule; the model's graph.)
+    or None when a constant follows no such rule; the model's graph; the probes' graphs.)
     """
     try:
         numbers = np.array(targets, dtype=float).reshape(len(targets), -1)
-    except (TypeError, ValueError):
-        return None, None
+    except (TypeError, ValueError, OverflowError):
+        return None, None, []
     graphs, base = [], None
     for i in probes:
         graph = _Graph.split(model_part, loss_part, rows[0].tolist(), targets[i], base)
         base = graph.model
         if graphs and (graph.ops_tail != graphs[0].ops_tail or graph.roots != graphs[0].roots):
-            return None, base
+            return None, base, graphs
         graphs.append(graph)
     probed = numbers[probes]  # (3, numbers per target)
     rules = {}
@@ -879,9 +970,9 @@ def _target_rules(model_part, loss_part, rows, targets, probes):
             if (data == 1.0 - probed[:, j]).all():
                 fits.append(1.0 - numbers[:, j])
         if len(fits) != 1:
-            return None, base
+            return None, base, graphs
         rules[k] = fits[0]
-    return rules, base
+    return rules, base, graphs
 
 
 def _distinct(targets):

@@ -20,8 +20,10 @@ __all__ = ["Value", "no_grad", "is_grad_enabled", "ARRAY_RULES"]
 
 # --- the twin of each operation over arrays --------------------------------------
 
-# op name -> (rule, stacked): rule(np, *operands) returns (result, local gradients),
-# each an array over samples (or a number that broadcasts). Filled by @array_rule.
+# op name -> (rule, stacked): rule(np, *operands, out=None) returns (result, local gradients),
+# each an array over samples (or a number that broadcasts); given ``out``, an array of the
+# result's shape, the result is written into it (numpy's out=: a tape's table, no copy).
+# Filled by @array_rule.
 ARRAY_RULES = {}
 
 
@@ -141,8 +143,8 @@ class Value:
         return _binary(out, self, other, local_x=1.0, local_y=1.0, op="+")
 
     @array_rule("+")
-    def _add_arrays(np, x, y):
-        return x + y, (1.0, 1.0)
+    def _add_arrays(np, x, y, out=None):
+        return np.add(x, y, out=out), (1.0, 1.0)
 
     def __sub__(self, other):
         """x - y;  d/dx = 1,  d/dy = -1"""
@@ -154,8 +156,8 @@ class Value:
         return _binary(out, self, other, local_x=1.0, local_y=-1.0, op="-")
 
     @array_rule("-")
-    def _sub_arrays(np, x, y):
-        return x - y, (1.0, -1.0)
+    def _sub_arrays(np, x, y, out=None):
+        return np.subtract(x, y, out=out), (1.0, -1.0)
 
     def __mul__(self, other):
         """x * y;  d/dx = y,  d/dy = x"""
@@ -168,8 +170,8 @@ class Value:
         return _binary(out, self, other, local_x=y, local_y=x, op="*")
 
     @array_rule("*")
-    def _mul_arrays(np, x, y):
-        return x * y, (y, x)
+    def _mul_arrays(np, x, y, out=None):
+        return np.multiply(x, y, out=out), (y, x)
 
     def __truediv__(self, other):
         """x / y;  d/dx = 1/y,  d/dy = -x/y²"""
@@ -192,8 +194,8 @@ class Value:
         return _binary(q, self, other, local_x=local_x, local_y=local_y, op="/")
 
     @array_rule("/")
-    def _div_arrays(np, x, y):
-        q = x / y
+    def _div_arrays(np, x, y, out=None):
+        q = np.divide(x, y, out=out)
         return q, (1.0 / y, -q / y)
 
     def __neg__(self):
@@ -201,8 +203,8 @@ class Value:
         return _unary(-self.data, self, local=-1.0, op="neg")
 
     @array_rule("neg")
-    def _neg_arrays(np, x):
-        return -x, (-1.0,)
+    def _neg_arrays(np, x, out=None):
+        return np.negative(x, out=out), (-1.0,)
 
     def __pow__(self, exponent):
         """x ** n for a number n;  d/dx = n·x^(n-1).  x ** y for a Value y: see _power."""
@@ -236,8 +238,10 @@ class Value:
         return _unary(out, self, local=local, op=power_op(n))
 
     @array_rule("**n")  # the exponent n is part of the op's name: "**2", "**0.5"
-    def _pow_arrays(np, x, n):
-        out = x**n
+    def _pow_arrays(np, x, n, out=None):
+        if n == 2.0:  # the loss's square: x·x and 2x, what the general rule gives, in two passes
+            return np.multiply(x, x, out=out), (2.0 * x,)
+        out = np.power(x, n, out=out)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             local = n * x ** (n - 1.0) if n != 0.0 else 0.0 * x
             # as _power_slope: where x^(n-1) overflows but the slope does not
@@ -260,8 +264,8 @@ class Value:
         return _many(out, terms, local_grads=(1.0,) * len(terms), op="sum")
 
     @array_rule("sum", stacked=True)
-    def _sum_arrays(np, terms):
-        return terms.sum(axis=-2), 1.0
+    def _sum_arrays(np, terms, out=None):
+        return terms.sum(axis=-2, out=out), 1.0
 
     @staticmethod
     def linear(weights, inputs, bias):
@@ -289,13 +293,14 @@ class Value:
         return _many(data, tuple(operands), local_grads=tuple(slopes), op="linear")
 
     @array_rule("linear", stacked=True)
-    def _linear_arrays(np, terms):
+    def _linear_arrays(np, terms, out=None):
         count = terms.shape[-2]
         partner = np.arange(count) ^ 1  # w1 <-> x1, w2 <-> x2, ...: each one's slope is the other
         partner[-1] = count - 1
         local = np.take(terms, partner, axis=-2)  # a C-ordered copy: fancy indexing here gives odd strides
         local[..., -1, :] = 1.0  # d/db
-        return (terms[..., 0:-1:2, :] * terms[..., 1:-1:2, :]).sum(axis=-2) + terms[..., -1, :], local
+        products = (terms[..., 0:-1:2, :] * terms[..., 1:-1:2, :]).sum(axis=-2)
+        return np.add(products, terms[..., -1, :], out=out), local
 
     @staticmethod
     def logsumexp(values):
@@ -319,14 +324,14 @@ class Value:
         return _many(m + math.log1p(others), terms, local_grads=tuple(e / total for e in exps), op="logsumexp")
 
     @array_rule("logsumexp", stacked=True)
-    def _logsumexp_arrays(np, terms):
+    def _logsumexp_arrays(np, terms, out=None):
         top = terms.argmax(axis=-2)[..., None, :]
         m = np.take_along_axis(terms, top, axis=-2)
         exps = np.exp(terms - m)
         rest = exps.copy()
         np.put_along_axis(rest, top, 0.0, axis=-2)  # all but the largest, whose e^0 is the 1 of log1p
         others = rest.sum(axis=-2, keepdims=True)
-        return (m + np.log1p(others)).squeeze(-2), exps / (1.0 + others)
+        return np.add(m[..., 0, :], np.log1p(others[..., 0, :]), out=out), exps / (1.0 + others)
 
     # reflected forms keep operands in written order: 2 - x has inputs (2, x)
     def __radd__(self, other):
@@ -357,8 +362,9 @@ class Value:
         return _unary(0.0 if x <= 0.0 else x, self, local=0.0, op="relu")
 
     @array_rule("relu")
-    def _relu_arrays(np, x):
-        return np.maximum(x, 0.0), ((x > 0.0) * 1.0,)
+    def _relu_arrays(np, x, out=None):
+        # the slope as a mask (True = 1, False = 0): a third of the time of the same in floats
+        return np.maximum(x, 0.0, out=out), (np.greater(x, 0.0),)
 
     def tanh(self):
         """tanh x;  d/dx = 1 - tanh² x"""
@@ -366,8 +372,8 @@ class Value:
         return _unary(t, self, local=1.0 - t * t, op="tanh")
 
     @array_rule("tanh")
-    def _tanh_arrays(np, x):
-        t = np.tanh(x)
+    def _tanh_arrays(np, x, out=None):
+        t = np.tanh(x, out=out)
         return t, (1.0 - t * t,)
 
     def sin(self):
@@ -378,8 +384,8 @@ class Value:
         return _unary(math.sin(x), self, local=math.cos(x), op="sin")
 
     @array_rule("sin")
-    def _sin_arrays(np, x):
-        return np.sin(x), (np.cos(x),)
+    def _sin_arrays(np, x, out=None):
+        return np.sin(x, out=out), (np.cos(x),)
 
     def sigmoid(self):
         """σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))"""
@@ -389,9 +395,9 @@ class Value:
         return _unary(s, self, local=s * (1.0 - s), op="sigmoid")
 
     @array_rule("sigmoid")
-    def _sigmoid_arrays(np, x):
+    def _sigmoid_arrays(np, x, out=None):
         e = np.exp(-np.abs(x))  # e^-x for x >= 0, e^x below: never e^(large)
-        s = np.where(x >= 0.0, 1.0, e) / (1.0 + e)
+        s = np.divide(np.where(x >= 0.0, 1.0, e), 1.0 + e, out=out)
         return s, (s * (1.0 - s),)
 
     def softplus(self):
@@ -406,9 +412,9 @@ class Value:
         return _unary(out, self, local=slope, op="softplus")
 
     @array_rule("softplus")
-    def _softplus_arrays(np, x):
+    def _softplus_arrays(np, x, out=None):
         e = np.exp(-np.abs(x))
-        return np.maximum(x, 0.0) + np.log1p(e), (np.where(x >= 0.0, 1.0, e) / (1.0 + e),)
+        return np.add(np.maximum(x, 0.0), np.log1p(e), out=out), (np.where(x >= 0.0, 1.0, e) / (1.0 + e),)
 
     def exp(self):
         """e^x;  d/dx = e^x"""
@@ -419,8 +425,8 @@ class Value:
         return _unary(e, self, local=e, op="exp")
 
     @array_rule("exp")
-    def _exp_arrays(np, x):
-        e = np.exp(x)
+    def _exp_arrays(np, x, out=None):
+        e = np.exp(x, out=out)
         return e, (e,)
 
     def log(self):
@@ -436,8 +442,8 @@ class Value:
         return _unary(math.log(x), self, local=local, op="log")
 
     @array_rule("log")
-    def _log_arrays(np, x):
-        return np.log(x), (1.0 / x,)
+    def _log_arrays(np, x, out=None):
+        return np.log(x, out=out), (1.0 / x,)
 
     # --- copies: pickle and copy.deepcopy, for a graph of any depth ---------------
 
@@ -775,8 +781,8 @@ def _power(base, exponent, base_is_constant=False):
 
 
 @array_rule("**")
-def _power_arrays(np, x, y):
-    out = x**y
+def _power_arrays(np, x, y, out=None):
+    out = np.power(x, y, out=out)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         local_x = np.where(y == 0.0, 0.0, y * x ** (y - 1.0))
         local_x = np.where(np.isfinite(local_x) | (x == 0.0), local_x, (y * out) / x)

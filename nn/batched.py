@@ -26,7 +26,8 @@ import numpy as np
 from tracegrad import Value, no_grad
 from tracegrad.batch import StructureMismatch, Tape
 
-from .losses import bce_with_logits, half_squared_error, mse
+from .losses import LOSSES, bce_with_logits, half_squared_error, mse
+from .shapes import _ACTIVATION_FUNCTIONS
 
 __all__ = ["BatchedLoss", "ArrayTraining", "batched_outputs", "StructureMismatch"]
 
@@ -52,9 +53,13 @@ class BatchedLoss:
         try:
             if rows is not None:
                 elementwise = loss_fn in (mse, half_squared_error, bce_with_logits)
-                self.tape = Tape.record_split(model, loss_part, rows, list(y), elementwise_targets=elementwise)
-                if elementwise:  # the loss ran on a few targets: it checks them all, as the scalar path would
-                    outputs = len(self.tape.roots) - 1
+                # nn's models and losses read no .data to make a number: the check that rebuilds
+                # the graph with the parameters nudged would find nothing, for the cost of a forward pass
+                self.tape = Tape.record_split(model, loss_part, rows, list(y), elementwise_targets=elementwise,
+                                              check_parameters=loss_fn not in LOSSES.values())
+                outputs = len(self.tape.roots) - 1
+                if elementwise and not _plain_targets(y, None if self.single else outputs, loss_fn):
+                    # the loss ran on a few targets: it checks them all, as the scalar path would
                     stand_in = Value(0.0) if self.single else [Value(0.0)] * outputs
                     with no_grad():
                         loss_fn([stand_in] * len(y), list(y))
@@ -91,9 +96,12 @@ class BatchedLoss:
 
     @staticmethod
     def mean_loss(roots):
-        """The batch's mean loss from forward()'s roots, as the scalar path takes it: one sum, one division."""
-        losses = roots[0].tolist()
-        return losses[0] if len(losses) == 1 else sum(losses) / len(losses)
+        """The batch's mean loss from forward()'s roots, as the scalar path takes it: one sum, one division.
+
+        The sum left to right, as Value.sum adds (a running sum's last number; numpy's
+        sum() adds pairwise, Python's, since 3.12, with compensation: other last digits)."""
+        losses = roots[0]
+        return float(losses[0]) if len(losses) == 1 else float(np.add.accumulate(losses)[-1]) / len(losses)
 
     def outputs_of(self, roots):
         """The model's output for each sample of the batch: floats, or lists for several outputs."""
@@ -124,11 +132,45 @@ def _raise_as_the_whole_batch(model, X, y, loss_fn):
         loss_fn([stand_in] * len(y), list(y))
 
 
+def _plain_targets(y, outputs, loss_fn):
+    """True when an elementwise loss takes every target as it is: finite floats or ints (in [0, 1]
+    for bce_with_logits), in lists of ``outputs`` for a model with several outputs (None: one).
+    False means only that the loss itself must look (and say what is wrong, if anything)."""
+    if outputs is not None:
+        if not all(type(t) in (list, tuple) and len(t) == outputs for t in y):
+            return False
+        y = [v for t in y for v in t]
+    if not {type(t) for t in y} <= {float, int}:
+        return False
+    try:
+        numbers = np.array(y, dtype=float)
+    except OverflowError:  # an int too large for a float
+        return False
+    if not np.isfinite(numbers).all():
+        return False
+    return loss_fn is not bce_with_logits or bool(((numbers >= 0.0) & (numbers <= 1.0)).all())
+
+
 def never_branches(model):
-    """True for nn's own models, whose graph is the same whatever the input's numbers."""
+    """True for nn's own models, whose graph is the same whatever the input's numbers.
+
+    The model's class must call as Neuron, Layer or MLP do, and so must each
+    neuron in it, with one of nn's activations: a learner's own neuron put in
+    a layer by hand is not known not to branch.
+    """
     from .module import MLP, Layer, Neuron
 
-    return type(model).__call__ in (MLP.__call__, Layer.__call__, Neuron.__call__)
+    call = type(model).__call__
+    if call is Neuron.__call__:
+        neurons = [model]
+    elif call is Layer.__call__:
+        neurons = model.neurons
+    elif call is MLP.__call__:
+        neurons = [n for layer in model.layers for n in layer.neurons]
+    else:
+        return False
+    activations = list(_ACTIVATION_FUNCTIONS.values())
+    return all(type(n).__call__ is Neuron.__call__ and any(n._apply is f for f in activations) for n in neurons)
 
 
 def number_rows(X):
@@ -139,7 +181,8 @@ def number_rows(X):
             return None
         rows = X.astype(float)
     else:
-        for row in X:
+        plain = all(type(row) in (list, tuple) for row in X) and {type(v) for row in X for v in row} <= {float, int}
+        for row in [] if plain else X:  # plain floats and ints are numbers: no need to ask each one
             if not isinstance(row, (list, tuple)) or not all(isinstance(v, Real) for v in row):
                 return None
         try:

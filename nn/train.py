@@ -17,7 +17,7 @@ from .batched import ArrayTraining, BatchedLoss, StructureMismatch, batched_outp
 from .losses import LOSSES
 from .optim import Adam, Optimizer
 
-__all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning"]
+__all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning", "Trainer"]
 
 # the losses whose targets are classes: fit reports accuracy for them by default
 CLASSIFICATION_LOSSES = ("hinge", "bce_with_logits", "cross_entropy")
@@ -171,16 +171,9 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
 
     if batched not in (None, True, False):
         raise TypeError(f"fit(): batched must be None, True or False, got {batched!r}")
-    fast = arrays = None
-    if batched is not False:
-        try:
-            fast = BatchedLoss(model, X, y, loss_fn, known_mean=isinstance(loss, str))
-        except StructureMismatch as why:
-            if batched:
-                raise
-            warnings.warn(f"fit() trains on the scalar path: {why}", ScalarPathWarning, stacklevel=2)
-    if fast is not None:
-        arrays = ArrayTraining.make(fast, model, optimizer)
+    trainer = Trainer(model, X, y, loss_fn, optimizer, batched=batched, known_mean=isinstance(loss, str))
+    if trainer.why_scalar is not None:
+        warnings.warn(f"fit() trains on the scalar path: {trainer.why_scalar}", ScalarPathWarning, stacklevel=2)
 
     rng = random if seed is None else random.Random(seed)
     order = list(range(n))
@@ -189,14 +182,14 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     if track_accuracy:
         history["accuracy"] = []
     steps_done = 0
-    description = "fit (batched)" if fast is not None else "fit (scalar)"
+    description = "fit (batched)" if trainer.fast is not None else "fit (scalar)"
     try:
         with tqdm(range(epochs), desc=description, unit="epoch", disable=not progress) as bar:
             for epoch in bar:
                 if size < n:
                     rng.shuffle(order)
-                mean_loss, fraction_right = _epoch(model, X, y, order, size, loss_fn, optimizer,
-                                                   track_accuracy, on_step, epoch, steps_done, fast, arrays)
+                mean_loss, fraction_right = _epoch(trainer, order, size, track_accuracy, on_step, epoch,
+                                                   steps_done)
                 steps_done += -(-n // size)
                 history["loss"].append(mean_loss)
                 if track_accuracy:
@@ -207,44 +200,22 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
                         postfix["accuracy"] = f"{fraction_right:.1%}"
                     bar.set_postfix(postfix, refresh=False)
     finally:  # on return, on an error, on Ctrl-C: the Values hold what training reached
-        if arrays is not None:
-            arrays.write_back()
+        trainer.write_back()
     return history
 
 
-def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step, epoch, first_step,
-           fast, arrays):
+def _epoch(trainer, order, size, count_correct, on_step, epoch, first_step):
     """One pass over X in batches of ``size`` taken in ``order``, a step per batch.
 
     Returns the mean loss and the fraction classified right (None unless
     ``count_correct``), both measured on each batch's predictions just before
     its step, so no extra forward pass.
     """
+    model, optimizer, y, arrays = trainer.model, trainer.optimizer, trainer.y, trainer.arrays
     total_loss, correct = 0.0, 0
     for step, start in enumerate(range(0, len(order), size), start=first_step):
         batch = order[start:start + size]
-        stepped = arrays.step(batch) if arrays is not None else None
-        if stepped is not None:  # the parameters in arrays: the lists only when something reads them
-            roots, before, grad = stepped
-            batch_loss = fast.mean_loss(roots)
-            outputs = _once(fast.outputs_of, roots)
-            values = _once(_listed, before, arrays.model_order)
-            grads = _once(_listed, grad, arrays.model_order)
-            if not np.isfinite(arrays.data).all():
-                arrays.write_back()
-                _check_finite([p.data for p in optimizer.params], "a parameter after the step")
-        else:
-            done = fast.step(model, batch) if fast is not None and arrays is None else None
-            if done is None:  # the scalar path, or a batch whose numbers overflowed: say where
-                done = _scalar_step(model, X, y, batch, loss_fn)
-            batch_loss, outputs = done
-            if on_step is not None:
-                parameters = model.parameters()
-                values, grads = [p.data for p in parameters], [p.grad for p in parameters]
-            optimizer.step()
-            _check_finite([p.data for p in optimizer.params], "a parameter after the step")
-            if arrays is not None:
-                arrays.load()
+        batch_loss, outputs, values, grads = trainer.step(batch, watched=on_step is not None)
         total_loss += batch_loss * len(batch)
         batch_correct = 0
         if count_correct:
@@ -263,6 +234,75 @@ def _epoch(model, X, y, order, size, loss_fn, optimizer, count_correct, on_step,
     return total_loss / len(order), (correct / len(order) if count_correct else None)
 
 
+class Trainer:
+    """fit's step, written once: forward, loss, zero_grad, backward and the optimizer's step on a batch.
+
+    fit() loops over it; anything else that steps a model itself (viz.live) calls
+    it too. Made once for a model, its data, loss and optimizer: the batched
+    path's graph (nn.batched) is recorded here, never per step. ``batched`` is
+    fit's; ``why_scalar`` says why the graph could not be replayed (None when it
+    can, or when ``batched=False`` asked for the scalar path).
+
+    With ``in_arrays=True`` (fit) the parameters, their gradients and the
+    optimizer's state live in numpy arrays between steps when they can
+    (nn.batched.ArrayTraining): write_back() puts them into the Values, load()
+    reads the Values back after something changed them. With ``in_arrays=False``
+    the Values hold every step's numbers as it returns, and ``optimizer`` may be
+    replaced between steps.
+    """
+
+    def __init__(self, model, X, y, loss_fn, optimizer, *, batched=None, known_mean=False, in_arrays=True,
+                 where="fit()"):
+        self.model, self.X, self.y, self.loss_fn, self.optimizer = model, X, y, loss_fn, optimizer
+        self.where = where
+        self.fast = self.arrays = self.why_scalar = None
+        if batched is not False:
+            try:
+                self.fast = BatchedLoss(model, X, y, loss_fn, known_mean=known_mean)
+            except StructureMismatch as why:
+                if batched:
+                    raise
+                self.why_scalar = why
+        if self.fast is not None and in_arrays:
+            self.arrays = ArrayTraining.make(self.fast, model, optimizer)
+
+    def step(self, batch, *, watched=False):
+        """One optimizer step on the samples ``batch`` (indexes into X and y).
+
+        Returns (the batch's mean loss, the outputs per sample, the parameters'
+        values before the step, their gradients), all of the model before the
+        step; outputs, values and grads may be functions that make the lists when
+        called (the array path), and values and grads are None unless ``watched``
+        on the other paths. An OverflowError, naming what, when a number is inf or nan.
+        """
+        model, optimizer, arrays, fast = self.model, self.optimizer, self.arrays, self.fast
+        stepped = arrays.step(batch) if arrays is not None else None
+        if stepped is not None:  # the parameters in arrays: the lists only when something reads them
+            roots, before, grad = stepped
+            if not np.isfinite(arrays.data).all():
+                arrays.write_back()
+                _check_finite([p.data for p in optimizer.params], "a parameter after the step", self.where)
+            return (fast.mean_loss(roots), _once(fast.outputs_of, roots), _once(_listed, before, arrays.model_order),
+                    _once(_listed, grad, arrays.model_order))
+        done = fast.step(model, batch) if fast is not None and arrays is None else None
+        if done is None:  # the scalar path, or a batch whose numbers overflowed: say where
+            done = _scalar_step(model, self.X, self.y, batch, self.loss_fn, self.where)
+        batch_loss, outputs = done
+        values = grads = None
+        if watched:
+            parameters = model.parameters()
+            values, grads = [p.data for p in parameters], [p.grad for p in parameters]
+        optimizer.step()
+        _check_finite([p.data for p in optimizer.params], "a parameter after the step", self.where)
+        if arrays is not None:
+            arrays.load()
+        return batch_loss, outputs, values, grads
+
+    def write_back(self):
+        """The Values (and the optimizer's lists) hold what the arrays hold."""
+        if self.arrays is not None:
+            self.arrays.write_back()
+
 def _once(make, *arguments):
     """A function that makes ``make(*arguments)`` when called (a StepInfo calls it once, if read)."""
     return lambda: make(*arguments)
@@ -272,30 +312,30 @@ def _listed(array, order):
     return array[order].tolist()
 
 
-def _scalar_step(model, X, y, batch, loss_fn):
+def _scalar_step(model, X, y, batch, loss_fn, where="fit()"):
     """Forward, loss and backward node by node: (the batch's loss, its outputs as floats)."""
     targets = [y[i] for i in batch]
     predictions = [model(X[i]) for i in batch]
     # Check outputs, not only the loss: relu(nan) is 0, so a model whose
     # numbers overflowed can report a perfect hinge loss of 0 and go on training.
     for output in predictions:
-        _check_finite(_floats(output), "a prediction")
+        _check_finite(_floats(output), "a prediction", where)
     batch_loss = loss_fn(predictions, targets)
     if not isinstance(batch_loss, Value):
-        raise TypeError(f"fit(): the loss must return a Value, got {batch_loss!r}")
-    _check_finite(batch_loss.data, "the loss")
+        raise TypeError(f"{where}: the loss must return a Value, got {batch_loss!r}")
+    _check_finite(batch_loss.data, "the loss", where)
     model.zero_grad()
     batch_loss.backward()
-    _check_finite([p.grad for p in model.parameters()], "a gradient")
+    _check_finite([p.grad for p in model.parameters()], "a gradient", where)
     return batch_loss.data, [_floats(p) for p in predictions]
 
 
-def _check_finite(numbers, what):
+def _check_finite(numbers, what, where="fit()"):
     """An OverflowError, rather than training on, once a number is inf or nan."""
     for x in numbers if isinstance(numbers, list) else [numbers]:
         if not math.isfinite(x):
             raise OverflowError(
-                f"fit(): training diverged: {what} is {x}, beyond what a float can hold; "
+                f"{where}: training diverged: {what} is {x}, beyond what a float can hold; "
                 "try a smaller learning rate"
             )
 

@@ -6,6 +6,7 @@ and the batch's gradient as the scalar engine does; fit's two paths must take
 the same steps.
 """
 
+import copy
 import math
 import random
 import warnings
@@ -70,6 +71,19 @@ def test_each_operation_gives_the_same_result_and_local_gradients_both_ways(name
             got = np.broadcast_to(locals_[j], columns.shape[1:])[k]
             # 1 - t² loses the digits t and numpy's t share: allow a few units in its last place
             assert math.isclose(got, want, rel_tol=1e-13, abs_tol=1e-15), (points[k], j, got, want)
+
+
+@pytest.mark.parametrize("n", [2.0, 0.5, -1.0])
+def test_powers_over_arrays_give_the_scalar_results_and_slopes_including_the_square_shortcut(n):
+    points = [-2.5, -0.3, 0.0, 0.7, 3.0] if n == 2.0 else [0.2, 0.7, 3.0]
+    rule, _ = ARRAY_RULES["**n"]
+    out, (local,) = rule(np, np.array(points), n)
+    table = np.full(len(points), np.nan)
+    written, _ = rule(np, np.array(points), n, out=table)  # out=: straight into a tape's table
+    for k, x in enumerate(points):
+        node = Value(x) ** n
+        assert math.isclose(out[k], node.data, rel_tol=1e-15) and table[k] == out[k] and written is table
+        assert math.isclose(np.broadcast_to(local, out.shape)[k], node.local_grads[0], rel_tol=1e-15)
 
 
 # --- random graphs: a tape against the scalar engine, sample by sample -------------------
@@ -511,7 +525,34 @@ def test_nns_models_are_recorded_once_whatever_the_number_of_samples(monkeypatch
     calls = _counting_calls(monkeypatch)
     from tracegrad.nn.batched import BatchedLoss
     BatchedLoss(nn.MLP(sizes[0], sizes[1:], seed=0), X, y, nn.LOSSES[loss], known_mean=True)
-    assert len(calls) == 2  # recorded once, and rebuilt once with the parameters nudged
+    assert len(calls) == 1  # recorded once: nn's losses read no .data, so no rebuild with the parameters nudged
+    calls.clear()
+    BatchedLoss(nn.MLP(sizes[0], sizes[1:], seed=0), X, y, lambda p, t: nn.LOSSES[loss](p, t), known_mean=True)
+    assert len(calls) == 2  # a learner's loss: recorded once, and rebuilt once with the parameters nudged
+
+
+def test_a_learners_neuron_put_in_an_mlp_is_not_taken_for_one_that_never_branches():
+    class Clipped(nn.Neuron):  # branches on its weighted sum: not an nn neuron, though in an nn MLP
+        def __call__(self, x):
+            z = Value.linear(self.w, x, self.b)
+            return z.relu() if z.data < 1.0 else z.tanh()
+
+    from tracegrad.nn.batched import never_branches
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert never_branches(model) and never_branches(model.layers[0]) and never_branches(model.layers[0].neurons[0])
+    mine = Clipped(2, seed=1)
+    model.layers[0].neurons[1] = mine
+    assert not never_branches(model) and not never_branches(model.layers[0]) and not never_branches(mine)
+    X, y = nn.make_moons(60, seed=2)
+    finals = []
+    for batched in (None, False):
+        trained = copy.deepcopy(model)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            nn.fit(trained, X, y, loss="mse", optimizer=nn.SGD(trained.parameters(), lr=0.1), epochs=5,
+                   progress=False, batched=batched)
+        finals.append([p.data for p in trained.parameters()])
+    assert finals[0] == pytest.approx(finals[1], rel=1e-12)
 
 
 def test_a_loss_that_branches_on_the_label_is_found_without_every_samples_graph(monkeypatch):
@@ -670,3 +711,35 @@ def test_many_distinct_targets_of_nns_elementwise_losses_are_read_from_an_array_
     # a loss of the learner's own, even the same function wrapped, runs once per distinct target
     BatchedLoss(nn.MLP(2, [3, 2], seed=0), X, y, counted_mse, known_mean=True)
     assert calls.count(1) == 40 + 1  # and once more with the parameters nudged
+
+
+def test_backward_with_seeds_that_change_between_calls_gives_the_scalar_gradients_each_time():
+    # The gradient table is not zero-filled: the first group to reach a row writes it. Nodes read by
+    # several groups, a sum reading one node twice, and roots seeded 0 in some calls must still add up.
+    from tracegrad import grad
+    params = [Value(0.3), Value(-0.7), Value(1.1)]
+
+    def fn(x):
+        a = x[0] * params[0]
+        b = (a + x[1]).relu()
+        c = Value.sum([a, b, a, params[1]])
+        d = (c * params[2]).tanh()
+        # e and f are one "+" group whose first operands, a and k, are reached before and after it
+        k = x[1] * params[1]
+        e, f = a + params[2], k + params[2]
+        return [d, c, a * b, e * a, f]
+
+    samples = [([0.5, 1.0],), ([-1.0, 2.0],), ([2.0, -0.5],)]
+    tape = Tape.record(fn, samples)
+    for seeds in ([1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.5, 0.0, 1.0, 1.0], [1.0, 1.0, 2.0, 3.0, -1.0],
+                  [0.0] * 5, [1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 2.0, 3.0, -1.0],
+                  [1.0, 1.0, 2.0, 3.0, -1.0]):
+        tape.forward()
+        got = tape.gradient(seeds)
+        want = [0.0] * 3
+        for (x,) in samples:
+            roots = fn([Value(v) for v in x])
+            total = Value.sum([root * s for root, s in zip(roots, seeds)])
+            for k, g in enumerate(grad(total, params, allow_unused=True)):
+                want[k] += g
+        assert got.tolist() == pytest.approx(want, rel=1e-13, abs=1e-15), seeds

@@ -276,3 +276,27 @@ def test_arrays_of_the_wrong_shape_are_refused_clearly():
         predict(model, np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match=r"accuracy\(\): X must be a 2-D array"):
         accuracy(model, np.zeros(3), [1, 0, 1])
+
+
+@pytest.mark.parametrize("in_arrays, batched", [(True, None), (False, None), (False, False)])
+def test_trainer_steps_as_a_hand_written_loop_does(in_arrays, batched):
+    """fit's step, called directly (as viz.live does), equals micrograd's loop: forward, loss, zero_grad,
+    backward, update."""
+    from tracegrad.nn.train import Trainer
+    X, y = make_moons(12, noise=0.1, seed=3, signed=True)
+    model, twin = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=0)
+    trainer = Trainer(model, X, y, hinge, SGD(model.parameters(), lr=0.1), in_arrays=in_arrays, batched=batched,
+                      known_mean=True)
+    for _ in range(3):
+        loss, outputs, values, grads = trainer.step(list(range(len(X))), watched=True)
+        values, grads = (values() if callable(values) else values), (grads() if callable(grads) else grads)
+        hand_loss = hinge([twin(x) for x in X], y)
+        twin.zero_grad()
+        hand_loss.backward()
+        assert loss == pytest.approx(hand_loss.data, rel=1e-12)
+        assert values == pytest.approx([p.data for p in twin.parameters()], rel=1e-12)
+        assert grads == pytest.approx([p.grad for p in twin.parameters()], rel=1e-9, abs=1e-15)
+        for p in twin.parameters():
+            p.data -= 0.1 * p.grad
+    trainer.write_back()
+    assert [p.data for p in model.parameters()] == pytest.approx([p.data for p in twin.parameters()], rel=1e-9)

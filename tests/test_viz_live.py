@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import math
+import re
 import sys
 
 import numpy as np
@@ -72,6 +73,21 @@ def test_step_trains_as_fit_does_and_the_page_holds_the_models_numbers():
     frame = view.widget.frame_data
     assert frame["step"] == 3 and frame["curve"]["steps"] == [0, 1, 2, 3]
     assert frame["loss"] == pytest.approx(np.maximum(0, 1 - np.array(y) * numpy_forward(model, held(model)[0], X)).mean())
+
+
+def test_a_run_that_diverges_stops_says_where_and_keeps_its_last_finite_numbers():
+    X, y = [[1.0], [2.0], [3.0]], [1e100, -1e100, 1e100]
+    model = MLP(1, [1], seed=0, output_activation="linear")
+    run = LiveRun(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=100.0))
+    assert run.step(50) < 50  # stopped at the first inf or nan
+    assert run.diverged.startswith(f"training stopped at step {run.steps_done}: ")
+    assert re.search(r"too large for a float|beyond what a float can hold", run.diverged)
+    assert run.events[-1] == (run.steps_done, run.diverged)
+    assert all(math.isfinite(v) for v in run.kept[-1].values)
+    stopped = run.steps_done
+    assert run.step(5) == stopped  # nothing more until a reset
+    run.reset()
+    assert run.diverged is None and run.steps_done == 0
 
 
 def run_on_a_loop(view, learner):

@@ -1,10 +1,12 @@
 """viz.live and viz.explore in a real JupyterLab, driven by Chromium as a learner would.
 
 The fixture starts ``jupyter lab --no-browser`` on 127.0.0.1 with a random
-token in a temporary folder (its own config, runtime and workspace folders),
-and stops it afterwards. Each test writes a notebook, opens it, runs its cells
-with Shift+Enter and reads the page (inside the widget's shadow root: the
-locators pierce it) and the kernel's printed answers.
+token in a temporary folder (its own config, data, runtime and workspace
+folders), and stops it afterwards. Each test writes a notebook, opens it, runs
+its cells with Shift+Enter and reads the page (inside the widget's shadow root:
+the locators pierce it) and the kernel's printed answers. The helpers here
+(running_server, browsing, Notebook, the live test's steps) serve the other
+front ends' tests too (test_viz_live_notebook7.py).
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -38,15 +41,17 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def running_lab(folder):
-    """jupyter lab on 127.0.0.1 with a random token, its files under folder; yields (base URL, token)."""
-    for name in ("config", "runtime", "workspaces", "notebooks"):
+def running_lab(folder, app="jupyterlab"):
+    """jupyter lab (app="notebook": Notebook 7) on 127.0.0.1 with a random token, its files under folder;
+    yields (base URL, token)."""
+    for name in ("config", "data", "runtime", "workspaces", "notebooks"):
         (folder / name).mkdir(exist_ok=True)
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
-               JUPYTER_PLATFORM_DIRS="1")
+    # the server's own config, data (where trusted notebooks' signatures go) and runtime folders
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"), JUPYTER_DATA_DIR=str(folder / "data"),
+               JUPYTER_RUNTIME_DIR=str(folder / "runtime"), JUPYTER_PLATFORM_DIRS="1")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--allow-root",
          "--ServerApp.terminals_enabled=False",
          f"--ServerApp.root_dir={folder / 'notebooks'}", f"--LabApp.workspaces_dir={folder / 'workspaces'}",
@@ -63,7 +68,7 @@ def running_lab(folder):
             except OSError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("jupyter lab did not start within 120 s")
+                raise RuntimeError(f"{app} did not start within 120 s")
             time.sleep(0.3)
         yield base, token
     finally:
@@ -75,38 +80,61 @@ def running_lab(folder):
         shutil.rmtree(folder / "runtime", ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+@contextlib.contextmanager
+def browsing(folder, app="jupyterlab"):
+    """running_lab and headless Chromium: yields what Notebook needs (skips without chromium)."""
     if _chromium() is None:
         pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("lab")
-    with running_lab(folder) as (base, token), sync_api.sync_playwright() as playwright:
+    with running_lab(folder, app) as (base, token), sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
-        yield {"base": base, "token": token, "folder": folder / "notebooks", "browser": browser}
+        yield {"base": base, "token": token, "folder": folder / "notebooks", "data": folder / "data",
+               "browser": browser, "app": app}
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with browsing(tmp_path_factory.mktemp("lab")) as lab:
+        yield lab
+
+
 class Notebook:
-    """A notebook written to the lab's folder and opened in a new page."""
+    """A notebook written to the server's folder (cells: sources, or None to open the one there) and
+    opened in a new page."""
 
     def __init__(self, lab, name, cells, width=1366, height=768):
-        notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                           "language": "python"}
-        notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-        nbformat.write(notebook, lab["folder"] / name)
+        if cells is not None:
+            notebook = nbformat.v4.new_notebook()
+            notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                               "language": "python"}
+            notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+            nbformat.write(notebook, lab["folder"] / name)
+        self.lab, self.name = lab, name
         self.page = lab["browser"].new_page(viewport={"width": width, "height": height})
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        # a workspace of its own, so JupyterLab does not reopen another test's notebook beside it
-        workspace = name.split(".")[0]
-        self.page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{name}?token={lab['token']}")
+        if lab["app"] == "notebook":
+            self.page.goto(f"{lab['base']}/notebooks/{name}?token={lab['token']}")
+        else:  # a workspace of its own, so JupyterLab does not reopen another test's notebook beside it
+            workspace = name.split(".")[0]
+            self.page.goto(f"{lab['base']}/lab/workspaces/{workspace}/tree/{name}?token={lab['token']}")
         # the waits are generous: a machine busy with other work makes JupyterLab slow, not wrong
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        self.page.wait_for_function(
-            "() => (document.querySelector('#jp-main-statusbar') || {}).textContent?.includes('Idle')",
-            timeout=120_000)
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self, timeout=120):
+        """Until the server says this notebook's kernel is idle (started, and nothing running)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{self.lab['base']}/api/sessions?token={self.lab['token']}",
+                                        timeout=10) as answer:
+                sessions = json.loads(answer.read())
+            if any(urllib.parse.unquote(s.get("path", "")).endswith(self.name)
+                   and (s.get("kernel") or {}).get("execution_state") == "idle" for s in sessions):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the kernel of {self.name} was not idle within {timeout} s")
 
     def run(self, index):
         """Run cell ``index`` (Shift+Enter in its editor)."""
@@ -153,9 +181,11 @@ def page_step(page):
     return int(re.search(r"step (\d+)", page.locator('[data-role="counter"]').inner_text()).group(1))
 
 
-def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
-    notebook = Notebook(lab, "live.ipynb", ["import json\n" + LIVE_CELLS[0], LIVE_CELLS[1],
-                                            "print('PLAYING', view.playing)"])
+def plays_pauses_and_shows_what_the_kernel_holds(lab, name, shots="live"):
+    """The live test's steps, in any front end: Play, the counter and the boundary move; Pause; the
+    page's step and parameter table are the kernel's; no console errors."""
+    notebook = Notebook(lab, name, ["import json\n" + LIVE_CELLS[0], LIVE_CELLS[1],
+                                    "print('PLAYING', view.playing)"])
     page = notebook.page
     notebook.run(0)
     counter = page.locator('[data-role="counter"]')
@@ -163,18 +193,18 @@ def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
     assert page_step(page) == 0 and "paused" in counter.inner_text()
     canvas = page.locator('[data-role="data-figure"] canvas')
     before = canvas.evaluate("c => c.toDataURL()")
-    notebook.shot("live-before.png")
+    notebook.shot(f"{shots}-before.png")
     page.locator('[data-role="play"]').click()
     page.wait_for_function(
         "() => { const host = [...document.querySelectorAll('.jp-OutputArea-output div')].find(d => d.shadowRoot);"
         " const c = host && host.shadowRoot.querySelector('[data-role=counter]');"
         " return c && /step ([2-9]\\d|\\d{3,})/.test(c.textContent); }", timeout=120_000)
     assert "training" in counter.inner_text()
-    notebook.shot("live-playing.png")
+    notebook.shot(f"{shots}-playing.png")
     page.locator('[data-role="play"]').click()  # now labelled Pause
     page.locator('[data-role="counter"]', has_text="paused").wait_for(timeout=60_000)
     assert canvas.evaluate("c => c.toDataURL()") != before  # the boundary moved
-    notebook.shot("live-paused.png")
+    notebook.shot(f"{shots}-paused.png")
     # The kernel first: its answer comes after it has handled the Pause (one message queue),
     # so it holds the paused model; then the page, once it has drawn that step paused.
     line = notebook.printed(1, "KERNEL")
@@ -186,6 +216,10 @@ def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
     assert json.loads(kernel_values) == shown_values
     assert notebook.console_errors() == []
     page.close()
+
+
+def test_live_in_jupyterlab_plays_pauses_and_shows_what_the_kernel_holds(lab):
+    plays_pauses_and_shows_what_the_kernel_holds(lab, "live.ipynb")
 
 
 EXPLORE_CELLS = [
@@ -242,4 +276,90 @@ def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
     assert float(value) == pytest.approx(float(shown_value), rel=1e-5) and float(value) > 0.4
     assert kernel_root == shown_root and shown_grad == f"grad {kernel_grad}"
     assert notebook.console_errors() == []
+    page.close()
+
+
+# --- a notebook saved with viz.live, once its kernel is gone ---------------------------------
+
+SAVED_CELLS = [
+    "from tracegrad.nn import MLP, Adam, make_moons\n"
+    "from tracegrad import viz\n"
+    "X, y = make_moons(60, noise=0.1, seed=0, signed=True)\n"
+    "model = MLP(2, [8, 8, 1], seed=0)\n"
+    "view = viz.live(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.05))\n"
+    "view",
+    "view.step(30)",
+]
+
+
+@pytest.fixture(scope="module")
+def saved_notebook(lab):
+    """SAVED_CELLS run by nbclient (its kernel then shut down) and saved in the lab's folder."""
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in SAVED_CELLS]
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    path = lab["folder"] / "saved.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def no_widget_error(page):
+    text = page.locator(".jp-Notebook").inner_text()
+    return "model not found" not in text and "Error displaying widget" not in text
+
+
+def test_a_saved_notebook_reopened_without_its_kernel_shows_the_snapshot(lab, saved_notebook):
+    # Not trusted (nbclient ran it, not this server's user): the scripts of its outputs do not run, so
+    # the snapshot shows its still picture and says how to get the player; the widget, its text
+    notebook = Notebook(lab, saved_notebook.name, None)
+    page = notebook.page
+    still = page.locator(".tracegrad-still img")
+    still.wait_for(timeout=60_000)
+    assert still.evaluate("img => img.naturalWidth > 100 && img.src.startsWith('data:image/png')")
+    assert page.get_by_text("A snapshot of the live run above, as the training player, at step 30").is_visible()
+    assert page.get_by_text("tracegrad live (its page needs the kernel that made it)").is_visible()
+    assert no_widget_error(page)
+    notebook.shot("saved-untrusted.png")
+    page.close()
+    # Trusted (as a notebook the learner saved is): the snapshot is the training player itself, and the
+    # widget is drawn from the state nbclient saved with the notebook, at the step it had reached
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", str(saved_notebook)], check=True, capture_output=True,
+                   env=dict(os.environ, JUPYTER_DATA_DIR=str(lab["data"])))
+    notebook = Notebook(lab, saved_notebook.name, None)
+    page = notebook.page
+    player = page.frame_locator(".jp-OutputArea-output iframe").first
+    player.locator('[data-role="counter"]').wait_for(timeout=60_000)
+    assert "of 30" in player.locator('[data-role="counter"]').inner_text()
+    page.locator('[data-role="counter"]', has_text="step 30 (paused)").wait_for(timeout=60_000)
+    assert no_widget_error(page)
+    notebook.shot("saved-trusted.png")
+    assert notebook.console_errors() == []
+    page.close()
+
+
+# nbconvert's page loads require.js, MathJax and the widgets' HTML manager from these; offline they fail
+NBCONVERT_CDNS = ("https://cdnjs.cloudflare.com/", "https://unpkg.com/", "https://cdn.jsdelivr.net/")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_a_saved_notebook_exported_by_nbconvert_shows_the_player(lab, saved_notebook, tmp_path, width, height):
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir", str(tmp_path),
+                    str(saved_notebook)], check=True, capture_output=True)
+    page = lab["browser"].new_page(viewport={"width": width, "height": height})
+    errors, failed = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto((tmp_path / "saved.html").as_uri())
+    player = page.frame_locator("iframe").first
+    player.locator('[data-role="counter"]').wait_for(timeout=60_000)
+    assert "of 30" in player.locator('[data-role="counter"]').inner_text()
+    assert player.locator('[data-role="data-figure"] canvas').count() == 1
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"nbconvert-{width}.png"))
+    # the only errors: nbconvert's own scripts that this offline machine cannot fetch
+    assert all(url.startswith(NBCONVERT_CDNS) for url in failed), failed
+    assert [e for e in errors if "Failed to load resource" not in e] == []
     page.close()

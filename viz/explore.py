@@ -208,6 +208,12 @@ class ExploreView:
 
         display(self.widget)
 
+    def _display_(self):
+        """marimo shows the widget (wrapped as its mo.ui.anywidget) when a cell ends with this object."""
+        import marimo
+
+        return marimo.ui.anywidget(self.widget)
+
     def __repr__(self):
         return f"<tracegrad explore: {len(self.explorer.order)} nodes, {len(self.explorer.leaves)} leaves>"
 

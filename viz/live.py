@@ -7,10 +7,11 @@ describes the model as it is now for the page: ``setup()`` (what changes
 rarely: the data, the network's shape, the parameter names) and ``frame()``
 (the numbers of this moment, in the training player's format for one frame).
 
-A step is fit's step on all samples: forward, loss, zero_grad, backward (on
-fit's batched path, nn.batched, when the graph replays), then the
-optimizer's step. The model's Values are the ones trained: after any call
-returns, ``model.parameters()`` hold what the next frame shows.
+A step is fit's step on all samples, taken by fit's own nn.train.Trainer:
+forward, loss, zero_grad, backward (on fit's batched path, nn.batched, when
+the graph replays), then the optimizer's step. The model's Values are the
+ones trained: after any call returns, ``model.parameters()`` hold what the
+next frame shows.
 
 Everything the learner changes while it trains is part of the run's history
 (``events``): the learning rate, the optimizer (whose state starts afresh),
@@ -28,9 +29,8 @@ import numpy as np
 
 from tracegrad import Value, no_grad
 from tracegrad.nn import LOSSES, MLP, SGD, Adam
-from tracegrad.nn.batched import BatchedLoss, StructureMismatch
 from tracegrad.nn.optim import Optimizer
-from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
+from tracegrad.nn.train import CLASSIFICATION_LOSSES, Trainer, is_correct
 
 from . import player
 from .format import format_number
@@ -216,38 +216,20 @@ class LiveRun:
         return self.steps_done
 
     def _one_step(self):
-        done = self._fast.step(self.model, self._everything) if self._fast is not None else None
-        if done is None:  # the scalar path, or numbers that overflowed
-            done = self._scalar_step()
-            if done is None:
-                return
-        loss, outputs = done
+        state = _optimizer_state(self.optimizer, self.parameters)  # before the step, as .recording keeps it
+        self._trainer.optimizer = self.optimizer  # the learner may have changed it since the last step
+        try:
+            loss, outputs, values, grads = self._trainer.step(self._everything, watched=True)
+        except OverflowError as error:  # a number beyond a float, said by the Trainer (or the engine) with where
+            self._diverge(str(error).removeprefix("live: ").removeprefix("training diverged: "))
+            return
         accuracy = self._accuracy(outputs)
-        self._keep(loss, accuracy, grads=[p.grad for p in self.parameters])
+        self._keep(loss, accuracy, grads, values, state)
         self.curve.append((self.steps_done, loss, accuracy))
-        self.optimizer.step()
         self.steps_done += 1
-        if not all(math.isfinite(p.data) for p in self.parameters):
-            self._diverge("a parameter")
-
-    def _scalar_step(self):
-        predictions = [self.model(x) for x in self.X]
-        loss = self._loss(predictions, self.y)
-        if not isinstance(loss, Value):
-            raise TypeError(f"live: the loss must return a Value, got {loss!r}")
-        if not math.isfinite(loss.data):
-            self._diverge("the loss")
-            return None
-        self.model.zero_grad()
-        loss.backward()
-        if not all(math.isfinite(p.grad) for p in self.parameters):
-            self._diverge("a gradient")
-            return None
-        return loss.data, [[v.data for v in o] if isinstance(o, list) else o.data for o in predictions]
 
     def _diverge(self, what):
-        self.diverged = (f"training diverged at step {self.steps_done}: {what} is not a finite number; "
-                         "reset, and try a smaller learning rate")
+        self.diverged = f"training stopped at step {self.steps_done}: {what}; Reset starts again"
         self.events.append((self.steps_done, self.diverged))
 
     def update(self, loss=None):
@@ -355,23 +337,22 @@ class LiveRun:
         self._grid_rows = _grid_rows(self.grid_axes)
         self._evaluate = _evaluator(self.model, self._grid_rows + self.X)
         self._everything = list(range(len(self.X)))
-        self._fast = None
-        if not self.view_only:
-            try:
-                self._fast = BatchedLoss(self.model, self.X, self.y, self._loss,
-                                         known_mean=self.loss_name in LOSSES and self._loss is LOSSES[self.loss_name])
-            except StructureMismatch:
-                self._fast = None
+        self._trainer = None
+        if not self.view_only:  # fit's step; its batched path replays the graph when it can, else node by node
+            self._trainer = Trainer(self.model, self.X, self.y, self._loss, self.optimizer, in_arrays=False,
+                                    known_mean=self.loss_name in LOSSES and self._loss is LOSSES[self.loss_name],
+                                    where="live")
         self.changed_steps.add(self.steps_done)
 
     def _event(self, text):
         self.events.append((self.steps_done, text))
         self.changed_steps.add(self.steps_done)
 
-    def _keep(self, loss, accuracy, grads):
-        """Keep the model as it is now (before this step's update) for .recording."""
-        frame = Frame(self.steps_done, None, [p.data for p in self.parameters],
-                      _optimizer_state(self.optimizer, self.parameters), loss, accuracy, None, None)
+    def _keep(self, loss, accuracy, grads, values=None, state=None):
+        """Keep the model before this step's update (values and state: as they were; default now) for .recording."""
+        if values is None:
+            values, state = [p.data for p in self.parameters], _optimizer_state(self.optimizer, self.parameters)
+        frame = Frame(self.steps_done, None, values, state, loss, accuracy, None, None)
         frame.grads = grads
         self.kept.append(frame)
         if len(self.kept) > KEPT_FRAMES:
@@ -418,7 +399,11 @@ class _LiveRecording(Recording):
         self.loss_name, self._loss, self.tracks_accuracy = run.loss_name, run._loss, run.tracks_accuracy
         self.parameters, self.labels, self.nout = run.parameters, run.labels, run.nout
         self.grid_axes, self._grid_rows, self.every = run.grid_axes, run._grid_rows, 1
-        self.graph, self.history = None, None
+        self.graph = None
+        # each step is one over all samples: the loss curve as fit's history, for the still picture
+        self.history = {"loss": [loss for _, loss, _ in run.curve]} if run.curve else None
+        if run.curve and run.tracks_accuracy:
+            self.history["accuracy"] = [accuracy for _, _, accuracy in run.curve]
         now = [p.data for p in run.parameters]
         last = Frame(run.steps_done, None, now, _optimizer_state(run.optimizer, run.parameters), None, None, None,
                      None)

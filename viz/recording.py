@@ -116,7 +116,8 @@ class Recording:
         self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]
         self.grid_axes = _grid_axes(self.X)
         self._grid_rows = _grid_rows(self.grid_axes)
-        self._layout, self._evaluate = _evaluator_of_values(model, self.parameters, self._grid_rows + self.X)
+        self._layout, self._evaluate = _evaluator_of_values(model, self.parameters, self._grid_rows + self.X,
+                                                            reuse=True)
         # how many outputs the model has: predictions are lists exactly when more than one
         self.nout = model.nouts[-1] if isinstance(model, MLP) else _output_count(model, self.X[0])
         if self.tracks_accuracy and self.nout == 1:  # the class of each target, for is_correct's rule
@@ -296,9 +297,9 @@ def _evaluator(model, rows):
     return lambda: evaluate(np.array([p.data for p in parameters], dtype=float))
 
 
-def _evaluator_of_values(model, parameters, rows):
+def _evaluator_of_values(model, parameters, rows, reuse=False):
     """A function of the parameters' values (an array in ``parameters`` order): the outputs at every row
-    as an array (rows × outputs).
+    as an array (rows × outputs); with reuse, the same array each time, written over (read it, keep a copy).
 
     For an MLP, the output of every neuron, layer after layer: each layer's
     weighted sums as one matrix product over all rows, then the activation by
@@ -311,23 +312,32 @@ def _evaluator_of_values(model, parameters, rows):
     layout = _mlp_layout(model, parameters)
     if layout is None:
         return None, lambda values: np.array(predict(model, rows), dtype=float).reshape(len(rows), -1)
+    def arrays():
+        return (np.empty((len(rows), sum(neurons for _, neurons, _, _ in layout))),
+                [np.empty((len(rows), neurons)) for _, neurons, _, _ in layout])
+
+    kept = arrays() if reuse else None
 
     def every_neuron(values):
-        columns, inputs = [], table
-        for start, neurons, width, activations in layout:
+        # reuse: the same arrays written over at each call (fresh ones of a few hundred KB
+        # a frame cost more, in page faults, than the arithmetic)
+        out, layers = kept if reuse else arrays()
+        inputs, first = table, 0
+        for (start, neurons, width, activations), sums in zip(layout, layers):
             # the layer's parameters, neuron after neuron: its weights, then its bias
             block = values[start:start + neurons * (width + 1)].reshape(neurons, width + 1)
-            sums = inputs @ block[:, :-1].T + block[:, -1]
+            np.matmul(inputs, block[:, :-1].T, out=sums)  # into a whole array: BLAS's product
+            sums += block[:, -1]
             if len(set(activations)) == 1:  # nn's layers: one activation for every neuron
                 if activations[0] != "linear":
-                    sums = ARRAY_RULES[activations[0]][0](np, sums)[0]
+                    ARRAY_RULES[activations[0]][0](np, sums, out=sums)
             else:
                 for j, activation in enumerate(activations):
                     if activation != "linear":
-                        sums[:, j] = ARRAY_RULES[activation][0](np, sums[:, j])[0]
-            columns.append(sums)
-            inputs = sums
-        return np.hstack(columns)
+                        ARRAY_RULES[activation][0](np, sums[:, j], out=sums[:, j])
+            out[:, first:first + neurons] = sums
+            inputs, first = sums, first + neurons
+        return out
 
     return layout, every_neuron
 

@@ -296,13 +296,24 @@ class Live:
         note = ('<p style="font-size: 0.85em; color: #555;">A snapshot of the live run above, '
                 f"as the training player, at step {self.run.steps_done}; refreshed on Pause, "
                 "so it stays when the kernel is gone.</p>")
-        return note + inline_frame(page, title="training player (snapshot)", height="760px")
+        # where the notebook's scripts do not run (an untrusted notebook: one run by nbclient, or
+        # someone else's), a picture of the loss and the model stands in for the player
+        return note + inline_frame(page, title="training player (snapshot)", height="760px",
+                                   still=recording._still_png(), still_type="image/png",
+                                   still_note="The loss and the model at the snapshot's step. Run the cell (or "
+                                              "trust the notebook) to replay the run in the training player.")
 
     def _refresh_snapshot(self):
         if self._snapshot is not None:
             from IPython.display import HTML
 
             self._snapshot.update(HTML(self._snapshot_html()))
+
+    def _display_(self):
+        """marimo shows the widget (wrapped as its mo.ui.anywidget) when a cell ends with this object."""
+        import marimo
+
+        return marimo.ui.anywidget(self.widget)
 
     def __repr__(self):
         state = "playing" if self._playing else "paused"
@@ -334,6 +345,8 @@ def anywidget_class(name, scripts):
         raise ImportError("viz.live and viz.explore need anywidget: pip install 'tracegrad[live]'") from None
     widget_class = type(name, (anywidget.AnyWidget,), {
         "__doc__": "A tracegrad page in a notebook; its state is what the kernel sends.",
+        # what a notebook shows where it cannot draw the widget (its kernel gone, or not trusted)
+        "__repr__": lambda self: f"tracegrad {self.view} (its page needs the kernel that made it)",
         "_esm": "\n".join(page_file(script) for script in scripts),
         "view": traitlets.Unicode().tag(sync=True),
         "styles": traitlets.Unicode().tag(sync=True),

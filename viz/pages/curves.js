@@ -32,7 +32,8 @@
       while (svg.firstChild) { svg.removeChild(svg.firstChild); }
       var width = Math.max(50, box.clientWidth), height = Math.max(50, box.clientHeight);
       svg.setAttribute("width", width); svg.setAttribute("height", height);
-      var plot = { left: 48, top: 8, width: width - 48 - (accuracy ? 44 : 12), height: height - 38 };
+      // (never below 1 px: a box not laid out yet is 50 px wide, less than the margins)
+      var plot = { left: 48, top: 8, width: Math.max(1, width - 48 - (accuracy ? 44 : 12)), height: Math.max(1, height - 38) };
       var last = steps[count - 1] || 1, top = lossTop;
       function toX(step) { return plot.left + step / last * plot.width; }
       function toY(value) {
