@@ -181,7 +181,10 @@ class GraphNodes:
     def term(self, node, tight=False):
         """node's name as a factor in a product, in parentheses if needed: "(z - y)", "w*x".
 
-        tight: for a base of a power or a denominator, where "w*x" needs them too.
+        tight: for a base of a power or a denominator, where "w*x" needs them too. The
+        rule for a name inside any larger formula: only a label, a number or a call
+        (w, 0.5, relu(n)) stands bare; a name made from an expression is bracketed, so
+        d (x*x + x) / d (x*x), never d x*x + x / d x*x (trace and stepper write them so).
         """
         if self._binding[node] < (_ATOM if tight else _PRODUCT):
             return f"({self.names[node]})"
