@@ -766,11 +766,13 @@ def _plans(graph, shared):
     """
     ops = _sums_of_products_as_linear(graph, shared)
     depth = [0] * len(ops)
+    depth_of = depth.__getitem__
     grouped = {}
     for p, (op, operands) in enumerate(ops):
         if op is None or op is _ABSORBED:
             continue
-        depth[p] = 1 + max([depth[q] for q in operands if q is not None])  # a linear node's bias may be None
+        # (a linear node made of a sum of products without a bias has None for it)
+        depth[p] = 1 + max(map(depth_of, operands if operands[-1] is not None else operands[:-1]))
         layer = _as_layer(op, operands, shared)
         key = (depth[p], "matrix", layer[0]) if layer else (depth[p], op, len(operands))
         outs, rows = grouped.setdefault(key, ([], []))
@@ -798,9 +800,10 @@ def _as_layer(op, operands, shared):
     weights, inputs, bias = operands[0:-1:2], operands[1:-1:2], operands[-1]
     if bias is not None and bias not in shared:
         return None
-    if not all(w in shared for w in weights) or any(x in shared for x in inputs):
+    indexes = list(map(shared.get, weights))
+    if None in indexes or any(map(shared.__contains__, inputs)):
         return None
-    return tuple(inputs), [shared[w] for w in weights], None if bias is None else shared[bias]
+    return tuple(inputs), indexes, None if bias is None else shared[bias]
 
 
 def _sums_of_products_as_linear(graph, shared):
@@ -813,6 +816,8 @@ def _sums_of_products_as_linear(graph, shared):
     None for a bias. The result is the same sum up to rounding.
     """
     ops = list(graph.ops)
+    if not any(op == "sum" for op, _ in ops):  # nn's models: linear nodes already
+        return ops
     readers = [0] * len(ops)
     for _, operands in ops:
         for q in operands:
@@ -845,10 +850,10 @@ def _sums_of_products_as_linear(graph, shared):
 
 def _rows(positions):
     """A slice when positions are consecutive (a cheap view of the table), else the index array."""
-    positions = np.asarray(positions, dtype=np.intp)
-    if len(positions) and (np.diff(positions) == 1).all():
-        return slice(int(positions[0]), int(positions[-1]) + 1)
-    return positions
+    listed = positions.tolist() if isinstance(positions, np.ndarray) else list(positions)
+    if listed and listed == list(range(listed[0], listed[0] + len(listed))):  # in Python: a few, mostly
+        return slice(listed[0], listed[0] + len(listed))
+    return np.array(listed, dtype=np.intp)
 
 
 class _Destination:
@@ -977,6 +982,14 @@ def _target_rules(model_part, loss_part, rows, targets, probes):
 
 def _distinct(targets):
     """(for each sample, the index of its target among the distinct ones; the first sample of each)."""
+    if targets and all(type(t) is float for t in targets):  # a regression's targets: numpy sorts them out
+        numbers = np.array(targets)
+        if np.isfinite(numbers).all():
+            _, first, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+            order = np.argsort(first)  # the distinct targets, numbered in the order they first appear
+            rank = np.empty(len(order), dtype=np.intp)
+            rank[order] = np.arange(len(order))
+            return rank[inverse.reshape(-1)], first[order].tolist()
     index, firsts = {}, []
     groups = np.empty(len(targets), dtype=np.intp)
     for i, target in enumerate(targets):

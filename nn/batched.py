@@ -13,12 +13,16 @@ on top of it: the targets (and cross_entropy's one-hot row, which its Python
 code picks by the label) are the loss graph's constants, one per sample, and
 the loss graphs of different targets must have one shape. Any other model
 may branch anywhere, so its graph is recorded for every sample and they must
-agree. When they do not, or an operation has no rule over arrays (a
-learner's own, written with a _backward function), fit says why and trains
-on the scalar path.
+agree. (Nothing cheaper is sound: a learner's model may branch on the input
+numbers it is handed, on a Value's .data, on random numbers or on its own
+state, and only running it on a sample shows what it does there.) When
+they do not, or an operation has no rule over arrays (a learner's own,
+written with a _backward function), fit says why and trains on the scalar
+path.
 """
 
 import math
+import operator
 from numbers import Real
 
 import numpy as np
@@ -210,20 +214,22 @@ class ArrayTraining:
     def make(cls, fast, model, optimizer):
         if not optimizer._has_array_step():
             return None
-        position = {id(p): i for i, p in enumerate(optimizer.params)}
-        in_model = model.parameters()
-        if len(in_model) != len(position) or any(id(p) not in position for p in in_model):
+        params, in_model = optimizer.params, model.parameters()
+        position = {id(p): i for i, p in enumerate(params)}
+        in_order = len(in_model) == len(params) and all(map(operator.is_, in_model, params))  # the usual
+        if not in_order and (len(in_model) != len(position) or any(id(p) not in position for p in in_model)):
             return None  # the scalar path zeroes model.parameters() and steps optimizer.params: keep it
         shared = [position.get(id(leaf)) for leaf in fast.tape.shared_leaves]
         if None in shared:
             return None
-        return cls(fast, optimizer, shared, [position[id(p)] for p in in_model])
+        return cls(fast, optimizer, shared, range(len(params)) if in_order else [position[id(p)] for p in in_model])
 
     def __init__(self, fast, optimizer, shared, model_order):
         self.fast, self.optimizer, self.params = fast, optimizer, optimizer.params
         self._shared = np.array(shared, dtype=np.intp)  # the tape's shared leaves among the parameters
-        self.model_order = np.array(model_order, dtype=np.intp)  # model.parameters() among them
-        self.params_in_model_order = [self.params[i] for i in model_order]
+        self.model_order = np.asarray(model_order, dtype=np.intp)  # model.parameters() among them
+        in_order = isinstance(model_order, range)
+        self.params_in_model_order = list(self.params) if in_order else [self.params[i] for i in model_order]
         self.load()
 
     def load(self):

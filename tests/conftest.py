@@ -1,4 +1,5 @@
-"""Hypothesis settings for the whole suite, and tracegrad built and installed from a wheel."""
+"""Hypothesis settings for the whole suite, tracegrad built and installed from a wheel, and Chromium
+for the tests of pages."""
 
 import os
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from page_helpers import CHROMIUM_ARGS, chromium
 
 # No deadlines: these machines are shared and noisy, and a slow example says
 # nothing about correctness (speed is measured in tests/benchmarks/).
@@ -50,3 +53,16 @@ def installed_wheel(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True)
     return InstalledWheel(wheel, target)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, one per test module; skips where either is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    executable = chromium()
+    if executable is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

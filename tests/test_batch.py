@@ -743,3 +743,13 @@ def test_backward_with_seeds_that_change_between_calls_gives_the_scalar_gradient
             for k, g in enumerate(grad(total, params, allow_unused=True)):
                 want[k] += g
         assert got.tolist() == pytest.approx(want, rel=1e-13, abs=1e-15), seeds
+
+
+def test_distinct_targets_are_numbered_in_the_order_they_first_appear_floats_or_not():
+    from tracegrad.batch import _distinct
+    floats = [2.5, -1.0, 2.5, 0.0, -0.0, 7.0, -1.0]  # numpy's path; 0.0 and -0.0 are one target
+    groups, firsts = _distinct(floats)
+    assert groups.tolist() == [0, 1, 0, 2, 2, 3, 1] and firsts == [0, 1, 3, 5]
+    mixed = [1, 1.0, [0.5, 1.0], [0.5, 1.0], float("nan"), float("nan"), 1]  # the dict's path
+    groups, firsts = _distinct(mixed)
+    assert groups.tolist() == [0, 1, 2, 2, 3, 4, 0] and firsts == [0, 1, 2, 4, 5]

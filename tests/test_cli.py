@@ -562,7 +562,7 @@ def test_any_command_line_exits_0_or_2_with_one_line(fuzz_folder, head, tail):
 
 @pytest.mark.parametrize("dataset", ["moons", "circles", "xor", "spiral", "squares"])
 def test_train_reports_the_players_last_step(capsys, tmp_path, dataset):
-    from test_viz_stepper import data_of
+    from page_helpers import data_of
 
     status, out, err = run(capsys, "train", dataset, *QUICK, "--samples", "40", "--out", str(tmp_path))
     assert status == 0, err

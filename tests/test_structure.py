@@ -109,3 +109,23 @@ def test_the_engine_imports_nothing_of_nn_or_viz_and_nn_nothing_of_viz():
             assert not any(t.startswith("tracegrad.viz") for t in targets), name
         elif not name.startswith("tracegrad.viz"):
             assert not any(t.startswith(("tracegrad.nn", "tracegrad.viz")) for t in targets), name
+
+
+def test_no_test_module_imports_another():
+    # Shared fixtures live in conftest.py and plain helpers in small modules beside the tests
+    # (page_helpers, examples_by_hand): a test module imported by another would run its own
+    # tests' module-level code there and tie the two files together.
+    tests = ROOT / "tests"
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    found = []
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)} imports {name}" for name in names
+                      if name.split(".")[-1] in test_modules or name.split(".")[0] in test_modules]
+    assert found == []

@@ -12,7 +12,7 @@ from tracegrad.nn import MLP, SGD, make_xor
 from tracegrad.viz import record, trace
 from tracegrad.viz.examples import network_221, square_neuron
 from tracegrad.viz.page import script_json
-from test_viz_stepper import SHOW_SCALAR, Page, browser  # noqa: F401  (browser is a fixture)
+from page_helpers import SHOW_SCALAR, Page
 
 # A notebook's output area: a column about as wide as JupyterLab's at 1366 px. render() puts the
 # output's HTML in and makes each <script> afresh, as JupyterLab's renderHTML does for a trusted output.
@@ -106,7 +106,7 @@ def test_the_output_is_a_still_picture_a_script_and_the_page():
     assert page.startswith("<!DOCTYPE html>") and "grad(w) += x · grad(w*x) = 2 · 18 = 36" in page
 
 
-def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, network_221_output):  # noqa: F811
+def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, network_221_output):
     for k in range(20):
         path = host_page(tmp_path, network_221_output, STARTS[k % len(STARTS)], name=f"n{k}.html")
         page = Page(browser, path)
@@ -121,7 +121,7 @@ def test_loaded_20_times_every_number_is_inside_its_node(browser, tmp_path, netw
         page.page.close()
 
 
-def test_hidden_when_rendered_then_shown(browser, tmp_path, network_221_output):  # noqa: F811
+def test_hidden_when_rendered_then_shown(browser, tmp_path, network_221_output):
     page = Page(browser, host_page(tmp_path, network_221_output, "render(true);"))
     page.page.wait_for_selector("#cell iframe", state="attached")
     page.page.wait_for_timeout(300)  # the frame loads and runs while hidden
@@ -139,7 +139,7 @@ def test_hidden_when_rendered_then_shown(browser, tmp_path, network_221_output):
     assert page.errors == []
 
 
-def test_resized_the_page_lays_itself_out_again(browser, tmp_path, network_221_output):  # noqa: F811
+def test_resized_the_page_lays_itself_out_again(browser, tmp_path, network_221_output):
     page = Page(browser, host_page(tmp_path, network_221_output))
     frame = stepper_frame(page)
     settle(page)
@@ -164,7 +164,7 @@ def test_resized_the_page_lays_itself_out_again(browser, tmp_path, network_221_o
     assert page.errors == []
 
 
-def test_the_frame_grows_to_its_content_and_the_wheel_scrolls_the_notebook(browser, tmp_path):  # noqa: F811
+def test_the_frame_grows_to_its_content_and_the_wheel_scrolls_the_notebook(browser, tmp_path):
     output = trace(square_neuron()[0])._repr_html_()
     page = Page(browser, host_page(tmp_path, output))
     frame = stepper_frame(page)
@@ -254,7 +254,7 @@ def still_shown(page):
       }""")
 
 
-def test_an_untrusted_notebook_shows_the_still_picture_and_says_to_run_the_cell(browser, tmp_path):  # noqa: F811
+def test_an_untrusted_notebook_shows_the_still_picture_and_says_to_run_the_cell(browser, tmp_path):
     output = sanitized(trace(square_neuron()[0])._repr_html_())
     assert "<script" not in output and "<iframe" not in output
     page = Page(browser, host_page(tmp_path, output))
@@ -266,7 +266,7 @@ def test_an_untrusted_notebook_shows_the_still_picture_and_says_to_run_the_cell(
     assert page.errors == []
 
 
-def test_a_trusted_output_replaces_the_still_picture_by_the_page(browser, tmp_path):  # noqa: F811
+def test_a_trusted_output_replaces_the_still_picture_by_the_page(browser, tmp_path):
     page = Page(browser, host_page(tmp_path, trace(square_neuron()[0])._repr_html_()))
     stepper_frame(page)
     shown = still_shown(page)
@@ -281,7 +281,7 @@ def xor_run():
     return record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.1), epochs=4, progress=False)
 
 
-def test_the_player_too_shows_a_still_picture_where_scripts_do_not_run(browser, tmp_path, xor_run):  # noqa: F811
+def test_the_player_too_shows_a_still_picture_where_scripts_do_not_run(browser, tmp_path, xor_run):
     pytest.importorskip("matplotlib")
     output = xor_run._repr_html_()
     page = Page(browser, host_page(tmp_path, sanitized(output)))
@@ -295,7 +295,7 @@ def test_the_player_too_shows_a_still_picture_where_scripts_do_not_run(browser, 
     assert page.errors == [] and trusted.errors == []
 
 
-def test_the_player_rendered_hidden_then_shown_draws_every_panel(browser, tmp_path, xor_run):  # noqa: F811
+def test_the_player_rendered_hidden_then_shown_draws_every_panel(browser, tmp_path, xor_run):
     page = Page(browser, host_page(tmp_path, xor_run._repr_html_(), "render(true);"))
     page.page.wait_for_selector("#cell iframe", state="attached")
     page.page.wait_for_timeout(300)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from test_viz_stepper import inline_page
+from page_helpers import inline_page
 
 from tracegrad import topological_order
 from tracegrad.nn import MLP, SGD, Adam, fit, make_moons, predict

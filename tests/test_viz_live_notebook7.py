@@ -1,7 +1,7 @@
 """viz.live in Notebook 7 (the `notebook` package), driven by Chromium as in JupyterLab's test.
 
 The server, the browser, the notebook page and the live test's steps are
-test_viz_live_jupyterlab.py's own helpers; only the front end differs. Skipped
+tests/jupyterlab_helpers.py's, as for JupyterLab; only the front end differs. Skipped
 where Notebook 7 is not installed (it is in the test extra).
 """
 
@@ -11,7 +11,7 @@ notebook_package = pytest.importorskip("notebook", reason="Notebook 7 (pip insta
 if int(notebook_package.__version__.split(".")[0]) < 7:
     pytest.skip("Notebook 7 or later is needed (an older notebook has no JupyterLab widgets)", allow_module_level=True)
 
-from test_viz_live_jupyterlab import browsing, plays_pauses_and_shows_what_the_kernel_holds  # noqa: E402
+from jupyterlab_helpers import browsing, plays_pauses_and_shows_what_the_kernel_holds  # noqa: E402
 
 
 def test_live_in_notebook_7_plays_pauses_and_shows_what_the_kernel_holds(tmp_path):

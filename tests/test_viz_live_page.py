@@ -7,17 +7,16 @@ import pytest
 
 from tracegrad.nn import MLP, Adam, make_moons
 from tracegrad.viz import format_number
-from tracegrad.viz.live import LiveRun
+from tracegrad.viz.live import LiveRun, page_markup
 from tracegrad.viz.page import page_file
 from tracegrad.viz.widget import SCRIPTS, STYLES
-from test_viz_stepper import browser  # noqa: F401  (a fixture)
 
 
-def open_page(browser, tmp_path, run, width=1366, height=800):  # noqa: F811
+def open_page(browser, tmp_path, run, width=1366, height=800):
     """The page's scripts and markup in a plain page; its actions collected in window.sent."""
     styles = "\n".join(page_file(name) for name in STYLES)
     scripts = "\n".join(f"<script>{page_file(name)}</script>" for name in SCRIPTS)
-    markup = json.dumps(page_file("live-app.html")).replace("</", "<\\/")
+    markup = json.dumps(page_markup()).replace("</", "<\\/")
     path = tmp_path / "live.html"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{styles}</style></head><body>"
                     f"<div id='box' class='tg-embedded'></div>{scripts}<script>window.sent = [];"
@@ -45,7 +44,7 @@ def moons_run(sizes=(8, 8, 1)):
     return LiveRun(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05))
 
 
-def test_each_frame_redraws_the_counter_the_boundary_and_the_table(browser, tmp_path):  # noqa: F811
+def test_each_frame_redraws_the_counter_the_boundary_and_the_table(browser, tmp_path):
     run = moons_run()
     page, errors = open_page(browser, tmp_path, run)
     canvas = page.locator('[data-role="data-figure"] canvas')
@@ -59,7 +58,7 @@ def test_each_frame_redraws_the_counter_the_boundary_and_the_table(browser, tmp_
     assert errors == []
 
 
-def test_while_playing_the_table_writes_the_rows_in_view_and_the_others_as_they_scroll_in(browser,  # noqa: F811
+def test_while_playing_the_table_writes_the_rows_in_view_and_the_others_as_they_scroll_in(browser,
                                                                                           tmp_path):
     run = moons_run(sizes=(16, 16, 1))  # 337 parameters: most rows are below the table's fold
     page, errors = open_page(browser, tmp_path, run)
@@ -80,7 +79,7 @@ def test_while_playing_the_table_writes_the_rows_in_view_and_the_others_as_they_
     assert errors == []
 
 
-def test_clicks_on_the_plane_add_and_remove_and_the_buttons_send_their_actions(browser, tmp_path):  # noqa: F811
+def test_clicks_on_the_plane_add_and_remove_and_the_buttons_send_their_actions(browser, tmp_path):
     run = moons_run(sizes=(2, 1))
     page, errors = open_page(browser, tmp_path, run)
     figure = page.locator('[data-role="data-figure"] canvas')
@@ -104,7 +103,7 @@ def test_clicks_on_the_plane_add_and_remove_and_the_buttons_send_their_actions(b
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-def test_the_panels_never_overlap(browser, tmp_path, width):  # noqa: F811
+def test_the_panels_never_overlap(browser, tmp_path, width):
     page, errors = open_page(browser, tmp_path, moons_run(), width=width, height=844)
     boxes = page.evaluate("""Array.from(document.querySelectorAll('.tg-panel:not([hidden])')).map(p => {
         const r = p.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")

@@ -11,7 +11,7 @@ import pytest
 
 from tracegrad import Value
 from tracegrad.nn import MLP
-from test_viz_stepper import Page, browser, inline_page  # noqa: F401  (browser is a fixture)
+from page_helpers import Page, inline_page
 from tracegrad.viz import network
 from tracegrad.viz.examples import NETWORK_221_BIASES, NETWORK_221_WEIGHTS, network_221
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from test_viz_stepper import inline_page
+from page_helpers import inline_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = ("base.css", "sized.js", "frame.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.html", "stepper.css",

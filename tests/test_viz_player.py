@@ -7,7 +7,7 @@ import pytest
 
 from tracegrad import topological_order
 from tracegrad.nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
-from test_viz_stepper import Page, browser, data_of, inline_page  # noqa: F401  (browser is a fixture)
+from page_helpers import Page, data_of, inline_page
 from tracegrad.viz import format_number, record
 from tracegrad.viz.page import page_file
 from tracegrad.viz.player import DIGITS, SCRIPTS
@@ -86,7 +86,7 @@ def expected_table(recording, k):
             for label, v, g, m, s in zip(recording.labels, frame.values, grads, frame.state["m"], frame.state["v"])]
 
 
-def test_play_changes_the_step_and_the_boundary_and_pause_stops(browser, moons, tmp_path):  # noqa: F811
+def test_play_changes_the_step_and_the_boundary_and_pause_stops(browser, moons, tmp_path):
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     assert counter(page) == "step 0 of 12 (before training)"
     before = picture(page)
@@ -102,7 +102,7 @@ def test_play_changes_the_step_and_the_boundary_and_pause_stops(browser, moons, 
     assert page.errors == [] and page.requests == [page.url]
 
 
-def test_the_slider_shows_a_steps_recorded_numbers_and_reset_returns_to_step_0(browser, moons, tmp_path):  # noqa: F811
+def test_the_slider_shows_a_steps_recorded_numbers_and_reset_returns_to_step_0(browser, moons, tmp_path):
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     slider = page.page.get_by_role("slider", name="Go to step")
     for k in (7, 3, 12):
@@ -127,7 +127,7 @@ def boxes(page, *selectors):
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_the_data_plot_keeps_one_size_and_never_covers_its_legend(browser, moons, tmp_path, size):  # noqa: F811
+def test_the_data_plot_keeps_one_size_and_never_covers_its_legend(browser, moons, tmp_path, size):
     page = Page(browser, moons.save_html(tmp_path / "run.html"), *size)
     figure = '[data-role="data-figure"]'
     first = None
@@ -142,7 +142,7 @@ def test_the_data_plot_keeps_one_size_and_never_covers_its_legend(browser, moons
     assert page.errors == []
 
 
-def test_at_150_percent_zoom_the_controls_do_not_collide_and_the_plot_stays_readable(browser, moons, tmp_path):  # noqa: F811
+def test_at_150_percent_zoom_the_controls_do_not_collide_and_the_plot_stays_readable(browser, moons, tmp_path):
     # a 1366x768 laptop with the browser zoomed to 150%: 911x512 CSS pixels
     page = Page(browser, moons.save_html(tmp_path / "run.html"), width=911, height=512, scale=1.5)
     counter, speed = boxes(page, '[data-role="counter"]', ".tg-speed")
@@ -154,7 +154,7 @@ def test_at_150_percent_zoom_the_controls_do_not_collide_and_the_plot_stays_read
     assert page.errors == []
 
 
-def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):  # noqa: F811
+def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     page.page.get_by_role("button", name="Step", exact=True).click()
     assert counter(page).startswith("step 1 of 12")
@@ -170,7 +170,7 @@ def test_keys_and_the_step_button_move_one_step(browser, moons, tmp_path):  # no
     assert page.errors == []
 
 
-def test_hovering_a_neuron_or_an_edge_shows_its_value_and_gradient(browser, moons, tmp_path):  # noqa: F811
+def test_hovering_a_neuron_or_an_edge_shows_its_value_and_gradient(browser, moons, tmp_path):
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     page.page.get_by_role("slider", name="Go to step").fill("4")
     frame = moons.frames[4]
@@ -191,7 +191,7 @@ def test_hovering_a_neuron_or_an_edge_shows_its_value_and_gradient(browser, moon
     assert page.errors == []
 
 
-def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, tmp_path):  # noqa: F811
+def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, tmp_path):
     X, y = make_xor(20, seed=1, signed=True)
     model = MLP(2, [2, 1], seed=3)
     run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2, momentum=0.5),
@@ -213,7 +213,7 @@ def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, 
     assert page.errors == [] and page.requests == [page.url]
 
 
-def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(browser, tmp_path):  # noqa: F811
+def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(browser, tmp_path):
     X, y = make_xor(12, seed=1, signed=True)
     model = MLP(2, [2, 1], seed=3)
     run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=2, progress=False)
@@ -231,7 +231,7 @@ def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(brows
     assert page.errors == []
 
 
-def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
+def test_regression_shows_the_fitted_curve(browser, tmp_path):
     X, y = make_squares(15, noise=0.05, seed=0)
     model = MLP(1, [8, 1], seed=0)
     run = record(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.05), epochs=5, progress=False)
@@ -245,7 +245,7 @@ def test_regression_shows_the_fitted_curve(browser, tmp_path):  # noqa: F811
     assert page.errors == [] and page.requests == [page.url]
 
 
-def test_a_loss_that_falls_by_orders_of_magnitude_is_drawn_on_a_log_scale(browser, tmp_path):  # noqa: F811
+def test_a_loss_that_falls_by_orders_of_magnitude_is_drawn_on_a_log_scale(browser, tmp_path):
     X, y = make_squares(30, noise=0.05, seed=0)
     model = MLP(1, [16, 16, 1], seed=0)
     run = record(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.1), epochs=30, progress=False)
@@ -266,7 +266,7 @@ def test_a_loss_that_falls_by_orders_of_magnitude_is_drawn_on_a_log_scale(browse
     assert page.errors == []
 
 
-def test_a_loss_curve_that_reads_well_stays_linear(browser, moons, tmp_path):  # noqa: F811
+def test_a_loss_curve_that_reads_well_stays_linear(browser, moons, tmp_path):
     page = Page(browser, moons.save_html(tmp_path / "run.html"))
     assert "log scale" not in page.page.inner_text('[data-role="curves-title"]')
 
@@ -300,7 +300,7 @@ def test_tracegrad_train_moons_html_works_from_an_installed_wheel(installed_whee
     assert where.stdout.startswith(str(target))  # the installed copy ran, not the source tree
 
 
-def test_each_panel_script_draws_alone_into_a_given_element_and_redraws_at_a_new_size(browser, moons, tmp_path):  # noqa: F811
+def test_each_panel_script_draws_alone_into_a_given_element_and_redraws_at_a_new_size(browser, moons, tmp_path):
     # what the network, live and explorer views build on: the panel scripts without the player
     import json
 

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from test_viz_stepper import CHROMIUM_ARGS, _chromium
+from page_helpers import CHROMIUM_ARGS, chromium
 
 SCREENSHOTS = os.environ.get("TRACEGRAD_SCREENSHOTS")
 
@@ -113,12 +113,12 @@ def test_train_live_stops_serving_when_the_page_closes_after_training():
 
 def test_the_served_page_draws_the_run_and_pauses_the_script():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if _chromium() is None:
+    if chromium() is None:
         pytest.skip("no chromium on this machine")
     served = Served("--epochs", "4000")
     try:
         with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))

@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -10,22 +9,7 @@ from tracegrad import Value
 from tracegrad.viz import format_number, trace
 from tracegrad.viz.examples import network_221, square_neuron
 from tracegrad.viz.page import build_page, inline_frame, page_file
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def inline_page(shown):
-    """The page inside a notebook output made by viz.page.inline_frame (its script builds the frame)."""
-    assert shown.startswith('<div class="tracegrad-output">') and "<iframe" not in shown
-    found = re.search(r'<script type="application/json" data-role="tracegrad-page">(.*?)</script>', shown, re.S)
-    return json.loads(found.group(1))["page"]
-
-
-def data_of(page_html):
-    found = re.search(r'<script type="application/json" data-role="data">(.*?)</script>', page_html, re.S)
-    return json.loads(found.group(1))
-
+from page_helpers import Page, data_of, inline_page
 
 def test_page_is_self_contained():
     loss, _ = square_neuron()
@@ -204,84 +188,6 @@ def test_jupyter_shows_the_stepper_inline_in_its_own_frame():
 
 
 # --- in a real browser ---------------------------------------------------------------
-
-
-def _chromium():
-    for candidate in ("chromium", "chromium-browser", "/usr/bin/chromium"):
-        found = shutil.which(candidate)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-SHOW_SCALAR = """() => {
-  const network = document.querySelector('[data-tracegrad="network"]:not([hidden])');
-  const stepper = document.querySelector('[data-tracegrad="stepper"][hidden]');
-  if (network && stepper) { network.querySelector('[data-role="switch-view"]').click(); return true; }
-  return false;
-}"""
-
-
-class Page:
-    """A page opened in the browser, recording console errors and every request.
-
-    A page of an nn model's graph opens in its network view: scalar=True (for the tests of
-    the scalar stepper) switches it to the scalar graph with its button, as a learner would.
-    """
-
-    def __init__(self, browser, path, width=1366, height=768, scale=1, scalar=True):
-        self.page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=scale)
-        self.errors, self.requests = [], []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.url = path.as_uri()
-        self.page.goto(self.url)
-        if scalar:
-            self.page.evaluate(SHOW_SCALAR)
-
-    def titles(self, selector):
-        return sorted(self.page.evaluate(
-            f"Array.from(document.querySelectorAll('{selector} > title')).map(t => t.textContent)"))
-
-    def current(self):
-        return self.titles("g.node.tg-current")
-
-    def line(self, node_id, kind):
-        return self.page.evaluate(
-            """([id, kind]) => {
-                 const g = Array.from(document.querySelectorAll('g.node'))
-                   .find(g => g.querySelector('title').textContent === id);
-                 return Array.from(g.querySelectorAll('text'))
-                   .map(t => t.textContent).find(t => t.startsWith(kind + ' '));
-               }""", [node_id, kind])
-
-    def text_heights(self):
-        return self.page.evaluate(
-            "Array.from(document.querySelectorAll('g.node text')).map(t => t.getBoundingClientRect().height)")
-
-    def box(self, selector):
-        return self.page.evaluate(f"(() => {{ const r = document.querySelector('{selector}')"
-                                  ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()")
-
-    def press(self, key, times=1):
-        for _ in range(times):
-            self.page.keyboard.press(key)
-
-    def step_text(self):
-        return self.page.inner_text('[data-role="step-text"]')
 
 
 def test_stepping_square_neuron_in_chromium(browser, tmp_path):

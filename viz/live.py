@@ -34,10 +34,11 @@ from tracegrad.nn.train import CLASSIFICATION_LOSSES, Trainer, is_correct
 
 from . import player
 from .format import format_number
+from .page import page_part
 from .player import TILE_STRIDE
 from .recording import Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
 
-__all__ = ["LiveRun", "OPTIMIZERS"]
+__all__ = ["LiveRun", "OPTIMIZERS", "page_markup"]
 
 # The optimizers the page offers by name; each starts with the run's learning rate.
 OPTIMIZERS = {"SGD": lambda params, lr: SGD(params, lr=lr),
@@ -50,6 +51,11 @@ KEPT_FRAMES = 400
 PAGE_BUDGET = 4_000_000
 # The most points of the loss curve sent with each frame (evenly thinned).
 CURVE_POINTS = 600
+
+
+def page_markup():
+    """The live page's markup: its controls (live-app.html) around the training player's board (board.html)."""
+    return page_part("live-app.html", board=page_part("board.html", graph=""))
 
 
 class LiveRun:

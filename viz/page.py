@@ -52,6 +52,17 @@ def page_file(name):
     return resources.files("tracegrad.viz").joinpath("pages", name).read_text(encoding="utf-8")
 
 
+def page_part(name, **markup):
+    """A piece of page in viz/pages shared by several pages (board.html), its slots filled with markup
+    (as is, in one pass, as build_page fills a page's)."""
+    def fill(match):
+        if match.group(1) not in markup:
+            raise KeyError(f"page part {name} has a slot {{{{{match.group(1)}}}}} with no value")
+        return markup[match.group(1)]
+
+    return _SLOT.sub(fill, page_file(name))
+
+
 def script_json(data):
     """JSON that is safe inside <script>: no "</script>" or "<!--" can appear in it.
 

@@ -19,7 +19,7 @@ from tracegrad.nn import MLP
 from tracegrad.nn.train import is_correct
 
 from .format import format_number
-from .page import build_page, inline_svg
+from .page import build_page, inline_svg, page_part
 
 __all__ = ["player_html", "frame_bytes"]
 
@@ -73,10 +73,9 @@ def player_html(recording, *, title=None):
             data["tiles"] = _tiles(table[:, :, :-nout], axes, TILE_STRIDE)
     if isinstance(model, MLP):
         data["network"] = _network(model, recording.parameters)
-    markup = {"graph": ""}
+    svg = ""
     if recording.graph is not None:
         svg, graph_data = _graph(recording.graph)
-        markup["graph"] = svg
         data["graph"] = graph_data
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts) if isinstance(model, MLP) else ""
     what = f"MLP {sizes}" if sizes else type(model).__name__
@@ -84,7 +83,7 @@ def player_html(recording, *, title=None):
     data["description"] = (f"{what}, {len(recording.parameters)} parameters; {recording.loss_name} loss; "
                            f"{data['optimizer']}")
     return build_page("player.html", title=f"tracegrad: {heading}", heading=heading, data=data,
-                      styles=STYLES, scripts=SCRIPTS, markup=markup)
+                      styles=STYLES, scripts=SCRIPTS, markup={"board": page_part("board.html", graph=svg)})
 
 
 def frame_bytes(model, grid_points):

@@ -31,8 +31,8 @@ import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .live import LiveRun
-from .page import build_page, page_file
+from .live import LiveRun, page_markup
+from .page import build_page
 
 __all__ = ["Watcher", "watch"]
 
@@ -196,7 +196,7 @@ class Watcher:
 
     def page(self):
         return build_page("live.html", title="tracegrad live", data={}, styles=STYLES, scripts=SCRIPTS,
-                          markup={"app": page_file("live-app.html")})
+                          markup={"app": page_markup()})
 
 
 def _handler(watcher):

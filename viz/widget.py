@@ -27,7 +27,7 @@ reopened without a kernel, or exported to HTML, still shows the run.
 import asyncio
 import time
 
-from .live import LiveRun
+from .live import LiveRun, page_markup
 from .page import page_file
 
 __all__ = ["Live", "live"]
@@ -69,7 +69,7 @@ class Live:
         self.run = LiveRun(model, X, y, loss=loss, optimizer=optimizer, accuracy=accuracy, sample=sample)
         self.model = model
         self.widget = widget_class(view="live", styles="\n".join(page_file(name) for name in STYLES),
-                                   markup=page_file("live-app.html"))
+                                   markup=page_markup())
         self.widget.on_msg(self._on_message)
         self._playing, self._speed, self._tick_handle, self._loop = False, 100, None, None
         self._last_sent, self._snapshot, self._news = 0.0, None, None

@@ -17,11 +17,14 @@ Each (engine, workload) runs in a fresh interpreter (this file, ``--worker``)
 whose environment pins every BLAS to one thread. The worker times W epochs and,
 on a fresh model, E + W epochs; the time per step is the difference over E,
 which leaves out whatever a run pays once (imports, tracegrad's recording).
+Times are the worker's CPU time (``time.process_time``, every thread of the
+process), which other jobs on a shared machine inflate much less than the wall
+clock, since waiting for a core is not counted (``--wall`` for the wall clock).
 The rounds take turns between the engines and the median round counts; the
 spread (lowest to highest of the rounds) is printed beside it. The worker
-also reports its peak resident size (``ru_maxrss``) and the time of its first
-W epochs beyond W steps, the one-off cost of a run (for tracegrad, of fit: the
-model and optimizer are made before the clock starts). Nothing here asserts on
+also reports its peak resident size (``ru_maxrss``) and the one-off cost of a
+run: the time of one epoch of a fresh run beyond one step, the median of 5
+(for tracegrad, fit's: the model and optimizer are made before the clock starts). Nothing here asserts on
 timing: it prints, you read. On a shared machine the numbers move from run to
 run: read the ratios, which compare engines measured in the same minutes.
 """
@@ -45,6 +48,9 @@ WORKLOADS = {
     "8-64-64-1, 500 samples": ([8, 64, 64, 1], 500, 300, 20),
 }
 ENGINES = ("tracegrad", "torch", "numpy", "before")
+# the worker's CPU time: on a machine shared with other jobs, the wall clock also counts the
+# time the worker waited for a core (--wall: the wall clock instead)
+CLOCK = time.process_time
 LEARNING_RATE = 0.01
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -166,23 +172,26 @@ def worker(engine, workload, epochs, warmup):
 
     def timed(count):
         made = (train.make(),) if hasattr(train, "make") else ()
-        start = time.perf_counter()
+        start = CLOCK()
         train(count, *made)
-        return time.perf_counter() - start
+        return CLOCK() - start
 
     short = timed(warmup)
     long = timed(warmup + epochs)
     per_step = (long - short) / epochs
+    # the first epoch's extra cost: one epoch of a fresh run beyond a step (W epochs beyond W
+    # steps would add W times the error of the step's time)
+    once = statistics.median(timed(1) for _ in range(5)) - per_step
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    return {"per_step": per_step, "once": short - warmup * per_step, "peak_mb": peak_kb / 1024}
+    return {"per_step": per_step, "once": once, "peak_mb": peak_kb / 1024}
 
 
-def run_worker(engine, workload, epochs, warmup, before=None):
+def run_worker(engine, workload, epochs, warmup, before=None, wall=False):
     env = dict(os.environ, **ONE_THREAD)
     if engine == "before":
         env["PYTHONPATH"] = before
-    done = subprocess.run([sys.executable, __file__, "--worker", engine, workload, str(epochs), str(warmup)],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, __file__, "--worker", engine, workload, str(epochs), str(warmup)]
+                          + (["--wall"] if wall else []), capture_output=True, text=True, env=env)
     if done.returncode:
         raise RuntimeError(f"the {engine} worker failed on {workload}:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -191,7 +200,7 @@ def run_worker(engine, workload, epochs, warmup, before=None):
 # --- the report --------------------------------------------------------------------------
 
 
-def measure(rounds, quick, engines, before=None):
+def measure(rounds, quick, engines, before=None, wall=False):
     results = {}
     for workload, (_, _, epochs, warmup) in WORKLOADS.items():
         if quick:
@@ -199,7 +208,7 @@ def measure(rounds, quick, engines, before=None):
         runs = {engine: [] for engine in engines}
         for _ in range(rounds):  # the engines take turns, so a busy minute hits them all
             for engine in engines:
-                runs[engine].append(run_worker(engine, workload, epochs, warmup, before))
+                runs[engine].append(run_worker(engine, workload, epochs, warmup, before, wall))
         results[workload] = runs
     return results
 
@@ -250,19 +259,24 @@ def main(argv=None):
                         + ", ".join(ENGINES))
     parser.add_argument("--before", metavar="DIR", help="also time the tracegrad importable from DIR "
                         "(a directory holding a tracegrad package), as engine 'before'")
+    parser.add_argument("--wall", action="store_true", help="time with the wall clock, not CPU time")
     parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "EPOCHS", "WARMUP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
+        global CLOCK
+        CLOCK = time.perf_counter if args.wall else CLOCK
         engine, workload, epochs, warmup = args.worker
         print(json.dumps(worker(engine, workload, int(epochs), int(warmup))))
         return
     engines = [e for e in args.engines.split(",") if e and e != "before"]
     if args.before:
         engines.append("before")
-    results = measure(1 if args.quick else args.rounds, args.quick, engines, args.before)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}; per-step median of the rounds (lowest–highest)")
+    load = os.getloadavg()[0]
+    results = measure(1 if args.quick else args.rounds, args.quick, engines, args.before, args.wall)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f} before the run, "
+          f"{os.getloadavg()[0]:.1f} after; {'wall-clock' if args.wall else 'CPU'} time per step, median of the "
+          "rounds (lowest–highest)")
     print(format_report(results))
 
 

@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from test_viz_live_jupyterlab import Notebook, running_lab  # noqa: E402
-from test_viz_stepper import CHROMIUM_ARGS, _chromium  # noqa: E402
+from jupyterlab_helpers import Notebook, running_lab  # noqa: E402
+from page_helpers import CHROMIUM_ARGS, chromium  # noqa: E402
 
 LIVE = ["import json\n"
         "from tracegrad.nn import MLP, Adam, make_moons\n"
@@ -90,7 +90,7 @@ def busy(counters):
 def main():
     with tempfile.TemporaryDirectory() as folder, running_lab(Path(folder)) as (base, token), \
             sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         lab = {"base": base, "token": token, "folder": Path(folder) / "notebooks", "browser": browser}
 
         notebook = Notebook(lab, "bench-live.ipynb", LIVE)

@@ -1,6 +1,6 @@
 /* live.js: the training player's panels, redrawn from each frame a live run sends.
    tracegrad.live(container, markup, send) fills container with markup
-   (live-app.html) and returns {setup(data), frame(data), layout()}: Python
+   (live-app.html around the player's board.html) and returns {setup(data), frame(data), layout()}: Python
    (viz/live.py) sends a setup when the data, the network or the sample shown
    change, and a frame, the model as it is now in the player's format for one
    frame, after every tick of training. The panels are the player's own
@@ -39,9 +39,9 @@
         adamSteps: panels.adamSteps, count: 1, digits: digits, note: part("params-note"),
         gradNote: "grad: d loss / d parameter, the gradient the last step used (as each parameter's .grad holds it)" });
       panels.network = makeNetwork();
+      part("graph-panel").hidden = !data.graph;
       if (data.graph) {
         part("board").classList.add("tg-with-graph");
-        part("graph-panel").hidden = false;
         part("viewport").innerHTML = data.graph.svg;  // Graphviz's drawing, made by viz.draw
         panels.graphTexts = { sample: data.graph.sample, ids: data.graph.ids, data: [null], grads: [null] };
         panels.graph = tracegrad.sampleGraph(part("graph-panel"), { graph: panels.graphTexts, samples: samples,
@@ -138,23 +138,26 @@
         optimizer.appendChild(option);
       });
       var classes = data.samples.classes, chooser = part("class");
-      if (classes && data.grid && data.grid.axes.length === 2) {
+      var clickable = !data.viewOnly && !data.script && Boolean(data.grid);
+      // the board is the player's (board.html): the class chooser and the clickable plane are the live page's
+      if (clickable && classes && data.grid.axes.length === 2) {
         classes.forEach(function (label, i) {
           var option = document.createElement("option");
           option.value = String(label); option.textContent = data.samples.names[i];
           chooser.appendChild(option);
         });
-      } else {
-        part("class-part").hidden = true;
+        part("class-part").hidden = false;
+      }
+      if (clickable) {
+        part("data-figure").classList.add("tg-clickable");
+        part("data-figure").title = "Click: add a point of the chosen class, or choose the nearest sample's " +
+          "graph. Shift-click: remove the nearest point.";
       }
       if (data.script) {  // a script trains (tracegrad train --live): it can be paused, not changed
         ["reset", "speed", "optimizer"].forEach(function (role) { part(role).disabled = true; });
-        part("class-part").hidden = true;
-        part("data-figure").classList.remove("tg-clickable");
       }
       if (data.viewOnly) {
         ["play", "step", "reset", "speed", "lr", "optimizer"].forEach(function (role) { part(role).disabled = true; });
-        part("data-figure").classList.remove("tg-clickable");
       }
       part("play").addEventListener("click", function () {
         send({ action: frameData.playing ? "pause" : "play" });
@@ -171,7 +174,7 @@
       });
       // Click: on a sample, show its graph (small models); elsewhere, add a point.
       // Shift-click: remove the sample nearest to the click.
-      if (!data.viewOnly && !data.script && data.grid) {
+      if (clickable) {
         part("data-figure").addEventListener("click", function (event) {
           var at = panels.data.pointAt(event);
           if (!at) { return; }
