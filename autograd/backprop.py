@@ -25,11 +25,13 @@ from .engine import Value, real_number
 __all__ = ["topological_order", "grad", "backward"]
 
 
-def topological_order(root):
+def topological_order(root, within=None):
     """Every node of root's graph once, each after all of its inputs; root last.
 
     Depth-first post-order with an explicit stack: a node is pushed once to be
     expanded and once more, beneath its inputs, to be emitted after them.
+    within: a set of nodes to keep to (root is always kept); an input outside it
+    is not visited, nor is anything behind it (viz draws a part of a graph so).
     """
     _check_value(root, "topological_order()")
     order, seen = [], set()
@@ -45,7 +47,7 @@ def topological_order(root):
         stack.append((node, True))
         # reversed, so the first input is expanded first: a deterministic order
         for inp in reversed(node.inputs):
-            if inp not in seen:
+            if inp not in seen and (within is None or inp in within):
                 stack.append((inp, False))
     return order
 

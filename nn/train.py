@@ -23,6 +23,22 @@ __all__ = ["fit", "predict", "accuracy", "StepInfo", "ScalarPathWarning", "Train
 CLASSIFICATION_LOSSES = ("hinge", "bce_with_logits", "cross_entropy")
 
 
+def loss_named(loss, accuracy, where):
+    """(name, function, whether accuracy is tracked) for a loss given by its name in LOSSES or as a function.
+
+    accuracy None tracks it for the classification losses; True or False decides.
+    fit(), viz's Recording and its live run read their ``loss=`` and ``accuracy=`` so.
+    """
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
+                             "or pass a function loss(predictions, targets)")
+        return loss, LOSSES[loss], loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
+    if callable(loss):
+        return getattr(loss, "__name__", "loss"), loss, bool(accuracy)
+    raise TypeError(f"{where}: loss must be a name or a function, got {loss!r}")
+
+
 class StepInfo:
     """What fit() tells an ``on_step`` function after each optimizer step.
 
@@ -139,17 +155,7 @@ def fit(model, X, y, *, loss="mse", optimizer=None, epochs=100, batch_size=None,
     "accuracy" (see accuracy()) is there for the classification losses hinge,
     bce_with_logits and cross_entropy, or when ``accuracy=True``.
     """
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"fit(): unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
-                             "or pass a function loss(predictions, targets)")
-        loss_fn = LOSSES[loss]
-        track_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
-    elif callable(loss):
-        loss_fn = loss
-        track_accuracy = bool(accuracy)
-    else:
-        raise TypeError(f"fit(): loss must be a name or a function, got {loss!r}")
+    _, loss_fn, track_accuracy = loss_named(loss, accuracy, "fit()")
     X, y = _as_lists(X, y, "fit")
     n = _check_data(X, y, "fit")
     _positive_int(epochs, "epochs")

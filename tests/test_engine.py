@@ -172,6 +172,15 @@ def test_topological_order_of_a_leaf_is_the_leaf():
     assert topological_order(x) == [x]
 
 
+def test_topological_order_within_keeps_to_the_nodes_given():
+    x, w, a, b, c = _diamond()
+    # b's input a is outside: neither a nor what lies behind it (w) is visited; x is reached from b
+    assert [id(n) for n in topological_order(c, within={b, x})] == [id(n) for n in (x, b, c)]
+    assert topological_order(c, within=set()) == [c]  # root is always kept
+    everything = {x, w, a, b, c}
+    assert [id(n) for n in topological_order(c, within=everything)] == [id(n) for n in topological_order(c)]
+
+
 def test_topological_order_accepts_only_values():
     with pytest.raises(TypeError, match=r"topological_order\(\) needs a Value, got 'x' \(str\)"):
         topological_order("x")

@@ -36,7 +36,7 @@ def test_build_page_fills_each_slot_once_and_escapes_text():
     assert "<h1>{{data}}</h1>" in page  # a slot-like text inside a value stays text
     assert data_of(page) == {"steps": ["</script><!--"]} and "</script><!--" not in page
     with pytest.raises(KeyError, match="slot"):
-        build_page("stepper.html", data={})
+        build_page("stepper.html", data={}, title="t")  # no heading, svg, ...
 
 
 def test_a_page_whose_data_holds_a_lone_surrogate_is_still_valid_utf8():

@@ -4,7 +4,7 @@ from .dot import Drawing, draw, draw_dot
 from .explore import explore
 from .expression import ExpressionError, parse
 from .format import format_number
-from .network import NetworkView, network
+from .network import NetworkView
 from .recording import Frame, Recording, record
 # viz.render stays the module (not shadowed by its function): viz.render.render(source, "svg")
 from .render import RenderError, find_renderer
@@ -13,6 +13,8 @@ from .surface import LossSurface, loss_surface
 from .text import text_tree
 from .widget import Live, live
 from .trace import BackwardStep, Contribution, ForwardStep, Leaf, Trace, trace
+# after viz.network: viz.network is the function network(), not the module
+from .views import network
 
 __all__ = [
     "draw",

@@ -30,9 +30,11 @@ __all__ = ["Explorer", "explore"]
 STYLES = ("base.css", "player.css", "explore.css")
 SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "explore.js")
 # Points of the loss curve over the selected leaf's range, and the nudge's h.
-CURVE_POINTS = 121
+LEAF_CURVE_POINTS = 121
 NUDGE = 1e-3
-MAX_NODES = 200  # a drawing past this is unreadable on a screen, and the sliders too many
+# explore() draws the whole graph with a slider per leaf: past this many nodes the picture is
+# unreadable on a screen and the sliders too many (a tighter bound than viz.dot's MAX_DRAWN_NODES).
+MAX_EXPLORED_NODES = 200
 
 
 def explore(root, **variables):
@@ -56,8 +58,8 @@ class Explorer:
             raise TypeError(f"explore: needs a Value (a loss) or an expression, got {root!r}")
         self.root = root
         self.order = topological_order(root)
-        if len(self.order) > MAX_NODES:
-            raise ValueError(f"explore: the graph has {len(self.order)} nodes; it draws at most {MAX_NODES}")
+        if len(self.order) > MAX_EXPLORED_NODES:
+            raise ValueError(f"explore: the graph has {len(self.order)} nodes; it draws at most {MAX_EXPLORED_NODES}")
         self.position = {node: i for i, node in enumerate(self.order)}
         self.leaves = [i for i, node in enumerate(self.order) if not node.inputs]
         for i, node in enumerate(self.order):
@@ -105,7 +107,7 @@ class Explorer:
     def curve(self, leaf=None):
         """(xs, losses): the root over the leaf's range, every other leaf as it is."""
         k = self.selected if leaf is None else self.leaf_index(leaf)
-        xs = np.linspace(*self.ranges[k], CURVE_POINTS)
+        xs = np.linspace(*self.ranges[k], LEAF_CURVE_POINTS)
         return xs, self._forward({k: xs})[-1] * np.ones_like(xs)
 
     def nudge(self, leaf=None, h=NUDGE):

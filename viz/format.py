@@ -2,11 +2,11 @@
 
 import re
 
-from tracegrad import topological_order
+from tracegrad import replay, topological_order
 from tracegrad.engine import power_exponent
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "without_noise", "input_scale", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes",
-           "shown_text"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "without_noise", "input_scale", "as_factor", "is_off_relu",
+           "check_graph_size", "GraphNodes", "shown_text", "values_after"]
 
 # Six significant digits write every number of the worked examples exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
@@ -128,7 +128,7 @@ class GraphNodes:
     def __init__(self, root, digits=DEFAULT_DIGITS, within=None):
         """within: only these nodes (a set holding root), for the part of a huge graph a view
         shows; an input outside it is written "…", and consumers and gated() see only them."""
-        self.order = topological_order(root) if within is None else _order_within(root, within)
+        self.order = topological_order(root, within)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.consumers = {node: [] for node in self.order}
         for node in self.order:
@@ -207,23 +207,20 @@ class GraphNodes:
         return "…", _ATOM  # outside the nodes named (see within)
 
 
-def _order_within(root, within):
-    """topological_order(root), keeping to the nodes in within: their inputs elsewhere are not visited."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for inp in reversed(node.inputs):
-            if inp in within and inp not in seen:
-                stack.append((inp, False))
-    return order
+def values_after(nodes, changes, wanted):
+    """{node: its value recomputed with some leaves' data changed} for each node in wanted.
+
+    Each is tracegrad.replay of that node with the changes below it; nothing
+    changes in the graph. A node with no changed leaf below it keeps its value.
+    """
+    below = {}  # node -> the changed leaves it depends on
+    for node in nodes.order:
+        if not node.inputs:
+            below[node] = frozenset([node]) if node in changes else frozenset()
+        else:
+            below[node] = frozenset().union(*(below[inp] for inp in node.inputs if inp in below))
+    return {node: replay(node, {leaf: changes[leaf] for leaf in below[node]}) if below[node] else node.data
+            for node in wanted}
 
 
 def _combine(op, operands):

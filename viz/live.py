@@ -30,13 +30,13 @@ import numpy as np
 from tracegrad import Value, no_grad
 from tracegrad.nn import LOSSES, MLP, SGD, Adam
 from tracegrad.nn.optim import Optimizer
-from tracegrad.nn.train import CLASSIFICATION_LOSSES, Trainer, is_correct
+from tracegrad.nn.train import Trainer, is_correct, loss_named
 
 from . import player
 from .format import format_number
 from .page import page_part
 from .player import TILE_STRIDE
-from .recording import Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
+from .recording import PAGE_BYTES, Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
 
 __all__ = ["LiveRun", "OPTIMIZERS", "page_markup"]
 
@@ -47,10 +47,11 @@ OPTIMIZERS = {"SGD": lambda params, lr: SGD(params, lr=lr),
 # How many frames the run keeps for .recording: past this, every other one is
 # dropped (never one where something changed), so memory stays bounded.
 KEPT_FRAMES = 400
-# The player page's size budget (bytes) when a run becomes one.
-PAGE_BUDGET = 4_000_000
 # The most points of the loss curve sent with each frame (evenly thinned).
 CURVE_POINTS = 600
+# Both live views (viz.widget in a notebook, viz.serve in a browser) send a frame at most
+# this often (seconds): about ten a second, paced for the eye.
+FRAME_INTERVAL = 0.1
 
 
 def page_markup():
@@ -77,17 +78,7 @@ class LiveRun:
         self.view_only = loss is None and optimizer is None
         if loss is None:
             loss = "mse"  # only to measure the loss curve of the learner's own loop
-        if isinstance(loss, str):
-            if loss not in LOSSES:
-                raise ValueError(f"live: unknown loss {loss!r}; choose one of {', '.join(map(repr, LOSSES))} "
-                                 "or pass a function")
-            self.loss_name, self._loss = loss, LOSSES[loss]
-            self.tracks_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
-        elif callable(loss):
-            self.loss_name, self._loss = getattr(loss, "__name__", "loss"), loss
-            self.tracks_accuracy = bool(accuracy)
-        else:
-            raise TypeError(f"live: loss must be a name or a function, got {loss!r}")
+        self.loss_name, self._loss, self.tracks_accuracy = loss_named(loss, accuracy, "live")
         if optimizer is None:
             optimizer = Adam(self.parameters, lr=0.01)
         if not isinstance(optimizer, Optimizer):
@@ -331,7 +322,7 @@ class LiveRun:
 
     # --- the run as the static player -----------------------------------------------
 
-    def recording(self, budget=PAGE_BUDGET):
+    def recording(self, budget=PAGE_BYTES):
         """The run so far as a viz Recording (the training player), thinned to ``budget`` bytes of page."""
         return _LiveRecording(self, budget)
 

@@ -1,10 +1,10 @@
-"""network(): backpropagation at the level of neurons, as it is worked by hand in the
+"""The network view: backpropagation at the level of neurons, as it is worked by hand in the
 blog post "The Beginning of Humanity's Last Invention".
 
 A graph made by an ``nn`` model names where each node belongs
 (``L1.N0.w0``, ``L1.N0.z``): each neuron's weighted sum is one ``linear`` node
 z = w·x + b, and its activation a = relu(z) (or tanh, sigmoid; none for a
-linear neuron) the node that uses it. network() reads those neurons back out
+linear neuron) the node that uses it. The view reads those neurons back out
 of the graph, layer by layer, and records what the blog post writes for each:
 
 - forward, layer by layer: z = W·a + b, then a = relu(z), with the numbers;
@@ -14,7 +14,10 @@ of the graph, layer by layer, and records what the blog post writes for each:
 - with ``lr``, the update w ← w − lr·∂C/∂w.
 
 Every number comes from the engine: values from the graph, gradients from
-viz.trace (the chain rule node by node, from zero, changing no ``.grad``).
+the graph's trace (viz.trace: the chain rule node by node, from zero, changing
+no ``.grad``), which the view is given: viz.views.network() traces a loss first,
+the stepper's page hands over the trace it shows. This module never traces, so
+the stepper can hold the view without a circle (trace -> stepper -> network).
 The page (viz/pages/network.*, drawn by the shared networkview.js) steps
 through them on the network drawn as columns of neurons.
 """
@@ -26,10 +29,10 @@ import numpy as np
 
 from tracegrad import Value
 
-from .format import DEFAULT_DIGITS, as_factor, check_digits, format_number
+from .format import as_factor, format_number
 from .layout import neuron_of_label, neuron_number
 
-__all__ = ["network", "NetworkView", "Neuron", "step_links"]
+__all__ = ["NetworkView", "Neuron", "step_links"]
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # a'(z) written with the neuron's own numbers
@@ -51,28 +54,6 @@ class Neuron:
 
     def __repr__(self):
         return f"<Neuron {self.name} ({self.activation}), {len(self.weights)} inputs>"
-
-
-def network(model_or_loss, *, lr=None, digits=DEFAULT_DIGITS):
-    """The network view of an nn model (an MLP) or of a graph one made (its loss or its output).
-
-    A loss gives every number: each neuron's z, a and δ = ∂C/∂z, each weight's
-    ∂C/∂w, stepping forward layer by layer and backward as the blog post does; with
-    ``lr`` the last step updates every parameter (w ← w − lr·∂C/∂w). An MLP
-    alone gives its weights (and the rest once called on a sample and a loss).
-    Shown inline in Jupyter; ``save_html(path)`` writes the page.
-    """
-    from tracegrad.nn import MLP
-
-    check_digits(digits)
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr)):
-        raise ValueError(f"network(): lr must be a finite number, got {lr!r}")
-    if isinstance(model_or_loss, MLP):
-        return NetworkView._of_model(model_or_loss, digits)
-    if isinstance(model_or_loss, Value):
-        return NetworkView._of_graph(model_or_loss, lr, digits)
-    raise TypeError(f"network() needs an nn.MLP or a Value computed by one (its loss), got "
-                    f"{model_or_loss!r} ({type(model_or_loss).__name__})")
 
 
 class NetworkView:
@@ -106,10 +87,9 @@ class NetworkView:
         return cls(layers, None, None, model.parameters(), digits)
 
     @classmethod
-    def _of_graph(cls, root, lr, digits):
-        from .trace import trace
-
-        recorded = trace(root, digits=digits)
+    def _of_trace(cls, recorded, lr):
+        """The view of a graph from its trace (viz.trace), which holds every number it shows."""
+        root, digits = recorded.root, recorded.digits
         nodes = recorded.nodes
         found = {}
         for node in nodes.order:
@@ -212,11 +192,10 @@ class NetworkView:
 
     def to_html(self, *, start="end"):
         """The page (a str): the network, and its steps when a loss is known."""
-        from .page import build_page
+        from .page import whole_page
 
-        app = self.app_html(start=start)
-        return build_page("network.html", title=f"tracegrad: {self._heading()}", data=None, styles=STYLES,
-                          scripts=SCRIPTS, markup={"app": app})
+        return whole_page(self.app_html(start=start), title=f"tracegrad: {self._heading()}", styles=STYLES,
+                          scripts=SCRIPTS)
 
     def app_html(self, *, start="end", hidden=False, switch="", links=None):
         """The view's part of a page (network-app.html filled in): the stepper's page holds it too.
@@ -225,7 +204,7 @@ class NetworkView:
         of a button that switches views; links: the step numbers switching maps
         between (viz.network.step_links).
         """
-        from .page import build_page
+        from .page import fill_template
 
         if start not in ("end", "first"):
             raise ValueError(f"start must be 'end' or 'first', got {start!r}")
@@ -233,7 +212,7 @@ class NetworkView:
         data["start"] = start
         if links is not None:
             data["links"] = links
-        return build_page("network-app.html", data=data, heading=self._heading(),
+        return fill_template("network-app.html", data=data, heading=self._heading(),
                           markup={"switch": switch, "hidden": " hidden" if hidden else ""})
 
     def _heading(self):

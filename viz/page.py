@@ -1,8 +1,10 @@
 """One self-contained HTML page from the package's page files plus JSON data.
 
-Every tracegrad page (the trace stepper; the training player builds on the
-same pieces) is a template in ``viz/pages/`` with ``{{name}}`` slots, filled by
-build_page():
+Every tracegrad page has one head: ``pages/page.html``, the skeleton with the
+page's ``{{title}}``, its ``{{styles}}``, its ``{{body}}`` and its ``{{scripts}}``.
+Each page's own file in ``viz/pages/`` (stepper.html, player.html, live.html)
+holds only its body, with ``{{name}}`` slots, filled by build_page(), which
+then puts it in the skeleton:
 
 - ``{{title}}`` and any other text slot: escaped HTML text;
 - ``{{styles}}``: the CSS files named, inline in one ``<style>``;
@@ -19,7 +21,11 @@ the page in an ``<iframe srcdoc>`` of its own, so several pages in one
 notebook never share styles, ids or keys, and a notebook whose scripts do not
 run (an untrusted one) shows the picture and says how to get the page.
 
-To make a new page: write ``pages/NAME.html`` (start from stepper.html: a
+A part of a page (the network view's network-app.html, which the stepper's
+page holds too) is filled by fill_template() alone; whole_page() puts a body
+already made into the skeleton.
+
+To make a new page: write ``pages/NAME.html``, its body (start from stepper.html: a
 ``.tg-app`` root with a ``.tg-header`` and a ``.tg-viewport``), a small
 ``pages/NAME.js`` that reads its data and wires the shared scripts together
 (``tracegrad.timeline`` for steps, play and a slider; ``tracegrad.panZoom``
@@ -42,7 +48,8 @@ from pathlib import Path
 
 from tracegrad.files import replace_file
 
-__all__ = ["build_page", "inline_frame", "inline_svg", "page_file", "save_page", "script_json"]
+__all__ = ["build_page", "fill_template", "whole_page", "inline_frame", "inline_svg", "page_file", "save_page",
+           "script_json"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
@@ -77,14 +84,28 @@ def script_json(data):
 _LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
 
 
-def build_page(template, *, data, styles=(), scripts=(), markup=None, **texts):
-    """The page (a str): template's slots filled with texts (escaped), markup (as is), data and files."""
+def build_page(template, *, title, data, styles=(), scripts=(), markup=None, **texts):
+    """A whole page (a str): template, the page's body, filled as fill_template() does, in the skeleton."""
+    return whole_page(fill_template(template, data=data, markup=markup, **texts),
+                      title=title, styles=styles, scripts=scripts)
+
+
+def whole_page(body, *, title, styles=(), scripts=()):
+    """body (markup, as is) inside pages/page.html, with its title (escaped) and the files named inline."""
+    return _fill("page.html", {"title": html.escape(str(title)), "body": body,
+                               "styles": "\n".join(page_file(name) for name in styles),
+                               "scripts": "\n".join(_script(name) for name in scripts)})
+
+
+def fill_template(template, *, data=None, markup=None, **texts):
+    """A page file's slots filled: texts escaped, markup as is, data as JSON safe in <script>."""
     values = {name: html.escape(str(text)) for name, text in texts.items()}
     values.update(markup or {})
-    values["styles"] = "\n".join(page_file(name) for name in styles)
-    values["scripts"] = "\n".join(_script(name) for name in scripts)
     values["data"] = script_json(data)
+    return _fill(template, values)
 
+
+def _fill(template, values):
     def fill(match):
         name = match.group(1)
         if name not in values:

@@ -27,9 +27,9 @@ import math
 import numpy as np
 
 from tracegrad import ARRAY_RULES, Value, grad, no_grad, topological_order
-from tracegrad.nn import LOSSES, MLP, SGD, Adam, fit, predict
+from tracegrad.nn import MLP, SGD, Adam, fit, predict
 from tracegrad.nn.optim import Optimizer
-from tracegrad.nn.train import CLASSIFICATION_LOSSES, is_correct
+from tracegrad.nn.train import is_correct, loss_named
 
 from .format import shown_text
 
@@ -89,17 +89,7 @@ class Recording:
     """
 
     def __init__(self, model, X, y, *, loss, optimizer, accuracy=None, every=1, sample=0):
-        if isinstance(loss, str):
-            if loss not in LOSSES:
-                raise ValueError(f"Recording: unknown loss {loss!r}; choose one of "
-                                 f"{', '.join(map(repr, LOSSES))} or pass a function")
-            self.loss_name, self._loss = loss, LOSSES[loss]
-            self.tracks_accuracy = loss in CLASSIFICATION_LOSSES if accuracy is None else bool(accuracy)
-        elif callable(loss):
-            self.loss_name, self._loss = getattr(loss, "__name__", "loss"), loss
-            self.tracks_accuracy = bool(accuracy)
-        else:
-            raise TypeError(f"Recording: loss must be a name or a function, got {loss!r}")
+        self.loss_name, self._loss, self.tracks_accuracy = loss_named(loss, accuracy, "Recording")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"Recording: optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
@@ -188,7 +178,7 @@ class Recording:
             accuracy = sum(is_correct(p, t) for p, t in zip(predictions, self.y)) / len(self.y)
         # float32 is all the page draws the grid with, and half the memory of a long run
         frame = Frame(step, epoch, values.tolist(), state, loss, accuracy, predictions,
-                      grid.astype(np.float32) if self._grid_rows else None)
+                      grid.astype(np.float32, order="C") if self._grid_rows else None)
         if self.graph is not None:
             self.graph.record(self.model, self.X, self.y, self._loss)
         self._frames.append(frame)
@@ -312,21 +302,22 @@ def _evaluator_of_values(model, parameters, rows, reuse=False):
     layout = _mlp_layout(model, parameters)
     if layout is None:
         return None, lambda values: np.array(predict(model, rows), dtype=float).reshape(len(rows), -1)
-    def arrays():
-        return (np.empty((len(rows), sum(neurons for _, neurons, _, _ in layout))),
-                [np.empty((len(rows), neurons)) for _, neurons, _, _ in layout])
-
-    kept = arrays() if reuse else None
+    # Column-major (Fortran order): each layer's outputs are a block of whole columns in memory,
+    # which a matrix product (BLAS) writes straight into and the next layer's product reads.
+    columns = np.asfortranarray(table)
+    width_of_all = sum(neurons for _, neurons, _, _ in layout)
+    kept = np.empty((len(rows), width_of_all), order="F") if reuse else None
 
     def every_neuron(values):
-        # reuse: the same arrays written over at each call (fresh ones of a few hundred KB
-        # a frame cost more, in page faults, than the arithmetic)
-        out, layers = kept if reuse else arrays()
-        inputs, first = table, 0
-        for (start, neurons, width, activations), sums in zip(layout, layers):
+        # reuse: the same array written over at each call (a fresh one of a few hundred KB
+        # a frame costs more, in page faults, than the arithmetic)
+        out = kept if reuse else np.empty((len(rows), width_of_all), order="F")
+        inputs, first = columns, 0
+        for start, neurons, width, activations in layout:
             # the layer's parameters, neuron after neuron: its weights, then its bias
             block = values[start:start + neurons * (width + 1)].reshape(neurons, width + 1)
-            np.matmul(inputs, block[:, :-1].T, out=sums)  # into a whole array: BLAS's product
+            sums = out[:, first:first + neurons]
+            np.matmul(inputs, block[:, :-1].T, out=sums)
             sums += block[:, -1]
             if len(set(activations)) == 1:  # nn's layers: one activation for every neuron
                 if activations[0] != "linear":
@@ -335,7 +326,6 @@ def _evaluator_of_values(model, parameters, rows, reuse=False):
                 for j, activation in enumerate(activations):
                     if activation != "linear":
                         ARRAY_RULES[activation][0](np, sums[:, j], out=sums[:, j])
-            out[:, first:first + neurons] = sums
             inputs, first = sums, first + neurons
         return out
 

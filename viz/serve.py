@@ -31,7 +31,7 @@ import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .live import LiveRun, page_markup
+from .live import FRAME_INTERVAL, LiveRun, page_markup
 from .page import build_page
 
 __all__ = ["Watcher", "watch"]
@@ -39,7 +39,6 @@ __all__ = ["Watcher", "watch"]
 SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
            "paramtable.js", "samplegraph.js", "live.js", "live-page.js")
 STYLES = ("base.css", "player.css", "live.css")
-FRAME_INTERVAL = 0.1  # seconds between two frames: about ten a second, paced for the eye
 HEARTBEAT = 1.0  # seconds between two keep-alive comments, which also find a closed page
 MAX_ACTION_BYTES = 10_000
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 from tracegrad import replay
 
 from .dot import LARGE_GRAPH, MAX_DRAWN_NODES, edge_limit
-from .format import as_factor, check_graph_size, format_number, is_off_relu
+from .format import as_factor, check_graph_size, format_number, is_off_relu, values_after
 from .layout import neuron_clusters
-from .network import step_links
+from .network import NetworkView, step_links
 from .page import build_page, inline_svg
 
 __all__ = ["stepper_html", "central_difference"]
@@ -79,10 +79,8 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
 
 def _network_view(recorded):
     """The network view of the traced graph when an nn model made it, else None."""
-    from .network import NetworkView
-
     try:
-        return NetworkView._of_graph(recorded.root, getattr(recorded, "lr", None), recorded.digits)
+        return NetworkView._of_trace(recorded, recorded.lr)
     except ValueError:  # not a network: no neurons, or neurons that do not form layers
         return None
 
@@ -195,8 +193,6 @@ def _steps(recorded):
 
 def _update_steps(recorded):
     """With trace(parameters=, lr=): the update of the parameters, then the forward pass it leads to."""
-    from .trace import values_after
-
     nodes = recorded.nodes
     number = lambda x: format_number(x, recorded.digits)  # noqa: E731
     lines = recorded.update_lines()

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import math
 
-from tracegrad import Value, replay
+from tracegrad import Value
 from tracegrad.engine import power_exponent
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
-                     input_scale, is_off_relu, shown_text, without_noise)
+                     input_scale, is_off_relu, shown_text, values_after, without_noise)
 from .layout import layered_order, neuron_clusters
 from .notation import fill, notation_of
 
@@ -207,22 +207,6 @@ def _checked_parameters(nodes, parameters):
             raise ValueError(f"trace(): the parameter {nodes.name(p)} is given twice")
         checked.append(p)
     return tuple(checked)
-
-
-def values_after(nodes, changes, wanted):
-    """{node: its value recomputed with some leaves' data changed} for each node in wanted.
-
-    Each is tracegrad.replay of that node with the changes below it; nothing
-    changes in the graph. A node with no changed leaf below it keeps its value.
-    """
-    below = {}  # node -> the changed leaves it depends on
-    for node in nodes.order:
-        if not node.inputs:
-            below[node] = frozenset([node]) if node in changes else frozenset()
-        else:
-            below[node] = frozenset().union(*(below[inp] for inp in node.inputs if inp in below))
-    return {node: replay(node, {leaf: changes[leaf] for leaf in below[node]}) if below[node] else node.data
-            for node in wanted}
 
 
 class Trace:

@@ -27,7 +27,7 @@ reopened without a kernel, or exported to HTML, still shows the run.
 import asyncio
 import time
 
-from .live import LiveRun, page_markup
+from .live import FRAME_INTERVAL, LiveRun, page_markup
 from .page import page_file
 
 __all__ = ["Live", "live"]
@@ -36,8 +36,6 @@ __all__ = ["Live", "live"]
 SCRIPTS = ("sized.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js", "networkview.js",
            "paramtable.js", "samplegraph.js", "live.js")
 STYLES = ("base.css", "player.css", "live.css")
-# Ticks of training: one frame each, at most this often (seconds).
-FRAME_INTERVAL = 0.1
 # "As fast as it goes": train this long (seconds) between two frames.
 FAST_TICK = 0.05
 # At most this many frames are on their way to the page (it says when it has drawn one), so

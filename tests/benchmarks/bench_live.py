@@ -30,9 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-from jupyterlab_helpers import Notebook, running_lab  # noqa: E402
-from page_helpers import CHROMIUM_ARGS, chromium  # noqa: E402
+from jupyterlab_helpers import Notebook, browsing  # noqa: E402
 
 LIVE = ["import json\n"
         "from tracegrad.nn import MLP, Adam, make_moons\n"
@@ -88,10 +86,7 @@ def busy(counters):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as folder, running_lab(Path(folder)) as (base, token), \
-            sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        lab = {"base": base, "token": token, "folder": Path(folder) / "notebooks", "browser": browser}
+    with tempfile.TemporaryDirectory() as folder, browsing(Path(folder)) as lab:
 
         notebook = Notebook(lab, "bench-live.ipynb", LIVE)
         page = notebook.page
@@ -127,7 +122,6 @@ def main():
               f"{latencies[int(0.9 * len(latencies))]:.0f} ms at the 90th percentile ({len(latencies)} moves; "
               f"load average {os.getloadavg()[0]:.1f})")
         page.close()
-        browser.close()
 
 
 if __name__ == "__main__":
