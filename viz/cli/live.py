@@ -10,7 +10,7 @@ def train_live(model, X, y, options):
     from tracegrad import nn
 
     from ..serve import watch
-    from .train import after_training, result_line
+    from .results import after_training, result_line
 
     watcher = watch(model, X, y, loss=options["loss"], optimizer=options["optimizer"], accuracy=options["accuracy"])
     try:

@@ -9,6 +9,7 @@ from tracegrad.files import remove_empty_folders
 from tracegrad.nn.data import DATASETS, MIN_SAMPLES, default_noise, losses_for
 
 from .checks import DEFAULT_OUT, UsageError, check_writable, make_folder, number, whole_number
+from .results import after_training, result_line
 
 __all__ = ["add_command", "run"]
 
@@ -225,14 +226,6 @@ def run(args):
     return 0
 
 
-def result_line(final_loss, final_accuracy, steps):
-    """The run's result as the player's last step shows it: the model after the last update."""
-    result = f"final loss {final_loss:.4g}"
-    if final_accuracy is not None:
-        result += f", accuracy {final_accuracy:.1%} on the training samples"
-    return f"{result} (after the last update, step {steps}: the player's last step)"
-
-
 def _warn_if_diverged(losses, final_loss, lr):
     """One line on stderr when training made the loss worse: not finite, or grown past its start."""
     first = losses[0] if losses else final_loss
@@ -242,14 +235,3 @@ def _warn_if_diverged(losses, final_loss, lr):
             else f"grew from {first:.4g} (the first epoch) to {final_loss:.4g}")
     print(f"warning: the loss {grew}: training diverged; the learning rate {lr:g} is probably too large "
           "(try a smaller --lr, such as 0.01)", file=sys.stderr)
-
-
-def after_training(model, X, y, loss, is_classification):
-    """The loss and accuracy (None for a regression) over all samples for the model as it is now."""
-    from tracegrad import Value, nn, no_grad
-
-    predictions = nn.predict(model, X)
-    with no_grad():
-        wrapped = [[Value(v) for v in p] if isinstance(p, list) else Value(p) for p in predictions]
-        value = nn.LOSSES[loss](wrapped, y).data
-    return value, (nn.accuracy(model, X, y) if is_classification else None)
