@@ -111,3 +111,22 @@ def test_the_panels_never_overlap(browser, tmp_path, width):
         for b in boxes[i + 1:]:
             assert a[2] <= b[0] + 1 or b[2] <= a[0] + 1 or a[3] <= b[1] + 1 or b[3] <= a[1] + 1, (a, b)
     assert errors == []
+
+
+RED_PIXELS = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+    for (let i = 0; i < d.length; i += 4) { if (d[i] > 190 && d[i + 1] < 70 && d[i + 2] < 70) { n++; } } return n; }"""
+
+
+def test_the_live_page_rings_the_sample_whose_graph_it_draws_as_the_player_does(browser, tmp_path):
+    # the ring is the shared data plot's (dataplot.js): the live page passes the sample its graph shows
+    X, y = make_moons(40, noise=0.1, seed=1, signed=True)
+    counts = []
+    for sample in (3, None):
+        model = MLP(2, [2, 1], seed=0)
+        run = LiveRun(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), sample=sample)
+        page, errors = open_page(browser, tmp_path, run)
+        counts.append(page.locator('[data-role="data-figure"] canvas').evaluate(RED_PIXELS))
+        legend = page.inner_text('[data-role="data-note"]')
+        assert ("the sample whose graph is drawn" in legend) == (sample is not None)
+        assert errors == []
+    assert counts[0] > 100 and counts[1] == 0

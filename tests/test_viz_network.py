@@ -333,14 +333,15 @@ def test_predict_then_reveal_hides_each_new_number_until_it_is_guessed(browser, 
         f"Array.from(document.querySelectorAll('.tg-neuron[data-name=\"{name}\"] text')).map(t => t.textContent)")
     assert texts("L1.N0")[1] == "z"  # still hidden
     assert "0.32" not in page.step_text()
-    page.page.fill("#tg-guess-0", "0.3")
-    page.page.fill("#tg-guess-1", "-0.08")
+    guesses = page.page.locator('[data-role="quiz"] input')
+    guesses.nth(0).fill("0.3")
+    guesses.nth(1).fill("-0.08")
     page.page.click('[data-role="quiz-check"]')
     verdicts = page.page.locator('.tg-quiz-row span').all_inner_texts()
     assert verdicts[0].startswith("too low") and verdicts[1] == "✓ right"
     assert quiz.is_visible() and texts("L1.N0")[1] == "z"
-    page.page.fill("#tg-guess-0", "0.32")
-    page.page.press("#tg-guess-0", "Enter")
+    guesses.nth(0).fill("0.32")
+    guesses.nth(0).press("Enter")
     assert not quiz.is_visible() and texts("L1.N0")[1] == "z 0.32"
     assert "L1.N0.z = 0.4·0.5 + 0.2·0.1 + 0.1 = 0.32" in page.step_text()
     page.page.click('[data-role="next"]')  # the activations: Reveal shows them without guessing

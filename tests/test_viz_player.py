@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tracegrad import topological_order
-from tracegrad.nn import MLP, SGD, Adam, make_moons, make_squares, make_xor
+from tracegrad import Value, topological_order
+from tracegrad.nn import MLP, SGD, Adam, Module, make_moons, make_squares, make_xor
 from page_helpers import Page, data_of, inline_page
 from tracegrad.viz import format_number, record
 from tracegrad.viz.page import page_file
@@ -191,15 +191,35 @@ def test_hovering_a_neuron_or_an_edge_shows_its_value_and_gradient(browser, moon
     assert page.errors == []
 
 
-def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, tmp_path):
+class Plane(Module):
+    """A model that is not an MLP: score = w0·x0 + w1·x1 + b, small enough for its graph to be drawn."""
+
+    def __init__(self):
+        self.w = [Value(0.3, label="w0"), Value(-0.5, label="w1")]
+        self.b = Value(0.1, label="b")
+
+    def __call__(self, x):
+        return self.w[0] * x[0] + self.w[1] * x[1] + self.b
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+def plane_run(epochs, optimizer=None, sample=0):
     X, y = make_xor(20, seed=1, signed=True)
-    model = MLP(2, [2, 1], seed=3)
-    run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2, momentum=0.5),
-                 epochs=6, sample=2, progress=False)
-    page = Page(browser, run.save_html(tmp_path / "network_221.html"))
+    model = Plane()
+    optimizer = optimizer or SGD(model.parameters(), lr=0.2, momentum=0.5)
+    return record(model, X, y, loss="hinge", optimizer=optimizer, epochs=epochs, sample=sample, progress=False)
+
+
+def test_a_small_model_other_than_an_mlp_shows_one_samples_graph_updated_at_every_step(browser, tmp_path):
+    # (an MLP shows the sample going through its network instead: test_viz_sample_network.py)
+    run = plane_run(6, sample=2)
+    page = Page(browser, run.save_html(tmp_path / "plane.html"))
+    assert page.page.is_hidden('[data-role="sample-panel"]')
     assert "Computation graph of sample 2" in page.page.inner_text('[data-role="graph-title"]')
     root = len(run.graph.data[0]) - 1
-    w = [node.label for node in topological_order(run.graph.root)].index("L1.N0.w0")
+    w = [node.label for node in topological_order(run.graph.root)].index("w0")
     for k in (0, 5, 3):
         page.page.get_by_role("slider", name="Go to step").fill(str(k))
         assert page.line(f"n{root}", "data") == f"data {number(run.graph.data[k][root])}"
@@ -214,10 +234,8 @@ def test_a_2_2_1_network_shows_one_samples_graph_updated_at_every_step(browser, 
 
 
 def test_the_sample_graph_has_its_own_zoom_buttons_and_fit_shows_all_of_it(browser, tmp_path):
-    X, y = make_xor(12, seed=1, signed=True)
-    model = MLP(2, [2, 1], seed=3)
-    run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=2, progress=False)
-    page = Page(browser, run.save_html(tmp_path / "network_221.html"))
+    model_run = plane_run(2)
+    page = Page(browser, model_run.save_html(tmp_path / "plane.html"))
     graph = '[data-role="graph-panel"]'
     level = page.page.locator(graph + ' [data-role="zoom-level"]')
     assert level.inner_text() == "100%"  # the graph starts at its natural size
@@ -237,7 +255,7 @@ def test_regression_shows_the_fitted_curve(browser, tmp_path):
     run = record(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.05), epochs=5, progress=False)
     page = Page(browser, run.save_html(tmp_path / "squares.html"))
     assert page.page.is_hidden('[data-role="accuracy-part"]')
-    assert page.page.is_visible('[data-role="graph-panel"]')  # 1-8-1, one node a neuron: small enough to draw
+    assert page.page.is_visible('[data-role="sample-panel"]')  # sample 0 going through the 1-8-1 network
     first = picture(page)
     page.page.get_by_role("slider", name="Go to step").fill("5")
     assert picture(page) != first

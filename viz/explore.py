@@ -22,7 +22,7 @@ from tracegrad import ARRAY_RULES, Value, topological_order
 from tracegrad.engine import power_exponent
 
 from .expression import parse
-from .format import DEFAULT_DIGITS, format_number
+from .format import DEFAULT_DIGITS, format_number, shown_text
 from .page import inline_svg, page_file
 
 __all__ = ["Explorer", "explore"]
@@ -68,7 +68,7 @@ class Explorer:
                                  "tracegrad.ARRAY_RULES (a learner's own operation): it cannot be recomputed")
         self.leaf_values = [self.order[i].data for i in self.leaves]
         # an unnamed leaf is a constant of the expression: named by its value
-        self.names = [self.order[i].label or format_number(self.order[i].data) for i in self.leaves]
+        self.names = [shown_text(self.order[i].label) or format_number(self.order[i].data) for i in self.leaves]
         self.ranges = [_range_around(v) for v in self.leaf_values]
         self.selected = 0
         self._recompute()

@@ -33,7 +33,7 @@ from tracegrad.nn.optim import Optimizer
 from tracegrad.nn.train import Trainer, is_correct, loss_named
 
 from . import player
-from .format import format_number
+from .format import format_number, shown_text
 from .page import page_part
 from .player import TILE_STRIDE
 from .recording import PAGE_BYTES, Frame, Recording, _evaluator, _grid_axes, _grid_rows, _optimizer_state, _SampleGraph
@@ -84,7 +84,7 @@ class LiveRun:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"live: optimizer must be an nn optimizer such as SGD or Adam, got {optimizer!r}")
         self.optimizer = optimizer
-        self.labels = [p.label or f"p{i}" for i, p in enumerate(self.parameters)]
+        self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]
         self.nout = model.nouts[-1] if isinstance(model, MLP) else _output_count(model, X[0])
         self.initial_values = [p.data for p in self.parameters]
         self.sample = None
@@ -396,7 +396,7 @@ class _LiveRecording(Recording):
         self.loss_name, self._loss, self.tracks_accuracy = run.loss_name, run._loss, run.tracks_accuracy
         self.parameters, self.labels, self.nout = run.parameters, run.labels, run.nout
         self.grid_axes, self._grid_rows, self.every = run.grid_axes, run._grid_rows, 1
-        self.graph = None
+        self.graph, self.sample = None, run.sample
         # each step is one over all samples: the loss curve as fit's history, for the still picture
         self.history = {"loss": [loss for _, loss, _ in run.curve]} if run.curve else None
         if run.curve and run.tracks_accuracy:

@@ -29,7 +29,7 @@ import numpy as np
 
 from tracegrad import Value
 
-from .format import as_factor, format_number
+from .format import as_factor, format_number, shown_text
 from .layout import neuron_of_label, neuron_number
 
 __all__ = ["NetworkView", "Neuron", "step_links"]
@@ -37,8 +37,8 @@ __all__ = ["NetworkView", "Neuron", "step_links"]
 _ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # a'(z) written with the neuron's own numbers
 _SLOPES = {"relu": "relu′(z)", "tanh": "(1 − a²)", "sigmoid": "a·(1 − a)", "linear": "1"}
-STYLES = ("base.css", "network.css")
-SCRIPTS = ("timeline.js", "graphview.js", "plotting.js", "networkview.js", "network.js")
+STYLES = ("base.css", "network.css", "quiz.css")
+SCRIPTS = ("timeline.js", "graphview.js", "plotting.js", "networkview.js", "quiz.js", "network.js")
 
 
 class Neuron:
@@ -168,7 +168,7 @@ class NetworkView:
                          "b": index[id(n.bias)]} for n in layer] for layer in self.layers],
             "loss": self._trace.nodes.name(self.root) if self.has_loss else None,
         }
-        labels = [p.label or f"p{k}" for k, p in enumerate(self.parameters)]
+        labels = [shown_text(p.label) or f"p{k}" for k, p in enumerate(self.parameters)]
         frames = _frames(self) if self.steps else [_still_frame(self)]
         values = [frame["values"] for frame in frames]
         grads = [frame["grads"] for frame in frames]
@@ -355,9 +355,9 @@ def _steps(view):
                  reveal=[("delta", n.name) for n in layer], covers=[index[n.a] for n in layer if n.a is not n.z])
         lines = []
         for n in layer:
-            lines.append(f"∂{cost}/∂{n.bias.label or name(n.bias)} = δ({n.name}) = {number(view.grad(n.bias))}")
+            lines.append(f"∂{cost}/∂{shown_text(n.bias.label) or name(n.bias)} = δ({n.name}) = {number(view.grad(n.bias))}")
             for w, x in zip(n.weights, n.sources):
-                lines.append(f"∂{cost}/∂{w.label or name(w)} = {name(x)}·δ({n.name}) = "
+                lines.append(f"∂{cost}/∂{shown_text(w.label) or name(w)} = {name(x)}·δ({n.name}) = "
                              f"{as_factor(number(x.data))}·{as_factor(number(view.delta(n)))} = {number(view.grad(w))}")
         step("backward", f"Backward, layer {layer[0].layer}: ∂{cost}/∂b = δ and ∂{cost}/∂w = a·δ (equations 3, 4)",
              lines, current=[n.name for n in layer],
@@ -366,7 +366,7 @@ def _steps(view):
              covers=[index[n.z] for n in layer])
     if view.lr is not None:
         lr = number(view.lr)
-        lines = [f"{p.label or name(p)} = {number(p.data)} − {lr}·{as_factor(number(view.grad(p)))} = "
+        lines = [f"{shown_text(p.label) or name(p)} = {number(p.data)} − {lr}·{as_factor(number(view.grad(p)))} = "
                  f"{number(view.updated(p))}" for p in view.parameters]
         step("update", f"Update: each parameter takes a step against its gradient, p ← p − {lr}·∂{cost}/∂p",
              lines, current=[n.name for layer in view.layers for n in layer], reveal=[("update",)])
@@ -427,8 +427,8 @@ def _zooms(view):
     for layer in view.layers:
         for n in layer:
             inputs = [Value(x.data, label=nodes.name(x)) for x in n.sources]
-            weights = [Value(w.data, label=w.label or nodes.name(w)) for w in n.weights]
-            bias = Value(n.bias.data, label=n.bias.label or nodes.name(n.bias))
+            weights = [Value(w.data, label=shown_text(w.label) or nodes.name(w)) for w in n.weights]
+            bias = Value(n.bias.data, label=shown_text(n.bias.label) or nodes.name(n.bias))
             z = Value.linear(weights, inputs, bias)
             z.label = nodes.name(n.z)
             a = getattr(z, n.activation)() if n.activation != "linear" else z

@@ -21,9 +21,11 @@ the page in an ``<iframe srcdoc>`` of its own, so several pages in one
 notebook never share styles, ids or keys, and a notebook whose scripts do not
 run (an untrusted one) shows the picture and says how to get the page.
 
-A part of a page (the network view's network-app.html, which the stepper's
-page holds too) is filled by fill_template() alone; whole_page() puts a body
-already made into the skeleton.
+A part of a page is filled alone: fill_template() for one with data and text
+slots (the network view's network-app.html, which the stepper's page holds
+too), page_part() for one with markup slots only (board.html, the player's
+and the live page's panels); whole_page() puts a body already made into the
+skeleton. All of them fill a file's slots in one pass (_fill).
 
 To make a new page: write ``pages/NAME.html``, its body (start from stepper.html: a
 ``.tg-app`` root with a ``.tg-header`` and a ``.tg-viewport``), a small
@@ -48,8 +50,8 @@ from pathlib import Path
 
 from tracegrad.files import replace_file
 
-__all__ = ["build_page", "fill_template", "whole_page", "inline_frame", "inline_svg", "page_file", "save_page",
-           "script_json"]
+__all__ = ["build_page", "fill_template", "whole_page", "page_part", "inline_frame", "inline_svg", "page_file",
+           "save_page", "script_json"]
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
@@ -62,12 +64,7 @@ def page_file(name):
 def page_part(name, **markup):
     """A piece of page in viz/pages shared by several pages (board.html), its slots filled with markup
     (as is, in one pass, as build_page fills a page's)."""
-    def fill(match):
-        if match.group(1) not in markup:
-            raise KeyError(f"page part {name} has a slot {{{{{match.group(1)}}}}} with no value")
-        return markup[match.group(1)]
-
-    return _SLOT.sub(fill, page_file(name))
+    return _fill(name, markup)
 
 
 def script_json(data):
@@ -109,7 +106,7 @@ def _fill(template, values):
     def fill(match):
         name = match.group(1)
         if name not in values:
-            raise KeyError(f"page template {template} has a slot {{{{{name}}}}} with no value")
+            raise KeyError(f"page file {template} has a slot {{{{{name}}}}} with no value")
         return values[name]
 
     # one pass, so a slot-like text inside a filled value (a label "{{data}}") stays text

@@ -23,11 +23,11 @@ from .page import build_page, inline_svg, page_part
 
 __all__ = ["player_html", "frame_bytes"]
 
-STYLES = ("base.css", "player.css")
+STYLES = ("base.css", "network.css", "player.css")
 # the shared pieces, the panels' scripts (each draws one panel from given data; the
 # network, live and explorer views reuse them), then the player's controls
 SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
-           "networkview.js", "paramtable.js", "samplegraph.js", "player.js")
+           "networkview.js", "paramtable.js", "samplegraph.js", "samplepass.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
 # The small picture of each hidden neuron keeps every TILE_STRIDE-th grid point along each axis.
@@ -71,10 +71,13 @@ def player_html(recording, *, title=None):
                         "confident": _CONFIDENT_SCORE.get(recording.loss_name, 3.0)}
         if isinstance(model, MLP) and model.layers[:-1]:
             data["tiles"] = _tiles(table[:, :, :-nout], axes, TILE_STRIDE)
+    svg = ""
     if isinstance(model, MLP):
         data["network"] = _network(model, recording.parameters)
-    svg = ""
-    if recording.graph is not None:
+        # the sample shown going through the network; the page computes its z, a and δ
+        # at each step from the step's parameters (samplepass.js), for any sample clicked
+        data["sample"] = recording.sample if recording.sample is not None else 0
+    elif recording.graph is not None:
         svg, graph_data = _graph(recording.graph)
         data["graph"] = graph_data
     sizes = " → ".join(str(n) for n in [model.nin] + model.nouts) if isinstance(model, MLP) else ""

@@ -84,8 +84,9 @@ class Recording:
     (a name from nn.LOSSES or a function); ``optimizer`` the one fit steps.
     ``accuracy`` as in fit (default: for the classification losses). ``every``:
     record every k-th step only (call finish() after fit to record the last
-    state too). ``sample``: which training sample's computation graph the page
-    draws for a small model (None: none).
+    state too). ``sample``: the training sample the page shows first going through
+    an MLP (any other can be clicked), or whose computation graph it draws for a
+    small model of another kind (None: none).
     """
 
     def __init__(self, model, X, y, *, loss, optimizer, accuracy=None, every=1, sample=0):
@@ -101,6 +102,7 @@ class Recording:
             raise ValueError(f"Recording: sample must be an index into X (0 to {len(X) - 1}) or None, "
                              f"got {sample!r}")
         self.model, self.optimizer, self.X, self.y = model, optimizer, list(X), list(y)
+        self.sample = sample
         self.every = every
         self.parameters = model.parameters()
         self.labels = [shown_text(p.label) or f"p{i}" for i, p in enumerate(self.parameters)]

@@ -21,8 +21,8 @@ from .page import build_page, inline_svg
 
 __all__ = ["stepper_html", "central_difference"]
 
-STYLES = ("base.css", "stepper.css")
-SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "stepper.js")
+STYLES = ("base.css", "stepper.css", "quiz.css")
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "quiz.js", "stepper.js")
 # a graph an nn model made also carries its network view (viz.network), and the switch between them
 NETWORK_STYLES = ("network.css",)
 NETWORK_SCRIPTS = ("plotting.js", "networkview.js", "network.js", "switch.js")

@@ -5,21 +5,28 @@
    grid ({axes, outputCount, confident} or null: no plane to draw), outputs
    (unpacked: the model's outputs over the grid at each frame), wrong (unpacked:
    1 where a sample is misclassified, or null), count (the number of frames).
+   chosen (optional): the index of the sample other panels show (the player's network
+   view of one sample, the live page's graph of one), ringed in red; null for none.
    Two inputs: the plane shaded by the prediction, its decision boundary and the
    samples; one input: the samples and the fitted curve. Returns {show(k), layout(),
-   canvas, pointAt(event)}: show draws frame k; layout measures the figure again (after
-   a resize) and keeps the legend one height for every frame, so the plot above it keeps
-   one size; pointAt gives the data coordinates under a mouse event (null outside the plot). */
+   canvas, pointAt(event), sampleAt(event), dotAt(index), choose(index)}: show draws frame k; layout
+   measures the figure again (after a resize) and keeps the legend one height for every
+   frame, so the plot above it keeps one size; pointAt gives the data coordinates under
+   a mouse event (null outside the plot); sampleAt the index of the sample whose dot is
+   within 10 px of it (null if none); dotAt(i) where sample i's dot is ({x, y}, the
+   page's coordinates); choose rings another sample (null: none). */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad = window.tracegrad || {};
   var P = tracegrad.plotting;
   var TICK_FONT = "11px Helvetica, Arial, sans-serif";
+  var CHOSEN = [214, 39, 40];  // the chosen sample's ring
 
   tracegrad.dataPlot = function (figure, options) {
     var samples = options.samples, grid = options.grid, outputs = options.outputs, wrong = options.wrong;
     var note = options.note || document.createElement("p"), title = options.title;
     var canvas = document.createElement("canvas"), position = 0, placed = null;
+    var chosen = options.chosen === undefined ? null : options.chosen;
     figure.appendChild(canvas);
     var twoInputs = grid && grid.axes.length === 2, oneInput = grid && grid.axes.length === 1;
     var curveRange = null;
@@ -165,6 +172,11 @@
         });
         context.stroke();
       }
+      if (chosen !== null && samples.X[chosen]) {  // the chosen sample: a red ring, over the misclassified one
+        context.beginPath();
+        context.arc(toX(samples.X[chosen][0]), twoInputs ? toY(samples.X[chosen][1]) : toY(samples.y[chosen]), 11, 0, 2 * Math.PI);
+        context.strokeStyle = P.css(CHOSEN); context.lineWidth = 3; context.stroke();
+      }
       context.restore();
       drawAxes(context, box, xs, ys, twoInputs ? "x0 (first input)" : "x (input)",
                twoInputs ? "x1 (second input)" : "y (target and prediction)");
@@ -184,19 +196,21 @@
       // each key and its words stay on one line: a line may break between keys, never inside one
       function item(swatch, words) { return '<span class="tg-key-item">' + swatch + " " + words + "</span>"; }
       var ring = '<span class="tg-key-ring"></span>';
+      var chosenKey = chosen === null ? [] : [item('<span class="tg-key-ring tg-key-chosen"></span>',
+        options.chosenName || "the sample shown")];
       if (oneInput) {
         note.innerHTML = [item('<span class="tg-key" style="background:' + P.css(P.BLUE) + '"></span>', "training samples"),
           item('<span class="tg-key-line" style="border-color:' + P.css(P.ORANGE) + '"></span>', "what the model predicts at each x")]
-          .concat(wrong ? [item(ring, "misclassified (" + missed + ")")] : []).join(" ");
+          .concat(wrong ? [item(ring, "misclassified (" + missed + ")")] : []).concat(chosenKey).join(" ");
         return;
       }
-      var keys = samples.classes.map(function (label, index) {
+      var keys = (samples.classes || []).map(function (label, index) {
         return item('<span class="tg-key" style="background:' + P.css(classColour(label)) + '"></span>', "class " + samples.names[index]);
       });
       var shading = grid.outputCount === 1 ? "Shaded by the model's score (blue > 0, orange < 0)"
         : "Shaded by the class with the largest output";
       note.innerHTML = keys.concat([item('<span class="tg-key-line"></span>', "decision boundary"),
-                                    item(ring, "misclassified (" + missed + ")")]).join(" ") +
+                                    item(ring, "misclassified (" + missed + ")")]).concat(chosenKey).join(" ") +
         "<br>" + shading + ", paler where it is less sure.";
     }
 
@@ -209,8 +223,25 @@
       return [placed.xs[0] + fx * (placed.xs[1] - placed.xs[0]), placed.ys[1] - fy * (placed.ys[1] - placed.ys[0])];
     }
 
+    function dotAt(i) {  // where sample i's dot is, in the page's (client) coordinates
+      var r = canvas.getBoundingClientRect(), box = placed.box, row = samples.X[i];
+      var value = twoInputs ? row[1] : samples.y[i];
+      return { x: r.left + box.left + (row[0] - placed.xs[0]) / (placed.xs[1] - placed.xs[0]) * box.width,
+               y: r.top + box.top + (1 - (value - placed.ys[0]) / (placed.ys[1] - placed.ys[0])) * box.height };
+    }
+    function sampleAt(event) {
+      if (!placed) { return null; }
+      var best = null, nearest = 10;
+      samples.X.forEach(function (row, i) {
+        var dot = dotAt(i), distance = Math.hypot(dot.x - event.clientX, dot.y - event.clientY);
+        if (distance <= nearest) { nearest = distance; best = i; }
+      });
+      return best;
+    }
+
     return {
-      canvas: canvas, pointAt: pointAt,
+      canvas: canvas, pointAt: pointAt, sampleAt: sampleAt, dotAt: function (i) { return placed ? dotAt(i) : null; },
+      choose: function (index) { chosen = index === undefined ? null : index; dataNote(position); drawData(position); },
       // the legend first: the plot takes the room it leaves
       show: function (k) { position = k; dataNote(k); drawData(k); },
       // the legend keeps the height it has with the largest count, so its lines

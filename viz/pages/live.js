@@ -33,7 +33,8 @@
       panels = { stateNames: Object.keys(now.state).join(","), adamSteps: [frameData.adamSteps] };
       panels.data = tracegrad.dataPlot(part("data-figure"), {
         samples: samples, grid: grid, outputs: current("outputs"), wrong: now.wrong ? current("wrong") : null,
-        count: 1, note: part("data-note"), title: part("data-title") });
+        count: 1, note: part("data-note"), title: part("data-title"),
+        chosen: data.graph ? data.graph.sample : null, chosenName: "the sample whose graph is drawn" });
       panels.table = tracegrad.paramTable(part("params"), {
         labels: data.parameters.labels, values: current("values"), grads: current("grads"), state: state,
         adamSteps: panels.adamSteps, count: 1, digits: digits, note: part("params-note"),

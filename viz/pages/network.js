@@ -4,7 +4,8 @@
    numbers known by then; tracegrad.networkView (networkview.js, shared with the
    player) draws them, and this file wires the steps to it. The page opens at
    the last step (everything known) or the first (the stepper), as data.start
-   says. It computes no number: each is the engine's. */
+   says; with "predict first" on, each step's new numbers wait for the learner's
+   guesses (quiz.js). It computes no number: each is the engine's. */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad;
@@ -58,16 +59,8 @@
       part("zoom-text").textContent = lines.join("\n");
     }
     part("close-zoom").addEventListener("click", function () { panel.hidden = true; zoomed = null; });
-    function show(k) {
-      var from = position;
-      position = k;
-      if (!ready) { return; }
+    function draw(k) {
       var step = steps[k];
-      quiz.hidden = true;
-      if (predict && predict.checked && k === from + 1 && !revealed[k]) {
-        var items = newNumbers(k);
-        if (items.length) { ask(k, items); return; }
-      }
       part("step-title").textContent = step.title;
       part("step-text").textContent = step.text;
       part("step-text").scrollTop = 0;
@@ -75,16 +68,11 @@
       view.mark(step.current, step.edges, step.phase);
       showZoom(k);
     }
-    // --- predict, then reveal --------------------------------------------------------
-    // Moving one step forward with "predict first" on, the step's new numbers stay
-    // hidden (the drawing shows the step before) until each is guessed to the digits
-    // shown, or Reveal is pressed. A guess is right when it rounds to the number shown.
-    var predict = part("predict"), quiz = part("quiz"), revealed = {};
+    // --- predict, then reveal (quiz.js) ------------------------------------------------
     var values = P.unpack(data.values), gradients = P.unpack(data.grads);
     var names = [];
     data.network.layers.forEach(function (layer) { layer.forEach(function (n) { names.push(n.name); }); });
-    var MOST = 12;  // a step of a large network asks about its first numbers; Reveal shows the rest
-    function newNumbers(k) {
+    function newNumbers(k) {  // what step k shows that step k − 1 did not
       var items = [], before = data.numbers, cost = data.network.loss || "C";
       before.inputs[k].forEach(function (text, i) {
         if (text !== "" && before.inputs[k - 1][i] === "") { items.push([data.network.inputNames[i], text]); }
@@ -105,15 +93,7 @@
       }
       return items;
     }
-    function rightTo(shown, guess) {  // the guess, rounded to the shown number's last digit, is the number
-      var value = Number(shown), typed = Number(String(guess).replace("\u2212", "-").trim());
-      if (String(guess).trim() === "" || isNaN(typed)) { return null; }
-      var decimals = (shown.split("e")[0].split(".")[1] || "").length;
-      var exponent = shown.indexOf("e") >= 0 ? Number(shown.split("e")[1]) : 0;
-      var unit = Math.pow(10, exponent - decimals);
-      return Math.abs(typed - value) <= unit / 2 + 1e-12 * Math.abs(value);
-    }
-    function ask(k, items) {
+    function showAsked(k) {  // the step before, with step k's rule and its neurons marked
       var step = steps[k];
       view.show(k - 1);
       view.mark(step.current, step.edges, step.phase);
@@ -121,51 +101,18 @@
       part("step-title").textContent = step.title;
       part("step-text").textContent = "Predict, then reveal: the new numbers of this step wait for your guesses " +
         "(in the box over the network), or press Reveal.";
-      var rows = part("quiz-rows");
-      rows.textContent = "";
-      var asked = items.slice(0, MOST);
-      asked.forEach(function (item, i) {
-        var row = document.createElement("div"), label = document.createElement("label");
-        var input = document.createElement("input"), verdict = document.createElement("span");
-        row.className = "tg-quiz-row";
-        input.id = "tg-guess-" + i; input.setAttribute("inputmode", "decimal");
-        input.dataset.answer = item[1];
-        label.setAttribute("for", input.id); label.textContent = item[0] + " =";
-        row.appendChild(label); row.appendChild(input); row.appendChild(verdict);
-        rows.appendChild(row);
-        input.addEventListener("keydown", function (event) { if (event.key === "Enter") { check(); } });
-      });
-      part("quiz-note").textContent = items.length > asked.length ?
-        "and " + (items.length - asked.length) + " more, revealed with these" : "";
-      quiz.hidden = false;
-      var first = rows.querySelector("input");
-      if (first) { first.focus(); }
     }
-    function check() {
-      var all = true;
-      part("quiz-rows").querySelectorAll(".tg-quiz-row").forEach(function (row) {
-        var input = row.querySelector("input"), verdict = row.querySelector("span");
-        var right = rightTo(input.dataset.answer, input.value);
-        if (right) { verdict.textContent = "\u2713 right"; verdict.className = "tg-right"; }
-        else {
-          all = false;
-          var typed = Number(String(input.value).replace("\u2212", "-"));
-          verdict.className = "tg-wrong";
-          verdict.textContent = right === null ? "type a number" :
-            (typed > Number(input.dataset.answer) ? "too high" : "too low") + ": the step's rule is in its title";
-        }
-      });
-      if (all) { reveal(); }
-    }
-    function reveal() { revealed[position] = true; quiz.hidden = true; show(position); }
-    if (predict) {
-      part("quiz-check").addEventListener("click", check);
-      part("quiz-reveal").addEventListener("click", reveal);
+    var quiz = tracegrad.predictFirst({ bar: root.querySelector(".tg-bar"), before: part("switch-view"),
+                                        box: part("viewport"), newNumbers: newNumbers, showAsked: showAsked,
+                                        show: draw });
+    function show(k) {
+      position = k;
+      if (ready) { quiz.show(k); }
     }
 
     var timeline = tracegrad.timeline(root, { count: steps.length, show: show });
     ready = true;
-    function layout() { view.layout(); show(position); }
+    function layout() { view.layout(); quiz.redraw(); }
     layout();
     if (data.start === "end") { timeline.go(steps.length - 1); }
     P.onResize(layout);

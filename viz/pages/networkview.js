@@ -20,6 +20,10 @@
    and network.loss (the cost's name, or null). Each neuron is then a box showing
    its numbers when there is room for them at 13 px (the edges then carry w and
    ∂C/∂w), else a small circle, its numbers on hover, focus or click.
+   options.numbersAt(k) instead (the player's chosen sample, computed when shown): the
+   same texts of frame k, {neurons, inputs, loss, grads}, grads (or null) being the
+   ∂C/∂p the edges and the hovered numbers show in place of options.grads; options.blank:
+   what the note says a blank number means (default: not computed yet).
    options.onSelect(order, neuron): called when a neuron is clicked (or Enter on it). */
 (function () {
   "use strict";
@@ -34,7 +38,11 @@
     var twoInputs = grid && grid.axes.length === 2, oneInput = grid && grid.axes.length === 1;
     function number(x) { return P.formatNumber(x, options.digits); }
     var svg = P.svgElement("svg", { "class": "tg-network" }, box), edges = [], neurons = [];
-    var hovered = null, position = 0, numbers = options.numbers || null, inputItems = [], lossItem = null;
+    var hovered = null, position = 0, inputItems = [], lossItem = null;
+    var table = options.numbers || null, numbers = options.numbersAt || (table && function (k) {
+      return { neurons: table.neurons[k], inputs: table.inputs[k], loss: table.loss[k], grads: null };
+    });
+    function gradientsAt(k) { return (numbers && numbers(k).grads) || grads.row(k); }
     var marked = { neurons: [], edges: [], kind: "" };
     var largestWeight = 0;  // over every frame, so a weight's width means the same at every step
     if (network) {
@@ -195,7 +203,9 @@
       // room for a name and three numbers at 13 px; the labels on the edges need wide gaps
       // between columns too (a phone shows the boxes, and the weights on touch)
       var roomy = rowHeight >= 4 * LINE + 14 && columnWidth >= 96;
-      var labelled = roomy && columnWidth >= 190;
+      // (two lines of 13 px per label; the labels of edges into one neuron, two thirds along
+      // them, are a third of a row apart)
+      var labelled = roomy && columnWidth >= 190 && rowHeight >= 3 * (2 * LINE + 4);
       var boxWidth = roomy ? Math.min(132, columnWidth * (labelled ? 0.5 : 0.8)) : 0;
       shortNames = boxWidth < 110;  // a narrow box names its neuron without the activation
       var boxHeight = roomy ? 4 * LINE + 10 : 0;
@@ -296,30 +306,31 @@
       var cost = network.loss || "C";
       setNote("Edges: weights, blue > 0, orange < 0, wider when larger. Neurons: z = w\u00b7a + b, a, " +
               "\u03b4 = \u2202" + cost + "/\u2202z" + (labelled ? "; edges: w, \u2202" + cost + "/\u2202w. "
-                     : ". Hover, focus or click one for its numbers. ") + "Blank: not computed yet.");
+                     : ". Hover, focus or click one for its numbers. ") + (options.blank !== undefined ? options.blank : "Blank: not computed yet."));
       applyMarks();
     }
     function put(text, value) { text.textContent = value; }
     function showNumbers(k) {
-      var cost = network.loss || "C", frameNeurons = numbers.neurons[k], now = values.row(k), slopes = grads.row(k);
+      var cost = network.loss || "C", known = numbers(k), frameNeurons = known.neurons, now = values.row(k);
+      var slopes = known.grads || grads.row(k);
       inputItems.forEach(function (item) {
         if (!item.texts.length) { return; }
         put(item.texts[0], network.inputNames[item.index]);
-        put(item.texts[1], numbers.inputs[k][item.index] === "" ? "" : "= " + numbers.inputs[k][item.index]);
+        put(item.texts[1], known.inputs[item.index] === "" ? "" : "= " + known.inputs[item.index]);
       });
       neurons.forEach(function (item) {
-        var known = frameNeurons[item.order];
-        item.g.classList.toggle("tg-off", item.neuron.activation === "relu" && known[1] === "0");
+        var texts = frameNeurons[item.order];
+        item.g.classList.toggle("tg-off", item.neuron.activation === "relu" && texts[1] === "0");
         if (!item.texts.length) { return; }
         put(item.texts[0], item.neuron.name + (item.neuron.activation === "linear" || shortNames ? "" :
                                                " \u00b7 " + item.neuron.activation));
-        put(item.texts[1], known[0] === "" ? "z" : "z " + known[0]);
-        put(item.texts[2], known[1] === "" ? "a" : "a " + known[1]);
-        put(item.texts[3], known[2] === "" ? "\u03b4" : "\u03b4 " + known[2]);
+        put(item.texts[1], texts[0] === "" ? "z" : "z " + texts[0]);
+        put(item.texts[2], texts[1] === "" ? "a" : "a " + texts[1]);
+        put(item.texts[3], texts[2] === "" ? "\u03b4" : "\u03b4 " + texts[2]);
       });
       if (lossItem && lossItem.texts.length) {
         put(lossItem.texts[0], cost);
-        put(lossItem.texts[1], numbers.loss[k] === "" ? "" : "= " + numbers.loss[k]);
+        put(lossItem.texts[1], known.loss === "" ? "" : "= " + known.loss);
       }
       edges.forEach(function (edge) {
         if (!edge.texts.length) { return; }
@@ -378,16 +389,16 @@
       tooltip.style.left = Math.max(4, x) + "px"; tooltip.style.top = y + "px";
     }
     function pair(index) {
-      return "value " + number(values.row(position)[index]) + ", gradient " + number(grads.row(position)[index]);
+      return "value " + number(values.row(position)[index]) + ", gradient " + number(gradientsAt(position)[index]);
     }
     function describe() {
       if (!hovered) { return; }
       var what = hovered.what, text;
       if (what.kind === "loss") {
-        text = network.loss + " = " + (numbers.loss[position] || "? (not computed yet)") + ": the cost";
+        text = network.loss + " = " + (numbers(position).loss || "? (not computed yet)") + ": the cost";
         onMark([]);
       } else if (what.kind === "input" && numbers) {
-        var given = numbers.inputs[position][what.index];
+        var given = numbers(position).inputs[what.index];
         text = network.inputNames[what.index] + (given === "" ? "" : " = " + given) + ": input " + what.index + " (given, not trained)";
         onMark([]);
       } else if (what.kind === "input") {
@@ -401,7 +412,7 @@
         var item = what.item, neuron = item.neuron;
         text = neuron.name + " (" + neuron.activation + ")\nbias " + labels[neuron.b] + ": " + pair(neuron.b);
         if (numbers) {
-          var known = numbers.neurons[position][item.order];
+          var known = numbers(position).neurons[item.order];
           text += "\nz = w\u00b7a + b = " + (known[0] || "?") + "\na = " + neuron.activation + "(z) = " + (known[1] || "?") +
                   "\n\u03b4 = \u2202" + (network.loss || "C") + "/\u2202z = " + (known[2] || "? (not computed yet)");
         }

@@ -3,10 +3,14 @@
    shows frame k, the model after k optimizer steps, in five panels, each drawn
    by a script of its own: the data with the model's decision boundary or its
    curve (dataplot.js), the loss and accuracy curves with a marker (curves.js),
-   the network (networkview.js), the parameter table (paramtable.js), and for a
-   small model one sample's graph (samplegraph.js). This file holds the controls:
-   the timeline, the numbers in the header, and the order panels are laid out in.
-   The page computes no number of the model: it draws the recorded ones. */
+   the network (networkview.js), the parameter table (paramtable.js), and one
+   sample going through the network (networkview.js again, with its z, a and δ).
+   This file holds the controls: the timeline, the numbers in the header, the
+   sample chosen (click a point of the data), and the order panels are laid out in.
+   The page draws the recorded numbers; the one thing it computes is the chosen
+   sample's pass through the network at the step shown (samplepass.js), from
+   that step's recorded parameters. A model other than an MLP shows one sample's
+   computation graph instead, when it is small (samplegraph.js). */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad;
@@ -24,9 +28,11 @@
                                high: P.unpack(data.tiles.high), shape: data.tiles.shape } : null;
     var position = 0;
 
+    var chosen = data.network && data.sample !== undefined ? data.sample : null;
     var dataPlot = tracegrad.dataPlot(part("data-figure"), {
       samples: samples, grid: grid, outputs: outputs, wrong: P.unpack(samples.wrong), count: count,
-      note: part("data-note"), title: part("data-title") });
+      note: part("data-note"), title: part("data-title"), chosen: chosen,
+      chosenName: "the sample shown in the network below (click another)" });
     var curves = tracegrad.curves(part("curves"), {
       steps: data.steps, loss: data.loss, accuracy: data.accuracy, lossName: data.lossName,
       title: part("curves-title") });
@@ -37,8 +43,17 @@
       network: data.network || null, values: values, grads: grads, labels: params.labels, count: count,
       digits: digits, grid: grid, outputs: outputs, tiles: tiles, tooltip: part("tooltip"),
       note: part("network-note"), onMark: table.mark });
-    var graph = null;
-    if (data.graph) {
+    var graph = null, sampleView = null;
+    if (chosen !== null) {
+      part("board").classList.add("tg-with-graph");
+      part("graph-panel").hidden = true;
+      part("sample-panel").hidden = false;
+      sampleView = sampleNetwork();
+      dataPlot.canvas.addEventListener("click", function (event) {
+        var index = dataPlot.sampleAt(event);
+        if (index !== null) { choose(index); }
+      });
+    } else if (data.graph) {
       part("board").classList.add("tg-with-graph");
       graph = tracegrad.sampleGraph(part("graph-panel"), { graph: data.graph, samples: samples, digits: digits });
     } else {
@@ -54,9 +69,52 @@
       if (data.accuracy) { part("accuracy").textContent = P.percent(data.accuracy[k]); }
       dataPlot.show(k); curves.show(k); network.show(k); table.show(k);
       if (graph) { graph.show(k); }
+      if (sampleView) { sampleView.show(k); describeSample(k); }
+    }
+
+    // --- one sample through the network: its z, a and δ at the step shown -------------
+    var passed = { key: null, texts: null };
+    function number(x) { return P.formatNumber(x, digits); }
+    function sampleNumbers(k) {  // frame k's pass of the chosen sample, computed once per frame and sample
+      var key = k + "/" + chosen;
+      if (passed.key === key) { return passed.texts; }
+      var pass = tracegrad.samplePass(data.network, values.row(k), samples.X[chosen], samples.y[chosen], data.lossName);
+      passed.key = key;
+      passed.texts = {
+        neurons: pass.z.map(function (z, i) { return [number(z), number(pass.a[i]), pass.delta ? number(pass.delta[i]) : ""]; }),
+        inputs: samples.X[chosen].map(number), loss: pass.loss === null ? "" : number(pass.loss),
+        grads: pass.grads || new Float64Array(values.row(k).length).fill(NaN), pass: pass };
+      return passed.texts;
+    }
+    function sampleNetwork() {
+      var network = Object.assign({}, data.network, {
+        inputNames: data.network.layers[0][0].w.map(function (_, i) { return "x" + i; }), loss: "loss" });
+      return tracegrad.networkView(part("sample-network"), {
+        network: network, values: values, grads: grads, labels: params.labels, count: count, digits: digits,
+        grid: null, outputs: null, tiles: null, numbersAt: sampleNumbers, tooltip: part("sample-tooltip"),
+        note: part("sample-note"), onMark: table.mark,
+        blank: "loss: this sample's own " + data.lossName + " loss, and \u03b4 = \u2202loss/\u2202z, " +
+               "\u2202loss/\u2202w for it alone (the table's gradient is their mean over the batch)." });
+    }
+    function describeSample(k) {
+      var y = samples.y[chosen];
+      part("sample-title").textContent = "Sample " + chosen + " through the network at step " + data.steps[k] +
+        " (x = [" + samples.X[chosen].map(number).join(", ") + "], y = " +
+        (Array.isArray(y) ? "[" + y.map(number).join(", ") + "]" : number(y)) + ")";
+    }
+    function choose(index) {
+      chosen = index;
+      dataPlot.choose(index);
+      sampleView.show(position); describeSample(position);
     }
     // the data's legend first (the plot takes the room it leaves), then the figures that fill their boxes
-    function layout() { dataPlot.layout(); curves.layout(); network.layout(); show(position); askHeight(); }
+    function layout() {
+      dataPlot.layout(); curves.layout(); network.layout();
+      // twice: the note the first layout writes under the sample's network takes room from it
+      if (sampleView) { sampleView.layout(); sampleView.layout(); }
+      show(position);
+      askHeight();
+    }
     // A frame in a notebook is asked to be as tall as the player needs (frame.js caps it): its
     // header, then panels in columns with the data plot about square, or, on a narrow screen,
     // every stacked panel. Read from the widths alone, so the frame's new height asks nothing new.
@@ -91,6 +149,7 @@
     // laid out when first shown with a size and again at each new size (sized.js): a player
     // in a notebook's frame may start hidden or before its frame is sized
     tracegrad.onSized(part("board"), layout);
+    root.tracegradPlayer = { dataPlot: dataPlot };  // for tests: where each sample's dot is
   }
 
   document.querySelectorAll('[data-tracegrad="player"]').forEach(player);

@@ -3,7 +3,8 @@
    state after steps 0..k: the values known so far, the gradients sent so far,
    an off ReLU once its forward step is reached, and what it blocks once the
    backward pass has sent it 0. The page computes nothing: every number is
-   the trace's. Click (or Enter on) a node for its whole gradient. */
+   the trace's. Click (or Enter on) a node for its whole gradient. With "predict
+   first" on, each step's new numbers wait for the learner's guesses (quiz.js). */
 (function () {
   "use strict";
   var tracegrad = window.tracegrad;
@@ -19,7 +20,7 @@
     // again (its labels and the view need the page's measures), and a frame in a
     // notebook is asked to be as tall as the header and the drawing need
     var zoom = tracegrad.panZoom(viewport, svg, { controls: root, onLayout: function () {
-      if (timeline) { show(timeline.position()); askHeight(); }  // (not yet made at the first layout)
+      if (timeline) { quiz.redraw(); askHeight(); }  // (not yet made at the first layout)
     } });
     function askHeight() {
       if (root.hidden) { return; }  // the page shows its network view: nothing of this one to measure
@@ -219,7 +220,43 @@
     });
     root.ownerDocument.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
 
-    timeline = tracegrad.timeline(root, { count: steps.length, show: show });
+    // --- predict, then reveal (quiz.js): a step's new value, or the gradients it sends, wait for guesses
+    function newNumbers(k) {
+      var step = steps[k], items = [], known = {}, sent = {};
+      for (var i = 0; i < k; i++) {
+        (steps[i].data || []).forEach(function (id) { known[id] = true; });
+        var grads = steps[i].grads || {};
+        Object.keys(grads).forEach(function (id) { sent[id] = grads[id]; });
+      }
+      function name(id) { return (data.details[id] || {}).title || id; }
+      if (step.phase === "forward") {  // the node computed (not the leaves given with it)
+        (step.data || []).forEach(function (id) {
+          var line = view.lines[id];
+          if (!known[id] && line && line.data && view.elements("op" + id.slice(1)).length) {
+            items.push([name(id), line.data.drawn.replace(/^data /, "")]);
+          }
+        });
+      }
+      Object.keys(step.grads || {}).forEach(function (id) {
+        if (step.grads[id] !== sent[id]) { items.push(["grad(" + name(id) + ")", step.grads[id]]); }
+      });
+      Object.keys(step.values || {}).forEach(function (id) {  // the update, and the forward pass after it
+        items.push([name(id) + " (new)", step.values[id]]);
+      });
+      return items;
+    }
+    function showAsked(k) {  // the step before, with step k's title and nodes marked
+      show(k - 1);
+      view.unmarkAll("tg-current"); view.unmarkAll("tg-input");
+      view.mark(steps[k].current || [], "tg-current");
+      view.mark(steps[k].inputs || [], "tg-input");
+      title.textContent = steps[k].title;
+      text.textContent = "Predict, then reveal: this step's new numbers wait for your guesses (in the box " +
+        "over the graph), or press Reveal.";
+    }
+    var quiz = tracegrad.predictFirst({ bar: root.querySelector(".tg-bar"), before: root.querySelector(".tg-spacer"),
+                                        box: viewport, newNumbers: newNumbers, showAsked: showAsked, show: show });
+    timeline = tracegrad.timeline(root, { count: steps.length, show: quiz.show });
     root.tracegradStep = { go: timeline.go, position: timeline.position };  // for switch.js
     askHeight();
   }

@@ -1,0 +1,118 @@
+"""The player's sample panel: the network view of one chosen sample at the step shown. Its z, a and δ
+are computed by the page (samplepass.js) from the step's recorded parameters; they are checked here
+against the engine's forward pass and backward() on the model set to those parameters."""
+
+import pytest
+
+from tracegrad.nn import LOSSES, MLP, SGD, Adam, make_moons, make_spiral, make_squares, make_xor
+from page_helpers import Page
+from tracegrad.viz import format_number, network, record
+from tracegrad.viz.player import DIGITS
+
+
+def engine_pass(run, k, sample):
+    """The engine's numbers for one sample at frame k: per neuron (z, a, δ), the loss, each ∂loss/∂p."""
+    model = run.model
+    for p, value in zip(run.parameters, run.frames[k].values):
+        p.data, p.grad = value, 0.0
+    loss = LOSSES[run.loss_name]([model(run.X[sample])], [run.y[sample]])
+    view = network(loss)
+    neurons = [(n.z.data, n.a.data, view.delta(n)) for layer in view.layers for n in layer]
+    loss.backward()
+    return neurons, loss.data, [p.grad for p in run.parameters]
+
+
+def page_pass(page, k, sample):
+    return page.page.evaluate("""([k, s]) => {
+        const data = JSON.parse(document.querySelector('[data-role="data"]').textContent);
+        const values = tracegrad.plotting.unpack(data.parameters.values).row(k);
+        const pass = tracegrad.samplePass(data.network, values, data.samples.X[s], data.samples.y[s], data.lossName);
+        return {z: pass.z, a: pass.a, delta: pass.delta, loss: pass.loss, grads: Array.from(pass.grads)};
+    }""", [k, sample])
+
+
+RUNS = {
+    "hinge 2-6-6-1": lambda: (make_moons(30, noise=0.1, seed=2, signed=True), MLP(2, [6, 6, 1], seed=0), "hinge"),
+    "bce tanh 2-4-1": lambda: (make_xor(16, seed=1), MLP(2, [4, 1], activation="tanh", seed=1), "bce_with_logits"),
+    "cross-entropy 2-5-3": lambda: (make_spiral(30, seed=0), MLP(2, [5, 3], seed=2), "cross_entropy"),
+    "mse sigmoid 1-4-1": lambda: (make_squares(12, seed=0), MLP(1, [4, 1], activation="sigmoid", seed=3), "mse"),
+    "half squared 3-3-2": lambda: (([[0.5, -1.0, 0.2], [1.0, 2.0, -0.4], [-0.3, 0.7, 1.1]],
+                                    [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]), MLP(3, [3, 2], seed=4), "half_squared_error"),
+}
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_the_pages_pass_of_a_sample_equals_the_engines(browser, tmp_path, name):
+    (X, y), model, loss = RUNS[name]()
+    run = record(model, X, y, loss=loss, optimizer=Adam(model.parameters(), lr=0.1), epochs=4, progress=False)
+    page = Page(browser, run.save_html(tmp_path / "run.html"))
+    for k, sample in ((0, 0), (3, len(X) - 1), (4, 1)):
+        neurons, loss_value, grads = engine_pass(run, k, sample)
+        shown = page_pass(page, k, sample)
+        assert shown["z"] == pytest.approx([n[0] for n in neurons], rel=1e-12, abs=1e-12)
+        assert shown["a"] == pytest.approx([n[1] for n in neurons], rel=1e-12, abs=1e-12)
+        assert shown["delta"] == pytest.approx([n[2] for n in neurons], rel=1e-9, abs=1e-12)
+        assert shown["loss"] == pytest.approx(loss_value, rel=1e-12)
+        assert shown["grads"] == pytest.approx(grads, rel=1e-9, abs=1e-12)
+    assert page.errors == []
+
+
+def number(x):
+    return format_number(x, DIGITS)
+
+
+def test_clicking_a_point_shows_that_samples_numbers_in_its_network_at_the_step_shown(browser, tmp_path):
+    X, y = make_xor(20, seed=1, signed=True)
+    model = MLP(2, [2, 1], seed=3)
+    run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2), epochs=6, sample=2,
+                 progress=False)
+    page = Page(browser, run.save_html(tmp_path / "221.html"))
+    assert page.page.is_hidden('[data-role="graph-panel"]')
+    title = '[data-role="sample-title"]'
+    assert page.page.inner_text(title).startswith("Sample 2 through the network at step 0")
+
+    def boxes():  # each neuron's texts as the panel shows them
+        return page.page.evaluate("""Array.from(document.querySelectorAll(
+            '[data-role="sample-network"] g.tg-neuron[aria-label]')).map(g =>
+            Array.from(g.querySelectorAll('text')).map(t => t.textContent))""")
+
+    for k, sample in ((0, 2), (5, 2), (5, 7), (2, 7)):
+        if sample == 7 and k == 5:  # choose sample 7: click its dot in the data plot
+            dot = page.page.evaluate("""document.querySelector('[data-tracegrad="player"]')
+                                        .tracegradPlayer.dataPlot.dotAt(7)""")
+            page.page.mouse.click(dot["x"], dot["y"])
+        page.page.get_by_role("slider", name="Go to step").fill(str(k))
+        assert page.page.inner_text(title).startswith(f"Sample {sample} through the network at step {k} ")
+        neurons, loss_value, _ = engine_pass(run, k, sample)
+        names = ["L1.N0", "L1.N1", "L2.N0"]
+        assert [texts[1:] for texts in boxes()] == [[f"z {number(z)}", f"a {number(a)}", f"δ {number(d)}"]
+                                                    for z, a, d in neurons]
+        assert [texts[0].split(" ")[0] for texts in boxes()] == names
+        loss_box = page.page.evaluate("""Array.from(document.querySelectorAll(
+            '[data-role="sample-network"] g.tg-loss-node text')).map(t => t.textContent)""")
+        assert loss_box == ["loss", f"= {number(loss_value)}"]
+    assert page.errors == [] and page.requests == [page.url]
+
+
+def test_the_moons_network_of_a_sample_fits_its_panel_with_numbers_on_hover(browser, tmp_path):
+    X, y = make_moons(100, noise=0.1, seed=2, signed=True)
+    model = MLP(2, [16, 16, 1], seed=0)
+    run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=3, sample=5,
+                 progress=False)
+    page = Page(browser, run.save_html(tmp_path / "moons.html"))
+    panel = page.box('[data-role="sample-network"]')
+    shapes = page.page.evaluate("""Array.from(document.querySelectorAll(
+        '[data-role="sample-network"] g.tg-neuron')).map(g => { const r = g.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom]; })""")
+    assert len(shapes) == 2 + 16 + 16 + 1 + 1  # the inputs, the neurons, the loss
+    for left, top, right, bottom in shapes:
+        assert panel[0] <= left and right <= panel[0] + panel[2] and panel[1] <= top and bottom <= panel[1] + panel[3]
+    page.page.get_by_role("slider", name="Go to step").fill("2")
+    page.page.hover('[data-role="sample-network"] g.tg-neuron[aria-label="L2.N3"]')
+    neurons, _, _ = engine_pass(run, 2, 5)
+    z, a, delta = neurons[16 + 3]
+    tip = page.page.inner_text('[data-role="sample-tooltip"]')
+    assert f"z = w·a + b = {number(z)}" in tip and f"= {number(delta)}" in tip
+    assert page.errors == []
+
+
