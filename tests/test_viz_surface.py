@@ -4,6 +4,8 @@ Grid values are checked against the loss written out by hand with numpy (not
 the replay that computes them), path points against the recorded parameters.
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,39 @@ def test_save_writes_the_picture_in_place(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["surface.png"]
     with pytest.raises(ValueError, match="must end in"):
         surface.save(tmp_path / "surface.jpg")
+
+
+# --- in the stepper's last steps -------------------------------------------------------
+
+
+def test_the_stepper_shows_the_surface_with_the_step_at_its_last_steps(browser, tmp_path):
+    from page_helpers import Page, data_of
+    from tracegrad.viz import trace
+    from tracegrad.viz.examples import parameters_of
+
+    loss, nodes = square_neuron()
+    recorded = trace(loss, parameters=parameters_of(nodes), lr=1.0)
+    surface = data_of(recorded.to_html())["surface"]
+    assert surface["names"] == ["w", "b"]
+    assert surface["points"] == [[3.0, 7.0], [-33.0, -11.0]] and surface["losses"] == [81.0, 16.0]
+    for j in (0, 13, 40):  # the grid's values: the loss written by hand
+        for i in (0, 20, 40):
+            assert surface["values"][j][i] == pytest.approx(
+                square_neuron_by_formula(surface["xs"][i], surface["ys"][j]), rel=1e-12)
+    assert surface["flat"][0][0] == 1  # (w, b) far down-left: the ReLU is off
+    assert "surface" not in data_of(trace(loss).to_html())  # no step of gradient descent: no surface
+    page = Page(browser, recorded.save_html(tmp_path / "square.html"))
+    box = page.page.locator('[data-role="surface"]')
+    assert box.is_hidden()  # the forward pass: not yet
+    page.press("End")
+    assert box.is_visible()
+    assert json.loads(box.get_attribute("data-path")) == surface["points"]
+    inside = page.page.evaluate("""(() => { const c = document.querySelector('[data-role="surface"] canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0) { n++; } } return n; })()""")
+    assert inside > 10000  # the picture is drawn
+    page.page.click('[data-role="prev"]')
+    assert box.is_visible()  # the update step shows it too
+    page.page.click('[data-role="first"]')
+    assert box.is_hidden()
+    assert page.errors == []

@@ -21,11 +21,16 @@ from .page import build_page, inline_svg
 
 __all__ = ["stepper_html", "central_difference"]
 
-STYLES = ("base.css", "stepper.css", "quiz.css")
-SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "quiz.js", "stepper.js")
+STYLES = ("base.css", "stepper.css", "quiz.css", "surface.css")
+SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "quiz.js", "plotting.js", "surfaceplot.js",
+           "stepper.js")
 # a graph an nn model made also carries its network view (viz.network), and the switch between them
 NETWORK_STYLES = ("network.css",)
-NETWORK_SCRIPTS = ("plotting.js", "networkview.js", "network.js", "switch.js")
+NETWORK_SCRIPTS = ("networkview.js", "network.js", "switch.js")
+# The error surface around the step of gradient descent at the end: the loss is replayed at each
+# of SURFACE_RESOLUTION² points, for a graph of at most SURFACE_MAX_NODES nodes.
+SURFACE_RESOLUTION = 41
+SURFACE_MAX_NODES = 300
 
 
 def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
@@ -59,6 +64,9 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     # the leaves are given, not computed: their values show from the first step
     given = [nodes.id(node) for node in nodes.order if not node.inputs]
     data = {"steps": steps, "details": _details(recorded, steps), "given": given}
+    surface = _surface(recorded)
+    if surface is not None:  # shown at the last steps, the update and what follows it
+        data["surface"] = surface
     styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": "",
                                                  "hidden": ""}
     view = _network_view(recorded)
@@ -75,6 +83,22 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
         heading=f"Forward and backward pass of {root_name}",
         data=data, styles=styles, scripts=scripts, markup=markup,
     )
+
+
+def _surface(recorded):
+    """With trace(parameters=, lr=): the error surface over two parameters with the step taken on it
+    (LossSurface.page_data), over the two parameters given or, for an nn model's graph, the two with
+    the largest gradients; None without a step, for a larger graph, or when no two can be chosen."""
+    from .surface import loss_surface
+
+    if recorded.lr is None or len(recorded.nodes.order) > SURFACE_MAX_NODES:
+        return None
+    parameters = list(recorded.parameters)
+    try:
+        return loss_surface(recorded.root, parameters if len(parameters) == 2 else None, lr=recorded.lr,
+                            resolution=SURFACE_RESOLUTION).page_data()
+    except ValueError:
+        return None
 
 
 def _network_view(recorded):

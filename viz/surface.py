@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tracegrad import Value, replay
+from tracegrad import Value, grad, replay
 
-from .format import format_number
+from .format import GraphNodes, format_number
 from .layout import neuron_of_label
 
 __all__ = ["loss_surface", "LossSurface"]
@@ -41,31 +41,30 @@ def loss_surface(loss, parameters=None, *, lr=None, path=None, resolution=DEFAUL
     side. span: ((p low, p high), (q low, q high)) instead of the path's range
     with a margin.
     """
-    from .trace import trace
-
     if not isinstance(loss, Value):
         raise TypeError(f"loss_surface() needs the loss, a Value, got {loss!r} ({type(loss).__name__})")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= 400:
         raise ValueError(f"loss_surface(): resolution must be an int from 3 to 400, got {resolution!r}")
-    recorded = trace(loss)
-    leaves = [node for node in recorded.nodes.order if not node.inputs]
+    nodes = GraphNodes(loss)
+    leaves = [node for node in nodes.order if not node.inputs]
+    grads = dict(zip(leaves, grad(loss, leaves, allow_unused=True)))  # d loss / d leaf, no .grad changed
     if parameters is None:
         candidates = [leaf for leaf in leaves if leaf.label and _is_nn_parameter(leaf.label)]
         if len(candidates) < 2:
             raise ValueError("loss_surface(): say which two parameters, as loss_surface(loss, [w, b]): "
                              "this graph was not made by an nn model, so its data and its parameters "
                              "cannot be told apart")
-        parameters = sorted(candidates, key=lambda leaf: -abs(recorded.grad(leaf)))[:2]
+        parameters = sorted(candidates, key=lambda leaf: -abs(grads[leaf]))[:2]
     parameters = list(parameters)
     if len(parameters) != 2 or parameters[0] is parameters[1]:
         raise ValueError(f"loss_surface(): parameters must be two different leaves, got {len(parameters)}")
     for p in parameters:
-        if not isinstance(p, Value) or p not in recorded.nodes.index or p.inputs:
+        if not isinstance(p, Value) or p not in nodes.index or p.inputs:
             raise ValueError(f"loss_surface(): {p!r} is not a leaf of the loss's graph")
     p, q = parameters
-    names = [recorded.nodes.name(p), recorded.nodes.name(q)]
+    names = [nodes.name(p), nodes.name(q)]
     start = (p.data, q.data)
-    points, losses, recorded_losses = _path(loss, recorded, p, q, lr, path)
+    points, losses, recorded_losses = _path(loss, grads, p, q, lr, path)
     if span is None:
         span = _span([x for x, _ in points], [y for _, y in points])
     xs = np.linspace(span[0][0], span[0][1], resolution)
@@ -73,7 +72,7 @@ def loss_surface(loss, parameters=None, *, lr=None, path=None, resolution=DEFAUL
     values = np.array([[replay(loss, {p: float(x), q: float(y)}) for x in xs] for y in ys])
     others = [leaf for leaf in leaves if leaf is not p and leaf is not q and leaf.label
               and _is_nn_parameter(leaf.label)]
-    return LossSurface(names, recorded.nodes.name(loss), xs, ys, values, points, losses, recorded_losses,
+    return LossSurface(names, nodes.name(loss), xs, ys, values, points, losses, recorded_losses,
                        start, exact=not others)
 
 
@@ -81,7 +80,7 @@ def _is_nn_parameter(label):
     return neuron_of_label(label) is not None and label.rsplit(".", 1)[1][0] in "wb"
 
 
-def _path(loss, recorded, p, q, lr, path):
+def _path(loss, grads, p, q, lr, path):
     """The path's points, the loss at each, and whether those losses were recorded in training."""
     if lr is not None and path is not None:
         raise ValueError("loss_surface(): give lr (one step from here) or path (the points taken), not both")
@@ -91,7 +90,7 @@ def _path(loss, recorded, p, q, lr, path):
         if lr is not None:
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
                 raise ValueError(f"loss_surface(): lr must be a finite number, got {lr!r}")
-            points.append((p.data - lr * recorded.grad(p), q.data - lr * recorded.grad(q)))
+            points.append((p.data - lr * grads[p], q.data - lr * grads[q]))
         return points, [replay(loss, {p: x, q: y}) for x, y in points], False
     from .recording import Recording
 
@@ -143,6 +142,17 @@ class LossSurface:
         if self.recorded:
             text += "; the path's points carry the losses recorded in training"
         return text
+
+    def page_data(self):
+        """What a page draws (viz/pages/surfaceplot.js), as plain data: the grid, its flat region,
+        the path with its losses and the caption; a loss that is not finite is None."""
+        def number(v):
+            return float(v) if math.isfinite(v) else None
+
+        return {"names": list(self.names), "loss": self.loss_name, "xs": self.xs.tolist(), "ys": self.ys.tolist(),
+                "values": [[number(v) for v in row] for row in self.values],
+                "flat": self.flat().astype(int).tolist(), "points": [[float(x), float(y)] for x, y in self.points],
+                "losses": [number(v) for v in self.losses], "recorded": self.recorded, "caption": self.caption}
 
     def flat(self):
         """A mask of the grid's points where the loss does not change in any direction (gradient 0)."""

@@ -15,6 +15,8 @@
     var viewport = root.querySelector('[data-role="viewport"]');
     var svg = viewport.querySelector("svg");
     var view = tracegrad.graphView(svg);
+    // the error surface with the step taken, over the graph at the last steps (surfaceplot.js)
+    var surface = data.surface ? tracegrad.surfaceBox(viewport, data.surface) : null;
     var timeline = null;
     // laid out when first shown with a size and at each new size: the step is drawn
     // again (its labels and the view need the page's measures), and a frame in a
@@ -75,6 +77,7 @@
       view.mark(step.edges || [], step.phase === "backward" ? "tg-back" : "tg-flow");
       title.textContent = step.title;
       text.textContent = step.text;
+      if (surface) { surface.toggle(step.phase === "update" || step.phase === "after"); }
       if (!zoom.laidOut()) { return; }  // hidden: drawn again when shown (onLayout)
       describe();
       if (step.phase === "backward") {
