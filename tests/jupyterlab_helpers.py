@@ -200,8 +200,16 @@ def plays_pauses_and_shows_what_the_kernel_holds(lab, name, shots="live"):
     kernel_step, kernel_values = line.split(" ", 2)[1:]
     assert "False" in notebook.printed(2, "PLAYING")
     counter.filter(has_text=f"step {kernel_step} (paused)").wait_for(timeout=60_000)
+    expected = json.loads(kernel_values)
+    # the table is written in the same redraw as the counter; should the front end draw it a moment
+    # later (a notebook that re-attaches an output scrolled out of view), wait for it, then compare
+    deadline = time.monotonic() + 60
+    while page_table(page) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
     shown_step, shown_values = page_step(page), page_table(page)
     assert int(kernel_step) == shown_step >= 20
-    assert json.loads(kernel_values) == shown_values
+    differing = [(i, k, p) for i, (k, p) in enumerate(zip(expected, shown_values)) if k != p]
+    assert expected == shown_values, (f"{len(expected)} values in the kernel, {len(shown_values)} on the page; "
+                                      f"{len(differing)} differ, first (index, kernel, page): {differing[:5]}")
     assert notebook.console_errors() == []
     page.close()

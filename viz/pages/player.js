@@ -137,7 +137,27 @@
       // twice: the note the first layout writes under the sample's network takes room from it
       if (sampleView) { sampleView.layout(); sampleView.layout(); }
       show(position);
+      askHeight();
     }
+    // A frame in a notebook is asked to be as tall as the player needs (frame.js caps it): its
+    // header, then panels in columns with the data plot about square, or, on a narrow screen,
+    // every stacked panel. Read from the widths alone, so the frame's new height asks nothing new.
+    function askHeight() {
+      var board = part("board"), header = root.querySelector(".tg-header").offsetHeight;
+      var style = getComputedStyle(board), px = function (text) { return parseFloat(text) || 0; };
+      var needed;
+      if (style.gridTemplateColumns.trim().split(/\s+/).length === 1) {  // stacked: its rows have fixed heights
+        var rows = style.gridTemplateRows.trim().split(/\s+/).map(px);
+        needed = rows.reduce(function (sum, row) { return sum + row; }, 0) + (rows.length - 1) * px(style.rowGap)
+                 + px(style.paddingTop) + px(style.paddingBottom);
+      } else {  // the board's rows share its height 1.45 : 1, so the data plot gains 1.45/2.45 of a change
+        var figure = part("data-figure").getBoundingClientRect();
+        needed = board.clientHeight + (figure.width - figure.height) * 2.45 / 1.45;
+      }
+      needed = Math.round(header + Math.max(needed, 360) + 2);
+      if (asked === null || Math.abs(needed - asked) > 2) { asked = needed; tracegrad.tellFrameHeight(needed); }
+    }
+    var asked = null;
     var ready = false;  // the timeline shows step 0 before the panels are laid out
     tracegrad.timeline(root, {
       count: count,
