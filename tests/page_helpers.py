@@ -30,10 +30,24 @@ def data_of(page_html):
     return json.loads(found.group(1))
 
 
-class Page:
-    """A page opened in the browser, recording console errors and every request."""
+# A page of an nn model's graph opens in its network view; this switches it to the scalar graph
+# with its button, as a learner would (true when it did).
+SHOW_SCALAR = """() => {
+  const network = document.querySelector('[data-tracegrad="network"]:not([hidden])');
+  const stepper = document.querySelector('[data-tracegrad="stepper"][hidden]');
+  if (network && stepper) { network.querySelector('[data-role="switch-view"]').click(); return true; }
+  return false;
+}"""
 
-    def __init__(self, browser, path, width=1366, height=768, scale=1):
+
+class Page:
+    """A page opened in the browser, recording console errors and every request.
+
+    scalar=True (for the tests of the scalar stepper): a page that opens in its network
+    view is switched to the scalar graph (SHOW_SCALAR).
+    """
+
+    def __init__(self, browser, path, width=1366, height=768, scale=1, scalar=True):
         self.page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=scale)
         self.errors, self.requests = [], []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -41,6 +55,8 @@ class Page:
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.url = path.as_uri()
         self.page.goto(self.url)
+        if scalar:
+            self.page.evaluate(SHOW_SCALAR)
 
     def titles(self, selector):
         return sorted(self.page.evaluate(

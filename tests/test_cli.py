@@ -603,3 +603,69 @@ def test_an_interrupted_train_leaves_a_folder_that_was_there_before(capsys, tmp_
     monkeypatch.setattr(tracegrad.viz.recording, "record", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     assert main(["train", "moons", "--epochs", "2", "--no-progress"]) == 130
     assert (tmp_path / "tracegrad-out").is_dir()
+
+
+# --- the README's sample sessions of `tracegrad trace`, as the command prints them ---------
+
+
+def readme_trace_sessions():
+    """[(argv, expected output)] for each `$ tracegrad trace ...` in the README's console blocks."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    sessions = []
+    for block in re.findall(r"```console\n(.*?)```", readme, re.S):
+        for command, output in re.findall(r"^\$ tracegrad (trace .*)\n((?:(?!\$ ).*\n)*)", block, re.M):
+            sessions.append((shlex.split(command), output))
+    return sessions
+
+
+def test_the_readme_shows_what_tracegrad_trace_prints(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the sample writes neuron.svg and neuron.html; nowhere/ does not exist
+    sessions = readme_trace_sessions()
+    assert len(sessions) >= 6 and any(len(output.splitlines()) > 10 for _, output in sessions)
+    for argv, expected in sessions:
+        status, out, err = run(capsys, *argv)
+        assert out + err == expected, argv
+        assert status == (0 if out else 2), argv
+
+
+@pytest.mark.parametrize("text, suggestion", [("2x", "write 2*x"), ("3.5y + 1", "write 3.5*y"),
+                                              ("x + 2 y", "write 2*y"), (".5x", "write .5*x")])
+def test_a_number_written_before_a_name_is_answered_with_the_product(capsys, text, suggestion):
+    status, out, err = run(capsys, "trace", text, "x=1", "y=2") if "y" in text else run(capsys, "trace", text, "x=1")
+    assert_one_line_error(status, out, err, suggestion)
+    assert "invalid decimal literal" not in err
+    assert run(capsys, "trace", "2e3*x", "x=1")[0] == 0  # 2e3 is a number: no product was meant
+
+
+def test_a_value_for_a_name_the_expression_does_not_use_is_refused(capsys):
+    status, out, err = run(capsys, "trace", "x*x", "x=2", "y=4")
+    assert_one_line_error(status, out, err, "y=4: the expression 'x*x' does not use this variable (its variables: x)")
+    status, out, err = run(capsys, "trace", "2 + 3", "a=1", "b=2")
+    assert_one_line_error(status, out, err, "a=1 b=2: the expression '2 + 3' does not use these variables "
+                                            "(its variables: none)")
+
+
+def test_a_page_from_an_earlier_run_is_replaced_and_the_command_says_so(capsys, tmp_path):
+    folder = tmp_path / "out"
+    status, out, _ = run(capsys, "train", "xor", "--epochs", "2", "--no-progress", "--out", str(folder))
+    assert status == 0 and "replaces" not in out
+    status, out, _ = run(capsys, "train", "xor", "--epochs", "2", "--hidden", "2", "--no-progress",
+                         "--out", str(folder))
+    page = folder / "train-xor.html"
+    assert status == 0 and f"wrote {page}  (the training player; it replaces the page an earlier run wrote there" in out
+    assert "MLP 2 → 2 → 1" in page.read_text(encoding="utf-8")  # the page is the new run's
+
+
+def test_a_run_whose_loss_grows_is_warned_in_one_line(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "moons", "--lr", "100", "--no-progress", "--no-plot")
+    assert status == 0
+    [warning] = err.splitlines()
+    assert warning.startswith("warning: the loss grew from ") and "the learning rate 100 is probably too large" in warning
+    # the numbers it names are the first epoch's loss and the final one the command printed
+    final = float(out.split("final loss ")[1].split(",")[0].split(" ")[0])
+    assert f"to {final:.4g}:" in warning and final > 2 * float(warning.split("grew from ")[1].split(" ")[0])
+    status, out, err = run(capsys, "train", "moons", "--no-progress", "--no-plot")
+    assert status == 0 and err == ""  # the default learning rate converges: no warning

@@ -12,7 +12,7 @@ from tracegrad.nn import MLP, SGD, make_xor
 from tracegrad.viz import record, trace
 from tracegrad.viz.examples import network_221, square_neuron
 from tracegrad.viz.page import script_json
-from page_helpers import Page
+from page_helpers import SHOW_SCALAR, Page
 
 # A notebook's output area: a column about as wide as JupyterLab's at 1366 px. render() puts the
 # output's HTML in and makes each <script> afresh, as JupyterLab's renderHTML does for a trusted output.
@@ -78,6 +78,7 @@ def stepper_frame(page):
         try:
             frame = element.content_frame()  # a new Frame once the srcdoc replaces about:blank
             if frame and frame.evaluate(READY):
+                frame.evaluate(SHOW_SCALAR)  # an nn model's graph opens in its network view
                 return frame
         except Exception:  # the frame's document is being replaced
             pass
@@ -305,4 +306,28 @@ def test_the_player_rendered_hidden_then_shown_draws_every_panel(browser, tmp_pa
     sizes = frame.evaluate("""Array.from(document.querySelectorAll('[data-role="data-figure"] canvas,'
         + ' [data-role="curves"] svg, [data-role="network"] svg')).map(e => e.getBoundingClientRect().width)""")
     assert len(sizes) >= 3 and min(sizes) > 100
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [1090, 360])
+def test_the_players_frame_is_as_tall_as_the_player_needs_up_to_a_limit(browser, tmp_path, xor_run, width):  # noqa: F811
+    page = Page(browser, host_page(tmp_path, xor_run._repr_html_(), width=width), height=1000)
+    frame = stepper_frame(page)
+    settle(page)
+    page.page.wait_for_timeout(200)
+    settle(page)
+    height = page.box("#cell iframe")[3]
+    header, board, stacked, rows = frame.evaluate("""() => {
+        const b = document.querySelector('[data-role="board"]'), s = getComputedStyle(b);
+        return [document.querySelector('.tg-header').offsetHeight, b.getBoundingClientRect().height,
+                s.gridTemplateColumns.trim().split(/\\s+/).length === 1,
+                s.gridTemplateRows.trim().split(/\\s+/).map(parseFloat)]; }""")
+    limit = round(1000 * 0.85)
+    if not stacked:  # panels in columns: the data plot about square, not a fixed 760 px
+        data = frame.evaluate("document.querySelector('[data-role=\"data-figure\"]').getBoundingClientRect()")
+        assert height != 760 + 2 and height <= limit + 2
+        assert abs(data["height"] - data["width"]) < 0.25 * data["width"]  # the data plot is about square
+    else:  # stacked on a narrow screen: every panel's full height, up to the limit, then the board scrolls
+        assert sum(rows) > 1000 and limit <= height <= limit + 2  # (+ its border)
+    assert header + board <= height + 2
     assert page.errors == []

@@ -265,6 +265,27 @@ def test_the_trace_page_of_an_nn_graph_switches_to_the_network_view_on_the_same_
     assert not page.errors
 
 
+def test_the_trace_page_of_an_nn_graph_opens_in_the_network_view_with_the_scalar_graph_a_click_away(
+        browser, tmp_path):
+    from tracegrad.viz import trace
+    from tracegrad.viz.examples import square_neuron
+
+    cost, _ = network_221()
+    page = Page(browser, trace(cost).save_html(tmp_path / "trace.html"), scalar=False)
+    shown = lambda: page.page.evaluate(  # noqa: E731
+        "Array.from(document.querySelectorAll('[data-tracegrad]')).filter(r => !r.hidden).map(r => r.dataset.tracegrad)")
+    title = lambda: page.page.evaluate(  # noqa: E731
+        "document.querySelector('[data-tracegrad]:not([hidden]) [data-role=\"step-title\"]').textContent")
+    assert shown() == ["network"] and title() == "Forward pass: the inputs are given"  # its first step
+    page.page.click('[data-tracegrad="network"] [data-role="switch-view"]')
+    assert shown() == ["stepper"] and title().startswith("Forward pass, step 1 of 8")
+    assert page.page.evaluate("document.querySelectorAll('[data-tracegrad=\"stepper\"] g.node').length") > 20
+    # a graph no model made has the scalar stepper alone
+    other = Page(browser, trace(square_neuron()[0]).save_html(tmp_path / "square.html"), scalar=False)
+    assert other.page.evaluate("document.querySelector('[data-tracegrad=\"stepper\"]').hidden") is False
+    assert not page.errors and not other.errors
+
+
 def test_a_trace_not_made_by_a_model_has_no_network_view():
     from tracegrad.viz import trace
     from tracegrad.viz.examples import square_neuron

@@ -116,3 +116,23 @@ def test_the_moons_network_of_a_sample_fits_its_panel_with_numbers_on_hover(brow
     assert page.errors == []
 
 
+
+
+def test_the_players_error_surface_draws_the_recorded_path_up_to_the_step_shown(browser, tmp_path):
+    X, y = make_moons(30, noise=0.1, seed=2, signed=True)
+    model = MLP(2, [4, 1], seed=0)
+    run = record(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.1), epochs=8, progress=False)
+    page = Page(browser, run.save_html(tmp_path / "run.html"))
+    grads = [abs(g) for g in run.frames[0].grads]
+    p, q = sorted(range(len(grads)), key=lambda i: -grads[i])[:2]
+    page.page.click('[data-role="surface-switch"]')
+    assert page.page.is_visible('[data-role="surface-figure"] canvas')
+    assert "a slice" in page.page.inner_text('[data-role="curves-title"] ~ .tg-note:not([hidden])')
+    for k in (0, 5, 8):
+        page.page.get_by_role("slider", name="Go to step").fill(str(k))
+        drawn = page.page.evaluate("""document.querySelector('[data-tracegrad="player"]')
+                                      .tracegradPlayer.surface.shown()""")
+        assert drawn == [[f.values[p], f.values[q]] for f in run.frames[:k + 1]]
+    page.page.click('[data-role="surface-switch"]')  # back to the curves
+    assert page.page.is_hidden('[data-role="surface-figure"]')
+    assert page.errors == []

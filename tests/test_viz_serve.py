@@ -99,7 +99,13 @@ def test_train_live_stops_serving_when_the_page_closes_after_training():
         assert player.startswith("<!DOCTYPE html>") and 'data-tracegrad="player"' in player
         assert [data for name, data in events if name == "frame"][-1]["ended"] is True
         assert served.process.wait(timeout=30) == 0
-        assert "final loss" in served.process.stdout.read()
+        # the same line as `tracegrad train`: the loss after the last update, the player's last step
+        printed = re.search(r"final loss (\S+), accuracy (\S+)% on the training samples "
+                            r"\(after the last update, step 30: the player's last step\)", served.process.stdout.read())
+        shown = json.loads(re.search(r'<script type="application/json" data-role="data">(.*?)</script>',
+                                     player, re.S).group(1))
+        assert printed and printed.group(1) == f"{shown['loss'][-1]:.4g}"
+        assert printed.group(2) == f"{100 * shown['accuracy'][-1]:.1f}"
         assert port_is_closed(served.port)
     finally:
         served.stop()

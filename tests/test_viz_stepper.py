@@ -31,7 +31,7 @@ def test_page_files_are_package_data_read_with_importlib_resources():
 
 def test_build_page_fills_each_slot_once_and_escapes_text():
     page = build_page("stepper.html", data={"steps": ["</script><!--"]}, title="a <b>", heading="{{data}}",
-                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": "", "hidden": ""})
     assert "<title>a &lt;b&gt;</title>" in page
     assert "<h1>{{data}}</h1>" in page  # a slot-like text inside a value stays text
     assert data_of(page) == {"steps": ["</script><!--"]} and "</script><!--" not in page
@@ -42,7 +42,7 @@ def test_build_page_fills_each_slot_once_and_escapes_text():
 def test_a_page_whose_data_holds_a_lone_surrogate_is_still_valid_utf8():
     # a label from a broken decode ("\udcff"): no UTF-8 file can hold it as it is
     page = build_page("stepper.html", data={"labels": ["w\udcff", "ok ŷ"]}, title="t", heading="h",
-                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": ""})
+                      markup={"svg": "<svg></svg>", "legend": "", "switch": "", "network": "", "hidden": ""})
     page.encode("utf-8")
     assert data_of(page) == {"labels": ["w\udcff", "ok ŷ"]}  # JSON's \udcff: the page reads it back
 

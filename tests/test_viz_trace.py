@@ -386,3 +386,26 @@ def test_a_parameter_must_be_a_leaf_given_once():
         trace(loss, parameters=[nodes["w"], nodes["w"]], lr=1)
     with pytest.raises(TypeError, match=r"write parameters=\[w\]"):
         trace(loss, parameters=nodes["w"], lr=1)
+
+
+# --- rounding noise is written 0 -------------------------------------------------------
+
+
+def test_rounding_noise_beside_the_numbers_a_result_came_from_is_written_0():
+    from decimal import Decimal
+
+    from tracegrad.viz import parse
+    from tracegrad.viz.format import format_number as written
+
+    assert 0.1 + 0.2 - 0.3 != 0 and Decimal("0.1") + Decimal("0.2") - Decimal("0.3") == 0  # the exact value is 0
+    assert written(0.1 + 0.2 - 0.3, scale=0.3) == "0" and written(3.469e-18, scale=0.5) == "0"
+    assert written(1e-20) == "1e-20" and written(1e-12, scale=0.3) == "1e-12"  # small, not noise
+    # a value that cancels: in the trace's forward pass and in the drawing
+    recorded = trace(parse("a + b - c", {"a": 0.1, "b": 0.2, "c": 0.3}))
+    assert "a + b - c = 0.3 - 0.3 = 0 " in str(recorded) + " " and "data 0" in recorded.draw().source
+    assert "e-17" not in str(recorded) and "e-17" not in recorded.draw().source
+    # gradients that cancel: 0.1 + 0.2 - 0.3 sent back to x, in the table, the drawing and the page
+    recorded = trace(parse("0.1*x + 0.2*x - 0.3*x", {"x": 2.0}))
+    x = next(node for node in recorded.nodes.order if node.label == "x")
+    assert recorded.grad(x) == 0.0 and str(recorded).endswith("  x  0")
+    assert "e-17" not in recorded.draw().source and "e-17" not in recorded.to_html()

@@ -27,7 +27,7 @@ from tracegrad.files import replace_file
 
 from . import render as _render
 from .format import (DEFAULT_DIGITS, GraphNodes, check_digits, check_graph_size, format_number,
-                     is_off_relu, shown_text)
+                     input_scale, is_off_relu, shown_text)
 from .layout import depths, layered_order, neuron_clusters, neuron_number
 from .notation import notation_of
 
@@ -456,7 +456,7 @@ def _value_attrs(nodes, node, cluster, grads, grad, digits, gated, color, larges
         lines.append(f"<b>{html.escape(name)}</b>")
     else:  # an interior node carries the name the trace calls it by, small and grey
         lines.append(f'<font point-size="9" color="#555555">{html.escape(name)}</font>')
-    lines.append(f"data {number(node.data)}")
+    lines.append(f"data {html.escape(format_number(node.data, digits, scale=input_scale(node)))}")
     if grads == "numbers":
         lines.append(f"grad {number(grad)}")
     elif grads == "pending":

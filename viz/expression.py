@@ -16,6 +16,7 @@ enough to read and to give a clear message instead of a parser crash.
 import ast
 import keyword
 import math
+import re
 import warnings
 
 from tracegrad import Value
@@ -60,6 +61,10 @@ def parse(text, variables):
 # --- reading the text --------------------------------------------------------
 
 
+# a number written right before a name, as in "2x" or "0.5 w" (not the exponent of 2e5)
+_NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)\s*((?![eE][-+]?\d)[A-Za-z_]\w*)")
+
+
 def _syntax_tree(text):
     """(text on one line, its ast), or ExpressionError; limits are checked before the parser runs."""
     if not isinstance(text, str):
@@ -86,6 +91,11 @@ def _syntax_tree(text):
             warnings.simplefilter("ignore")
             return text, ast.parse(text, mode="eval").body
     except SyntaxError as error:
+        juxtaposed = _NUMBER_THEN_NAME.search(text)
+        if juxtaposed:  # "2x": maths writes a product so, Python (and so an expression) does not
+            number, name = juxtaposed.groups()
+            raise ExpressionError(f"not a valid expression: {juxtaposed.group()!r} needs a * between the number "
+                                  f"and the name: write {number}*{name}") from None
         where = f" at column {error.offset}" if error.offset else ""
         raise ExpressionError(f"not a valid expression: {_one_line(error.msg)}{where}") from None
     except (ValueError, RecursionError, MemoryError) as error:

@@ -5,21 +5,43 @@ import re
 from tracegrad import replay, topological_order
 from tracegrad.engine import power_exponent
 
-__all__ = ["DEFAULT_DIGITS", "format_number", "as_factor", "is_off_relu", "check_graph_size", "GraphNodes",
-           "shown_text", "values_after"]
+__all__ = ["DEFAULT_DIGITS", "format_number", "without_noise", "input_scale", "as_factor", "is_off_relu",
+           "check_graph_size", "GraphNodes", "shown_text", "values_after"]
 
 # Six significant digits write every number of the worked examples exactly (0.32, -0.408,
 # -0.2448, 0.083232) while hiding float noise such as 0.32000000000000006.
 DEFAULT_DIGITS = 6
 
 
-def format_number(x, digits=DEFAULT_DIGITS):
-    """x in at most ``digits`` significant digits: 0.32, -0.408, 36, 1e-05 (never 0.0000)."""
+# Rounding noise: a result this small a fraction of the numbers it was computed from is 0 up to
+# rounding. 0.1 + 0.2 - 0.3 gives 5.55e-17; gradients that cancel, 3.469e-18. A float's
+# relative error is 1.1e-16 an operation, so this allows thousands of operations' worth.
+NOISE = 1e-12
+
+
+def format_number(x, digits=DEFAULT_DIGITS, scale=0.0):
+    """x in at most ``digits`` significant digits: 0.32, -0.408, 36, 1e-05 (never 0.0000).
+
+    scale: the size of the numbers x was computed from (the largest magnitude
+    among them). An x smaller than scale·1e-12 is rounding noise around 0 and is
+    written 0 (0.1 + 0.2 - 0.3 is 5.55e-17 in floats); 1e-20 on its own stays 1e-20.
+    """
     check_digits(digits)
+    x = without_noise(x, scale)
     text = format(x, f".{digits}g")
     # -0.0 appears when a zero gradient is multiplied by a negative number;
     # "-0" next to a gradient would look like a sign that means something.
     return "0" if text == "-0" else text
+
+
+def without_noise(x, scale):
+    """0.0 when x is rounding noise beside numbers of size scale (|x| < scale·1e-12), else x."""
+    return 0.0 if abs(x) < NOISE * abs(scale) else x
+
+
+def input_scale(node):
+    """The largest magnitude among node's inputs' values: the scale its own value is computed at."""
+    return max((abs(inp.data) for inp in node.inputs), default=0.0)
 
 
 # Control characters (NUL, ESC of a terminal colour code, tab, newline, DEL, ...)
@@ -159,7 +181,10 @@ class GraphNodes:
     def term(self, node, tight=False):
         """node's name as a factor in a product, in parentheses if needed: "(z - y)", "w*x".
 
-        tight: for a base of a power or a denominator, where "w*x" needs them too.
+        tight: for a base of a power or a denominator, where "w*x" needs them too. The
+        rule for a name inside any larger formula: only a label, a number or a call
+        (w, 0.5, relu(n)) stands bare; a name made from an expression is bracketed, so
+        d (x*x + x) / d (x*x), never d x*x + x / d x*x (trace and stepper write them so).
         """
         if self._binding[node] < (_ATOM if tight else _PRODUCT):
             return f"({self.names[node]})"

@@ -23,11 +23,11 @@ from .page import build_page, inline_svg, page_part
 
 __all__ = ["player_html", "frame_bytes"]
 
-STYLES = ("base.css", "network.css", "player.css")
+STYLES = ("base.css", "network.css", "player.css", "surface.css")
 # the shared pieces, the panels' scripts (each draws one panel from given data; the
 # network, live and explorer views reuse them), then the player's controls
 SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
-           "networkview.js", "paramtable.js", "samplegraph.js", "samplepass.js", "player.js")
+           "networkview.js", "paramtable.js", "samplegraph.js", "samplepass.js", "surfaceplot.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
 # The small picture of each hidden neuron keeps every TILE_STRIDE-th grid point along each axis.
@@ -77,6 +77,7 @@ def player_html(recording, *, title=None):
         # the sample shown going through the network; the page computes its z, a and δ
         # at each step from the step's parameters (samplepass.js), for any sample clicked
         data["sample"] = recording.sample if recording.sample is not None else 0
+        data["surface"] = _surface(recording)
     elif recording.graph is not None:
         svg, graph_data = _graph(recording.graph)
         data["graph"] = graph_data
@@ -87,6 +88,34 @@ def player_html(recording, *, title=None):
                            f"{data['optimizer']}")
     return build_page("player.html", title=f"tracegrad: {heading}", heading=heading, data=data,
                       styles=STYLES, scripts=SCRIPTS, markup={"board": page_part("board.html", graph=svg)})
+
+
+# Points per side of the error surface's grid: each is a forward pass over every sample.
+PLAYER_SURFACE_SIDE = 25
+
+
+def _surface(recording):
+    """The loss over the two parameters with the largest gradients at step 0, the others held at the
+    last step's values, and the path the two took (LossSurface.page_data); None without a gradient."""
+    from .surface import LossSurface, _span
+
+    frames, parameters = recording.frames, recording.parameters
+    if frames[0].grads is None or len(parameters) < 2 or recording.loss_at(frames[0].values) is None:
+        return None
+    p, q = np.argsort(-np.abs(np.nan_to_num(frames[0].grads)), kind="stable")[:2]
+    points = [(f.values[p], f.values[q]) for f in frames]
+    span = _span([x for x, _ in points], [y for _, y in points])
+    xs = np.linspace(span[0][0], span[0][1], PLAYER_SURFACE_SIDE)
+    ys = np.linspace(span[1][0], span[1][1], PLAYER_SURFACE_SIDE)
+    values, vector = np.empty((len(ys), len(xs))), np.array(frames[-1].values, dtype=float)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            vector[p], vector[q] = x, y
+            values[j, i] = recording.loss_at(vector)
+    surface = LossSurface([recording.labels[p], recording.labels[q]], recording.loss_name, xs, ys, values, points,
+                          [f.loss for f in frames], True, points[0], exact=len(parameters) == 2)
+    surface.held_at = f"the last step ({frames[-1].step})"
+    return surface.page_data()
 
 
 def frame_bytes(model, grid_points):

@@ -186,6 +186,16 @@ class Recording:
         self._frames.append(frame)
         self._by_step[step] = frame
 
+    def loss_at(self, values):
+        """The loss over all samples with the parameters at values (an array in ``parameters`` order);
+        None for a model other than an MLP (the player's error surface reads it)."""
+        if getattr(self, "_layout", None) is None:  # (a live run's recording has none)
+            return None
+        if getattr(self, "_on_samples", None) is None:
+            self._on_samples = _evaluator_of_values(self.model, self.parameters, self.X)[1]
+        outputs = self._on_samples(np.asarray(values, dtype=float))[:, -self.nout:]
+        return self._loss_of(outputs.tolist() if self.nout > 1 else outputs[:, 0].tolist())
+
     def _loss_of(self, predictions):
         """The loss over all samples, from the model's predictions for them."""
         with no_grad():

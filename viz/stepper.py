@@ -67,13 +67,15 @@ def stepper_html(recorded, *, max_nodes=MAX_DRAWN_NODES, **draw_options):
     surface = _surface(recorded)
     if surface is not None:  # shown at the last steps, the update and what follows it
         data["surface"] = surface
-    styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": ""}
+    styles, scripts, markup = STYLES, SCRIPTS, {"svg": svg, "legend": _LEGEND, "switch": "", "network": "",
+                                                 "hidden": ""}
     view = _network_view(recorded)
-    if view is not None:  # a graph an nn model made: its network view is one click away
+    if view is not None:  # a graph an nn model made opens in its network view; the scalar graph is one click away
         to_scalar, to_network = step_links(view, [(step["phase"], step.get("node")) for step in data["steps"]])
-        markup["network"] = view.app_html(start="first", hidden=True, switch=_switch("stepper", "Scalar graph"),
+        markup["network"] = view.app_html(start="first", hidden=False, switch=_switch("stepper", "Scalar graph"),
                                           links={"toScalar": to_scalar, "toNetwork": to_network})
         markup["switch"] = _switch("network", "Network view")
+        markup["hidden"] = " hidden"
         styles, scripts = STYLES + NETWORK_STYLES, SCRIPTS + NETWORK_SCRIPTS
     return build_page(
         "stepper.html",
@@ -113,7 +115,7 @@ def _switch(to, words):
 
 
 _LEGEND = ('<b class="current">red</b>: the current node; <b class="input">blue</b>: its inputs; '
-           '<b class="given">yellow</b>: leaves, given (their values are known from the start). '
+           '<b class="given">yellow</b>: leaves, given from the start. '
            "Click a node for what it holds. Drag to pan; zoom with Ctrl (⌘) + wheel, a pinch or the buttons.")
 
 

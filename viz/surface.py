@@ -92,9 +92,7 @@ def _path(loss, grads, p, q, lr, path):
                 raise ValueError(f"loss_surface(): lr must be a finite number, got {lr!r}")
             points.append((p.data - lr * grads[p], q.data - lr * grads[q]))
         return points, [replay(loss, {p: x, q: y}) for x, y in points], False
-    from .recording import Recording
-
-    if isinstance(path, Recording):
+    if hasattr(path, "frames") and hasattr(path, "parameters"):  # a Recording (not imported: the player uses this)
         position = {id(parameter): k for k, parameter in enumerate(path.parameters)}
         if id(p) not in position or id(q) not in position:
             raise ValueError("loss_surface(): the recording is of another model: "
@@ -129,6 +127,7 @@ class LossSurface:
         self.xs, self.ys, self.values = xs, ys, values
         self.points, self.losses, self.recorded = points, losses, recorded
         self.start, self.exact = start, exact
+        self.held_at = "the first point"  # where a slice holds the other parameters
 
     @property
     def caption(self):
@@ -138,7 +137,7 @@ class LossSurface:
             text = f"{self.loss_name} over {p} and {q}, every other leaf (the data) held at its value"
         else:
             text = (f"a slice: {self.loss_name} over {p} and {q} with every other parameter held at its "
-                    "value at the first point")
+                    f"value at {self.held_at}")
         if self.recorded:
             text += "; the path's points carry the losses recorded in training"
         return text

@@ -21,7 +21,7 @@ from tracegrad import Value
 from tracegrad.engine import power_exponent
 
 from .format import (DEFAULT_DIGITS, GraphNodes, as_factor, check_digits, check_graph_size, format_number,
-                     is_off_relu, shown_text, values_after)
+                     input_scale, is_off_relu, shown_text, values_after, without_noise)
 from .layout import layered_order, neuron_clusters
 from .notation import fill, notation_of
 
@@ -164,7 +164,8 @@ def trace(root, *, parameters=None, lr=None, digits=DEFAULT_DIGITS, max_nodes=MA
         for position, (inp, local) in enumerate(zip(node.inputs, node.local_grads)):
             before = grads.get(inp, 0.0)
             amount = local * upstream
-            grads[inp] = after = before + amount
+            # shares that cancel give 0, not rounding noise such as 3.469e-18
+            grads[inp] = after = without_noise(before + amount, max(abs(before), abs(amount)))
             if not inp.inputs and not inp.label:
                 continue  # a constant such as the 0.5 of ½(ŷ - y)²: no one differentiates by it
             uses[inp] = use = uses.get(inp, 0) + 1
@@ -374,7 +375,7 @@ def _forward_step(nodes, node, number, leaves=()):
         symbolic = nodes.expression(node)
         numeric = nodes.expression(node, [number(inp.data) for inp in node.inputs])
         parts = []
-        for part in (name, symbolic, numeric, number(node.data)):
+        for part in (name, symbolic, numeric, number(without_noise(node.data, input_scale(node)))):
             if not parts or part != parts[-1]:  # "-x = -2", not "-x = -x = -2 = -2"
                 parts.append(part)
         formula = " = ".join(parts)

@@ -10,6 +10,7 @@ def train_live(model, X, y, options):
     from tracegrad import nn
 
     from ..serve import watch
+    from .results import after_training, result_line
 
     watcher = watch(model, X, y, loss=options["loss"], optimizer=options["optimizer"], accuracy=options["accuracy"])
     try:
@@ -21,10 +22,10 @@ def train_live(model, X, y, options):
         except OverflowError as error:
             raise UsageError(f"training stopped: {error}") from None
         watcher.finish()
-        result = f"final loss {history['loss'][-1]:.4g}"
-        if "accuracy" in history:
-            result += f", accuracy {history['accuracy'][-1]:.1%} on the training samples"
-        print(result)
+        # as `tracegrad train` says it: the model after the last update (fit's history holds each
+        # epoch's loss as it was met, before that epoch's last update)
+        final_loss, final_accuracy = after_training(model, X, y, options["loss"], options["accuracy"])
+        print(result_line(final_loss, final_accuracy, options["optimizer"].t))
         print("training has ended; close the page (or press Ctrl-C) to stop serving", flush=True)
         watcher.wait_until_closed()
     finally:

@@ -3,6 +3,8 @@
 import math
 import os
 
+from tracegrad import topological_order
+
 from ..examples import EXAMPLES, LEARNING_RATES, parameters_of
 from ..expression import ALLOWED, MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_OPERATIONS, parse
 from ..format import format_number
@@ -106,7 +108,16 @@ def _target(target, assignments):
             f"unknown example {target!r}; the examples are {', '.join(EXAMPLES)} "
             f"(or an expression with its variables, like: tracegrad trace \"{name}*2\" {name}=3)"
         )
-    return parse(target, variables), {}
+    root = parse(target, variables)
+    # A value for a name the expression does not use is refused: most often the expression or
+    # the name has a typo, and the trace would silently be of another function than the one meant.
+    used = {node.label for node in topological_order(root) if not node.inputs}
+    unused = [f"{name}={format_number(value)}" for name, value in variables.items() if name not in used]
+    if unused:
+        names = ", ".join(sorted(used)) or "none"
+        raise UsageError(f"{' '.join(unused)}: the expression {target!r} does not use "
+                         f"{'this variable' if len(unused) == 1 else 'these variables'} (its variables: {names})")
+    return root, {}
 
 
 def _is_number(text):

@@ -1,12 +1,15 @@
 """``tracegrad train``: train an MLP on a toy data set (nn.toy_dataset) and write the training player."""
 
 import argparse
+import math
 import os
+import sys
 
 from tracegrad.files import remove_empty_folders
 from tracegrad.nn.data import DATASETS, MIN_SAMPLES, default_noise, losses_for
 
 from .checks import DEFAULT_OUT, UsageError, check_writable, make_folder, number, whole_number
+from .results import after_training, result_line
 
 __all__ = ["add_command", "run"]
 
@@ -187,22 +190,26 @@ def run(args):
     # The model as training left it, after the last update (the player's last step): fit's
     # history holds each epoch's loss as it was met, before that epoch's last update.
     if page_path is None:
-        final_loss, final_accuracy = _after_training(model, X, y, loss, data.is_classification)
+        final_loss, final_accuracy = after_training(model, X, y, loss, data.is_classification)
     else:
         last = recording.frames[-1]
         final_loss, final_accuracy = last.loss, last.accuracy
-    result = f"final loss {final_loss:.4g}"
-    if final_accuracy is not None:
-        result += f", accuracy {final_accuracy:.1%} on the training samples"
-    print(f"{result} (after the last update, step {optimizer.t}: the player's last step)")
+    print(result_line(final_loss, final_accuracy, optimizer.t))
+    _warn_if_diverged(history["loss"], final_loss, args.lr)
 
     title = f"tracegrad train {args.dataset}: MLP {sizes}, {loss} loss, Adam lr {args.lr:g}"
     if page_path is not None:
+        # the page is named by the data set alone: a run with other options replaces it, and says so
+        replacing = os.path.exists(page_path)
         try:
             recording.save_html(page_path, title=f"tracegrad train {args.dataset}")
         except OSError as error:
             raise UsageError(f"cannot write {page_path}: {error.strerror or error}") from None
-        print(f"wrote {page_path}  (the training player: open it in a browser)")
+        if replacing:
+            print(f"wrote {page_path}  (the training player; it replaces the page an earlier run wrote "
+                  "there: --html PATH writes elsewhere)")
+        else:
+            print(f"wrote {page_path}  (the training player: open it in a browser)")
     if plot_path is not None:
         from ..plot import save_training_plot
 
@@ -219,12 +226,12 @@ def run(args):
     return 0
 
 
-def _after_training(model, X, y, loss, is_classification):
-    """The loss and accuracy (None for a regression) over all samples for the model as it is now."""
-    from tracegrad import Value, nn, no_grad
-
-    predictions = nn.predict(model, X)
-    with no_grad():
-        wrapped = [[Value(v) for v in p] if isinstance(p, list) else Value(p) for p in predictions]
-        value = nn.LOSSES[loss](wrapped, y).data
-    return value, (nn.accuracy(model, X, y) if is_classification else None)
+def _warn_if_diverged(losses, final_loss, lr):
+    """One line on stderr when training made the loss worse: not finite, or grown past its start."""
+    first = losses[0] if losses else final_loss
+    if math.isfinite(final_loss) and final_loss <= 2 * first:
+        return
+    grew = (f"became {final_loss}" if not math.isfinite(final_loss)
+            else f"grew from {first:.4g} (the first epoch) to {final_loss:.4g}")
+    print(f"warning: the loss {grew}: training diverged; the learning rate {lr:g} is probably too large "
+          "(try a smaller --lr, such as 0.01)", file=sys.stderr)

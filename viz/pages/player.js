@@ -70,6 +70,30 @@
       dataPlot.show(k); curves.show(k); network.show(k); table.show(k);
       if (graph) { graph.show(k); }
       if (sampleView) { sampleView.show(k); describeSample(k); }
+      if (surface && part("surface-figure") && !part("surface-figure").hidden) { surface.show(k); }
+    }
+
+    // --- the error surface, in the curves' panel at a click: the path grows as it plays ----
+    var surface = null;
+    if (data.surface) {
+      var curvesFigure = part("curves"), surfaceFigure = document.createElement("div");
+      surfaceFigure.className = "tg-figure"; surfaceFigure.hidden = true;
+      surfaceFigure.setAttribute("data-role", "surface-figure");
+      curvesFigure.parentNode.insertBefore(surfaceFigure, curvesFigure.nextSibling);
+      var surfaceNote = document.createElement("p");
+      surfaceNote.className = "tg-note"; surfaceNote.hidden = true;
+      surfaceFigure.parentNode.insertBefore(surfaceNote, surfaceFigure.nextSibling);
+      var flip = document.createElement("button");
+      flip.type = "button"; flip.className = "tg-surface-switch"; flip.setAttribute("data-role", "surface-switch");
+      flip.textContent = "Error surface";
+      curvesFigure.parentNode.insertBefore(flip, curvesFigure);
+      surface = tracegrad.surfacePlot(surfaceFigure, data.surface, surfaceNote);
+      flip.addEventListener("click", function () {
+        var on = surfaceFigure.hidden;
+        surfaceFigure.hidden = surfaceNote.hidden = !on; curvesFigure.hidden = on;
+        flip.textContent = on ? "Loss curves" : "Error surface";
+        if (on) { surface.show(position); } else { curves.layout(); curves.show(position); }
+      });
     }
 
     // --- one sample through the network: its z, a and δ at the step shown -------------
@@ -113,7 +137,27 @@
       // twice: the note the first layout writes under the sample's network takes room from it
       if (sampleView) { sampleView.layout(); sampleView.layout(); }
       show(position);
+      askHeight();
     }
+    // A frame in a notebook is asked to be as tall as the player needs (frame.js caps it): its
+    // header, then panels in columns with the data plot about square, or, on a narrow screen,
+    // every stacked panel. Read from the widths alone, so the frame's new height asks nothing new.
+    function askHeight() {
+      var board = part("board"), header = root.querySelector(".tg-header").offsetHeight;
+      var style = getComputedStyle(board), px = function (text) { return parseFloat(text) || 0; };
+      var needed;
+      if (style.gridTemplateColumns.trim().split(/\s+/).length === 1) {  // stacked: its rows have fixed heights
+        var rows = style.gridTemplateRows.trim().split(/\s+/).map(px);
+        needed = rows.reduce(function (sum, row) { return sum + row; }, 0) + (rows.length - 1) * px(style.rowGap)
+                 + px(style.paddingTop) + px(style.paddingBottom);
+      } else {  // the board's rows share its height 1.45 : 1, so the data plot gains 1.45/2.45 of a change
+        var figure = part("data-figure").getBoundingClientRect();
+        needed = board.clientHeight + (figure.width - figure.height) * 2.45 / 1.45;
+      }
+      needed = Math.round(header + Math.max(needed, 360) + 2);
+      if (asked === null || Math.abs(needed - asked) > 2) { asked = needed; tracegrad.tellFrameHeight(needed); }
+    }
+    var asked = null;
     var ready = false;  // the timeline shows step 0 before the panels are laid out
     tracegrad.timeline(root, {
       count: count,
@@ -129,7 +173,7 @@
     // laid out when first shown with a size and again at each new size (sized.js): a player
     // in a notebook's frame may start hidden or before its frame is sized
     tracegrad.onSized(part("board"), layout);
-    root.tracegradPlayer = { dataPlot: dataPlot };  // for tests: where each sample's dot is
+    root.tracegradPlayer = { dataPlot: dataPlot, surface: surface };  // for tests: the dots, the path drawn
   }
 
   document.querySelectorAll('[data-tracegrad="player"]').forEach(player);

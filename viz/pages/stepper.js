@@ -25,6 +25,7 @@
       if (timeline) { quiz.redraw(); askHeight(); }  // (not yet made at the first layout)
     } });
     function askHeight() {
+      if (root.hidden) { return; }  // the page shows its network view: nothing of this one to measure
       tracegrad.tellFrameHeight(root.querySelector(".tg-header").offsetHeight + zoom.size().height + 40);
     }
     var title = root.querySelector('[data-role="step-title"]');
