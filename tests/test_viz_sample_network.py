@@ -136,3 +136,52 @@ def test_the_players_error_surface_draws_the_recorded_path_up_to_the_step_shown(
     page.page.click('[data-role="surface-switch"]')  # back to the curves
     assert page.page.is_hidden('[data-role="surface-figure"]')
     assert page.errors == []
+
+
+def test_clicking_a_neuron_of_the_sample_opens_its_scalar_graph_beside_it_following_the_step(browser, tmp_path):
+    X, y = make_xor(20, seed=1, signed=True)
+    model = MLP(2, [3, 1], seed=3)
+    run = record(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.2), epochs=6, sample=2,
+                 progress=False)
+    page = Page(browser, run.save_html(tmp_path / "xor.html"))
+    zoom = '[data-role="neuron-zoom"]'
+    assert page.page.is_hidden(zoom)
+    neuron = '[data-role="sample-network"] g.tg-neuron[aria-label="L1.N1"]'
+
+    def shown():  # each node of the zoom: its two lines
+        return page.page.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll(
+            '[data-role="neuron-zoom"] g.tg-zoom-node')).map(g =>
+            [g.dataset.name, Array.from(g.querySelectorAll('text')).map(t => t.textContent)]))""")
+
+    def check(k, sample):
+        neurons, _, grads = engine_pass(run, k, sample)
+        z, a, delta = neurons[1]
+        nodes = shown()
+        assert nodes["z"] == [f"z = Σw·a + b = {number(z)}", f"δ = ∂loss/∂z {number(delta)}"]
+        assert nodes["a"][0] == f"a = relu(z) = {number(a)}"
+        weights = [run.parameters.index(w) for w in model.layers[0].neurons[1].w]
+        for i, index in enumerate(weights):
+            assert nodes[f"w{i}"] == [f"w{i} = {number(run.frames[k].values[index])}", f"∂loss/∂w{i} {number(grads[index])}"]
+            assert nodes[f"a{i}"][0] == f"a{i} = x{i} = {number(X[sample][i])}"
+        bias = run.parameters.index(model.layers[0].neurons[1].b)
+        assert nodes["b"][1] == f"∂loss/∂b {number(grads[bias])}"
+
+    page.page.get_by_role("slider", name="Go to step").fill("3")
+    page.page.click(neuron)
+    assert page.page.is_visible(zoom)
+    check(3, 2)
+    box, spot = page.box(zoom), page.box(neuron)  # beside the neuron, never over it
+    assert box[0] >= spot[0] + spot[2] or box[0] + box[2] <= spot[0]
+    page.page.get_by_role("slider", name="Go to step").fill("5")  # it follows the step
+    check(5, 2)
+    page.page.click('[data-role="zoom-close"]')
+    assert page.page.is_hidden(zoom)
+    page.page.focus(neuron)  # Enter on a focused neuron opens it, Escape closes it
+    page.page.keyboard.press("Enter")
+    assert page.page.is_visible(zoom)
+    dot = page.page.evaluate("""document.querySelector('[data-tracegrad="player"]').tracegradPlayer.dataPlot.dotAt(7)""")
+    page.page.mouse.click(dot["x"], dot["y"])  # another sample: the zoom follows it
+    check(5, 7)
+    page.page.keyboard.press("Escape")
+    assert page.page.is_hidden(zoom)
+    assert page.errors == []

@@ -27,7 +27,7 @@ STYLES = ("base.css", "network.css", "player.css", "surface.css")
 # the shared pieces, the panels' scripts (each draws one panel from given data; the
 # network, live and explorer views reuse them), then the player's controls
 SCRIPTS = ("sized.js", "timeline.js", "panzoom.js", "graphview.js", "plotting.js", "dataplot.js", "curves.js",
-           "networkview.js", "paramtable.js", "samplegraph.js", "samplepass.js", "surfaceplot.js", "player.js")
+           "networkview.js", "paramtable.js", "samplegraph.js", "samplepass.js", "neuronzoom.js", "surfaceplot.js", "player.js")
 # Significant digits of the page's numbers: enough to see them move, few enough to read.
 DIGITS = 4
 # The small picture of each hidden neuron keeps every TILE_STRIDE-th grid point along each axis.

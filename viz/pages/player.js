@@ -43,7 +43,7 @@
       network: data.network || null, values: values, grads: grads, labels: params.labels, count: count,
       digits: digits, grid: grid, outputs: outputs, tiles: tiles, tooltip: part("tooltip"),
       note: part("network-note"), onMark: table.mark });
-    var graph = null, sampleView = null;
+    var graph = null, sampleView = null, zoom = null;  // zoom: a neuron of the sample as its scalar graph
     if (chosen !== null) {
       part("board").classList.add("tg-with-graph");
       part("graph-panel").hidden = true;
@@ -69,7 +69,7 @@
       if (data.accuracy) { part("accuracy").textContent = P.percent(data.accuracy[k]); }
       dataPlot.show(k); curves.show(k); network.show(k); table.show(k);
       if (graph) { graph.show(k); }
-      if (sampleView) { sampleView.show(k); describeSample(k); }
+      if (sampleView) { sampleView.show(k); describeSample(k); zoom.show(k); }
       if (surface && part("surface-figure") && !part("surface-figure").hidden) { surface.show(k); }
     }
 
@@ -111,12 +111,19 @@
       return passed.texts;
     }
     function sampleNetwork() {
+      zoom = tracegrad.neuronZoom(part("sample-panel"), {
+        network: data.network, values: values, labels: params.labels, digits: digits, lossName: data.lossName,
+        passAt: function (k) { return sampleNumbers(k).pass; },
+        inputsAt: function () { return samples.X[chosen]; } });
       var network = Object.assign({}, data.network, {
         inputNames: data.network.layers[0][0].w.map(function (_, i) { return "x" + i; }), loss: "loss" });
       return tracegrad.networkView(part("sample-network"), {
         network: network, values: values, grads: grads, labels: params.labels, count: count, digits: digits,
         grid: null, outputs: null, tiles: null, numbersAt: sampleNumbers, tooltip: part("sample-tooltip"),
         note: part("sample-note"), onMark: table.mark,
+        onSelect: function (order, neuron) {
+          zoom.open(order, neuron, part("sample-network").querySelector('g.tg-neuron[data-name="' + CSS.escape(neuron.name) + '"]'));
+        },
         blank: "loss: this sample's own " + data.lossName + " loss, and \u03b4 = \u2202loss/\u2202z, " +
                "\u2202loss/\u2202w for it alone (the table's gradient is their mean over the batch)." });
     }
@@ -129,7 +136,7 @@
     function choose(index) {
       chosen = index;
       dataPlot.choose(index);
-      sampleView.show(position); describeSample(position);
+      sampleView.show(position); describeSample(position); zoom.show(position);
     }
     // the data's legend first (the plot takes the room it leaves), then the figures that fill their boxes
     function layout() {
