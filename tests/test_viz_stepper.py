@@ -577,6 +577,25 @@ def test_click_or_enter_on_a_node_shows_its_gradient_as_a_sum(browser, tmp_path)
     assert page.errors == []
 
 
+def test_the_click_box_at_the_update_steps_describes_the_updated_numbers(browser, tmp_path):
+    loss, nodes = square_neuron()
+    recorded = trace(loss, parameters=[nodes["w"], nodes["b"]], lr=1)
+    steps = data_of(recorded.to_html())["steps"]
+    page = Page(browser, recorded.save_html(tmp_path / "a.html"))
+    w = recorded.nodes.id(nodes["w"])
+    page.page.evaluate(f"""Array.from(document.querySelectorAll('g.node'))
+        .find(g => g.querySelector('title').textContent === '{w}').dispatchEvent(new MouseEvent('click'))""")
+    update = [k for k, step in enumerate(steps) if step["phase"] == "update"][0]
+    page.page.fill('[data-role="slider"]', str(update))
+    text = page.page.inner_text('[data-role="details"]')
+    assert "grad(w) = 36" in text and "w becomes -33" in text  # w = 3 - 1 · 36
+    page.press("End")  # the forward pass again: the new value, and no gradient yet
+    text = page.page.inner_text('[data-role="details"]')
+    assert steps[-1]["phase"] == "after"
+    assert "w = -33" in text and "not known" in text and "36" not in text
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_a_nodes_explanation_never_covers_the_node_clicked(browser, tmp_path, size):
     recorded = trace(network_221()[0])

@@ -168,7 +168,17 @@
       view.unmarkAll("tg-sum");
       if (opened === null || details.hidden) { return; }
       var about = data.details[opened], at = timeline ? timeline.position() : 0, lines = [], title = about.title;
-      if (at < about.valueAt) {
+      var phase = steps[at].phase, updated;
+      for (var i = 0; i <= at; i++) {  // its value after the update (a parameter), or in the forward pass again
+        if ((steps[i].values || {})[opened] !== undefined) { updated = steps[i].values[opened]; }
+      }
+      if (phase === "after") {  // a new forward pass: the gradients above were the last pass's
+        lines.push(updated === undefined ? about.value + "  (unchanged by the update)"
+                                         : about.title + " = " + updated + "  (this forward pass, after the update)");
+        if (about.gradAt !== null) {
+          lines.push("grad(" + about.title + "): not known; no backward pass has followed this forward pass.");
+        }
+      } else if (at < about.valueAt) {
         lines.push("Not computed yet: the forward pass reaches " + about.title + " at step " + (about.valueAt + 1) + ".");
       } else {
         lines.push(about.value);
@@ -185,6 +195,9 @@
             lines.push(about.total);
             title = about.gradTitle;
             if (about.check) { lines.push("", about.check); }
+            if (phase === "update" && updated !== undefined) {
+              lines.push("", "The update: " + about.title + " becomes " + updated + " (its value minus lr \u00d7 its gradient).");
+            }
           } else {
             lines.push("  ... and more as the backward pass reaches its other uses.");
           }
