@@ -19,7 +19,8 @@ pytest.importorskip("anywidget")
 pytest.importorskip("jupyterlab")
 nbformat = pytest.importorskip("nbformat")
 
-from jupyterlab_helpers import SCREENSHOTS, Notebook, browsing, plays_pauses_and_shows_what_the_kernel_holds  # noqa: E402
+from jupyterlab_helpers import (SCREENSHOTS, Notebook, browsing, plays_pauses_and_shows_what_the_kernel_holds,  # noqa: E402
+                                reopened_without_its_kernel_shows_the_snapshot, saved_live_notebook)
 
 
 @pytest.fixture(scope="module")
@@ -91,62 +92,13 @@ def test_explore_in_jupyterlab_a_slider_moves_the_numbers_and_the_tangent(lab):
 
 # --- a notebook saved with viz.live, once its kernel is gone ---------------------------------
 
-SAVED_CELLS = [
-    "from tracegrad.nn import MLP, Adam, make_moons\n"
-    "from tracegrad import viz\n"
-    "X, y = make_moons(60, noise=0.1, seed=0, signed=True)\n"
-    "model = MLP(2, [8, 8, 1], seed=0)\n"
-    "view = viz.live(model, X, y, loss='hinge', optimizer=Adam(model.parameters(), lr=0.05))\n"
-    "view",
-    "view.step(30)",
-]
-
-
 @pytest.fixture(scope="module")
 def saved_notebook(lab):
-    """SAVED_CELLS run by nbclient (its kernel then shut down) and saved in the lab's folder."""
-    nbclient = pytest.importorskip("nbclient")
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in SAVED_CELLS]
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
-    path = lab["folder"] / "saved.ipynb"
-    nbformat.write(notebook, path)
-    return path
-
-
-def no_widget_error(page):
-    text = page.locator(".jp-Notebook").inner_text()
-    return "model not found" not in text and "Error displaying widget" not in text
+    return saved_live_notebook(lab["folder"])
 
 
 def test_a_saved_notebook_reopened_without_its_kernel_shows_the_snapshot(lab, saved_notebook):
-    # Not trusted (nbclient ran it, not this server's user): the scripts of its outputs do not run, so
-    # the snapshot shows its still picture and says how to get the player; the widget, its text
-    notebook = Notebook(lab, saved_notebook.name, None)
-    page = notebook.page
-    still = page.locator(".tracegrad-still img")
-    still.wait_for(timeout=60_000)
-    assert still.evaluate("img => img.naturalWidth > 100 && img.src.startsWith('data:image/png')")
-    assert page.get_by_text("A snapshot of the live run above, as the training player, at step 30").is_visible()
-    assert page.get_by_text("tracegrad live (its page needs the kernel that made it)").is_visible()
-    assert no_widget_error(page)
-    notebook.shot("saved-untrusted.png")
-    page.close()
-    # Trusted (as a notebook the learner saved is): the snapshot is the training player itself, and the
-    # widget is drawn from the state nbclient saved with the notebook, at the step it had reached
-    subprocess.run([sys.executable, "-m", "jupyter", "trust", str(saved_notebook)], check=True, capture_output=True,
-                   env=dict(os.environ, JUPYTER_DATA_DIR=str(lab["data"])))
-    notebook = Notebook(lab, saved_notebook.name, None)
-    page = notebook.page
-    player = page.frame_locator(".jp-OutputArea-output iframe").first
-    player.locator('[data-role="counter"]').wait_for(timeout=60_000)
-    assert "of 30" in player.locator('[data-role="counter"]').inner_text()
-    page.locator('[data-role="counter"]', has_text="step 30 (paused)").wait_for(timeout=60_000)
-    assert no_widget_error(page)
-    notebook.shot("saved-trusted.png")
-    assert notebook.console_errors() == []
-    page.close()
+    reopened_without_its_kernel_shows_the_snapshot(lab, saved_notebook)
 
 
 # nbconvert's page loads require.js, MathJax and the widgets' HTML manager from these; offline they fail

@@ -11,9 +11,15 @@ notebook_package = pytest.importorskip("notebook", reason="Notebook 7 (pip insta
 if int(notebook_package.__version__.split(".")[0]) < 7:
     pytest.skip("Notebook 7 or later is needed (an older notebook has no JupyterLab widgets)", allow_module_level=True)
 
-from jupyterlab_helpers import browsing, plays_pauses_and_shows_what_the_kernel_holds  # noqa: E402
+from jupyterlab_helpers import (browsing, plays_pauses_and_shows_what_the_kernel_holds,  # noqa: E402
+                                reopened_without_its_kernel_shows_the_snapshot, saved_live_notebook)
 
 
 def test_live_in_notebook_7_plays_pauses_and_shows_what_the_kernel_holds(tmp_path):
     with browsing(tmp_path, app="notebook") as server:
         plays_pauses_and_shows_what_the_kernel_holds(server, "live-notebook7.ipynb", shots="notebook7")
+
+
+def test_a_saved_notebook_reopened_in_notebook_7_without_its_kernel_shows_the_snapshot(tmp_path):
+    with browsing(tmp_path, app="notebook") as server:
+        reopened_without_its_kernel_shows_the_snapshot(server, saved_live_notebook(server["folder"]))
