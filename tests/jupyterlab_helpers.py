@@ -67,12 +67,17 @@ def running_lab(folder, app="jupyterlab"):
             time.sleep(0.3)
         yield base, token
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(folder / "runtime", ignore_errors=True)
+
+
+def stop(server):
+    """End a server process: politely, then for good after 20 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from jupyterlab_helpers import _free_port
+from jupyterlab_helpers import _free_port, stop
 from page_helpers import CHROMIUM_ARGS, chromium
 
 pytest.importorskip("anywidget")
@@ -93,8 +93,4 @@ def test_live_in_marimo_plays_and_pauses(tmp_path):
             assert [e for e in errors if re.search(r"tracegrad|live", e, re.I)] == []
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
